@@ -1,0 +1,224 @@
+"""The `digits` command: serve, train, evaluate, predict, and data fetch/info."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from model.data import DataError, fetch, load_mnist, to_float
+from model.registry import ModelFileError, Registry, load_model, save_model
+from model.train import TrainConfig, evaluate, train
+
+DEFAULTS = TrainConfig()
+
+
+def _home() -> Path:
+    from app.config import get_settings
+
+    return Path(get_settings().home)
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths like 512,256, got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError("hidden widths must be positive integers")
+    return widths
+
+
+def _progress(event: dict) -> None:
+    """A progress bar on stderr while an epoch runs, and one line per finished epoch."""
+    width = 30
+    filled = int(width * event["batch_fraction"])
+    head = f"epoch {event['epoch']:>3}/{event['epochs']}"
+    if event["kind"] == "batch":
+        bar = "#" * filled + "." * (width - filled)
+        print(f"\r{head} [{bar}] loss {event['loss']:.4f}  eta {event['eta']:.0f}s",
+              end="", file=sys.stderr, flush=True)  # fmt: skip
+    else:
+        print(f"\r{head}  loss {event['loss']:.4f}  train {event['train_accuracy']:.2%}  "
+              f"validation {event['validation_accuracy']:.2%}  {event['elapsed']:.0f}s elapsed, "
+              f"eta {event['eta']:.0f}s", file=sys.stderr, flush=True)  # fmt: skip
+
+
+def cmd_train(args) -> int:
+    config = TrainConfig(
+        hidden=args.hidden, activation=args.activation, loss=args.loss, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.lr, schedule=args.schedule,
+        momentum=args.momentum, weight_decay=args.weight_decay, augment=args.augment,
+        seed=args.seed, max_train_samples=args.max_train_samples,
+    )  # fmt: skip
+    home = _home()
+    mnist = load_mnist(home)
+    sizes = [784, *config.hidden, 10]
+    print(f"training {sizes} {config.activation}, {config.loss} loss, {config.epochs} epochs, "
+          f"augment={config.augment}, seed={config.seed}", file=sys.stderr)  # fmt: skip
+    try:
+        result = train(config, mnist.train_x, mnist.train_y, callback=_progress)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written", file=sys.stderr)
+        return 130
+    test = evaluate(result.network, to_float(mnist.test_x), mnist.test_y)
+    meta = {
+        "config": config.to_dict(),
+        "data_fingerprint": mnist.fingerprint,
+        "metrics": {
+            "mnist_test_accuracy": test["accuracy"],
+            "mnist_test_per_class": test["per_class"],
+            "mnist_test_confusion": test["confusion"],
+            "validation_accuracy": result.validation_accuracy,
+            "best_epoch": result.best_epoch,
+            "train_seconds": round(result.seconds, 1),
+        },
+        "history": result.history,
+    }
+    if args.out:
+        out = Path(args.out)
+        from model.registry import parameters_sha256
+
+        meta["version"] = f"{out.stem}-{parameters_sha256(result.network)[:8]}"
+        save_model(out, result.network, meta)
+        where = str(out)
+    else:
+        registry = Registry(home)
+        registry.ensure_initialised()
+        version = registry.add(result.network, meta)
+        if args.activate:
+            registry.activate(version)
+        where = (
+            f"{registry.path(version)} (version {version}{', now active' if args.activate else ''})"
+        )
+    print(f"test accuracy {test['accuracy']:.2%} (best validation epoch {result.best_epoch}, "
+          f"{result.seconds:.0f}s)")  # fmt: skip
+    print(f"model written to {where}")
+    return 0
+
+
+def _load(model_arg: str | None):
+    if model_arg is None:
+        return Registry(_home()).load_active()
+    path = Path(model_arg)
+    if path.exists():
+        return load_model(path)
+    return Registry(_home()).load(model_arg)  # a version name
+
+
+def cmd_evaluate(args) -> int:
+    loaded = _load(args.model)
+    mnist = load_mnist(_home())
+    report = evaluate(loaded.network, to_float(mnist.test_x), mnist.test_y)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"model {loaded.version}: MNIST test accuracy {report['accuracy']:.2%}")
+    print("per class: " + "  ".join(f"{d}:{a:.1%}" for d, a in enumerate(report["per_class"])))
+    print("confusion (rows = true digit, columns = predicted):")
+    print("      " + "".join(f"{d:>6}" for d in range(10)))
+    for d, row in enumerate(report["confusion"]):
+        print(f"{d:>6}" + "".join(f"{v:>6}" for v in row))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from model.preprocess import ImageError, decode_image, to_mnist
+
+    loaded = _load(args.model)
+    status = 0
+    for name in args.files:
+        try:
+            x = to_mnist(decode_image(Path(name).read_bytes()))
+        except (OSError, ImageError) as e:
+            print(f"{name}: error: {e}", file=sys.stderr)
+            status = 1
+            continue
+        probs = loaded.network.predict(x[None])[0]
+        listing = " ".join(f"{d}:{p:.3f}" for d, p in enumerate(probs))
+        print(f"{name}: {int(np.argmax(probs))}  ({listing})")
+    return status
+
+
+def cmd_data(args) -> int:
+    home = _home()
+    if args.action == "fetch":
+        path, source = fetch(
+            home, source_dir=args.source_dir, log=lambda m: print(m, file=sys.stderr)
+        )
+        print(f"MNIST ready at {path} (source: {source})")
+        return 0
+    mnist = load_mnist(home)
+    print(f"MNIST cache: {home / 'mnist.npz'}")
+    print(
+        f"train {mnist.train_x.shape}, test {mnist.test_x.shape}, fingerprint {mnist.fingerprint}"
+    )
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=False)  # fmt: skip
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="digits", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(run=cmd_serve)
+
+    t = sub.add_parser("train", help="train a network on MNIST")
+    t.add_argument("--hidden", type=_hidden, default=DEFAULTS.hidden, help="e.g. 512,256")
+    t.add_argument("--activation", choices=["relu", "sigmoid", "tanh"], default=DEFAULTS.activation)
+    t.add_argument("--loss", choices=["cross-entropy", "squared"], default=DEFAULTS.loss)
+    t.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    t.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    t.add_argument("--lr", type=float, default=DEFAULTS.learning_rate)
+    t.add_argument("--schedule", choices=["cosine", "constant"], default=DEFAULTS.schedule)
+    t.add_argument("--momentum", type=float, default=DEFAULTS.momentum)
+    t.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=DEFAULTS.augment)
+    t.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    t.add_argument("--max-train-samples", type=int, default=None)
+    t.add_argument("--out", help="write the model file here instead of adding a registry version")
+    t.add_argument("--activate", action="store_true", help="make the new registry version active")
+    t.set_defaults(run=cmd_train)
+
+    e = sub.add_parser("evaluate", help="MNIST test accuracy, per class, confusion matrix")
+    e.add_argument("model", nargs="?", help="a model file or version (default: the active one)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(run=cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="recognise the digit in image files")
+    pr.add_argument("files", nargs="+")
+    pr.add_argument("--model", help="a model file or version (default: the active one)")
+    pr.set_defaults(run=cmd_predict)
+
+    d = sub.add_parser("data", help="MNIST: fetch it, or show where it is")
+    d.add_argument("action", choices=["fetch", "info"])
+    d.add_argument("--from", dest="source_dir", type=Path, help="a folder with the 4 IDX files")
+    d.set_defaults(run=cmd_data)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DataError, ModelFileError, ValueError) as e:
+        print(f"digits: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

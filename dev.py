@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The project's commands, needing nothing but Python 3.11+ on the machine.
+
+    python3 dev.py run [digits serve options]   set up, then serve the app on the active model
+    python3 dev.py test [pytest options]        set up everything (incl. Chromium, MNIST), then test
+    python3 dev.py default-model                retrain the shipped model from its seed
+
+Setting up means: a virtual environment in .venv with the project and its dev extra installed
+(redone when pyproject.toml changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+STAMP = VENV / ".installed"
+
+
+def run(*cmd: str | Path, **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
+
+
+def setup() -> None:
+    """Create .venv and install the project with its dev extra, once per pyproject.toml."""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print(f"+ creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(wanted)
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it when it is missing."""
+    if shutil.which("chromium"):
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-qq", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-qq", "chromium", env=env)
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "run":
+        setup()
+        os.execv(BIN / "digits", [str(BIN / "digits"), "serve", *rest])
+    if command == "test":
+        setup()
+        ensure_chromium()
+        run(BIN / "digits", "data", "fetch")
+        run(BIN / "ruff", "check", ".")
+        run(BIN / "ruff", "format", "--check", ".")
+        return subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT).returncode
+    if command == "default-model":
+        setup()
+        run(BIN / "digits", "data", "fetch")
+        run(BIN / "digits", "train", "--seed", "0", "--out", "model/weights/default.npz", *rest)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,159 @@
+"""Any image of a digit → the MNIST form the network was trained on.
+
+MNIST digits were size-normalised to fit a 20×20 box (aspect ratio kept, anti-aliased), then
+centred by centre of mass in a 28×28 field, ink bright on a dark background. ``to_mnist`` brings
+any drawing to exactly that form; serving, the CLI and the feedback store all call it.
+
+Output convention everywhere: float32, shape (784,), values in [0, 1], 1 = ink.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+DEFAULT_MAX_PIXELS = 4_000_000  # ≈ 2000×2000; a phone photo fits, a decompression bomb does not
+
+FIELD = 28  # the output is FIELD × FIELD
+BOX = 20  # the digit's longer side, as in MNIST
+INK_THRESHOLD = 0.1  # ink below this (after normalising) counts as background noise
+MIN_CONTRAST = 0.08  # an image whose ink is fainter than this has no digit in it
+
+
+class ImageError(ValueError):
+    """The bytes are not an image this service accepts. ``code`` names the reason for API errors."""
+
+    def __init__(self, message: str, code: str = "invalid_image"):
+        super().__init__(message)
+        self.code = code
+
+
+class BlankImageError(ImageError):
+    """The image holds no ink at all, so there is nothing to recognise."""
+
+    def __init__(self, message: str = "the image is blank: no ink was found"):
+        super().__init__(message, code="blank_image")
+
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode PNG, JPEG, WebP, GIF or BMP bytes, refusing anything larger than max_pixels.
+
+    The size is read from the header and checked before any pixel is decoded, so a small file
+    that declares 20000×20000 costs nothing.
+    """
+    accepted = ", ".join(ACCEPTED_FORMATS)
+    if not data:
+        raise ImageError(f"the body is empty; send a {accepted} image", code="empty_body")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except UnidentifiedImageError:
+        raise ImageError(f"not an image in an accepted format ({accepted})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, ValueError) as e:
+        raise ImageError(f"the image could not be read: {e}") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"the image is {width}×{height} = {width * height} pixels; at most {max_pixels} "
+            "are accepted",
+            code="image_too_large",
+        )
+    try:
+        image.load()
+    except Exception as e:  # Pillow raises many types for truncated or corrupt data
+        raise ImageError(f"the image data is truncated or corrupt: {e}") from None
+    return image
+
+
+def ink_map(image: Image.Image) -> np.ndarray:
+    """An image → ink intensity (h, w) float32 in [0, 1], whatever its mode, alpha or polarity.
+
+    Transparent pixels are background: a browser canvas is transparent where nothing was drawn.
+    Whether ink is dark-on-light or light-on-dark is read from the border, where a digit is not.
+    """
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    alpha = rgba[..., 3]
+    if alpha.min() < 1.0:
+        # Composite onto the background that contrasts with the drawn pixels.
+        drawn = alpha > 0
+        ink_is_dark = drawn.any() and np.average(luminance[drawn], weights=alpha[drawn]) < 0.5
+        background = 1.0 if ink_is_dark else 0.0
+        luminance = luminance * alpha + background * (1.0 - alpha)
+    border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
+    background_level = float(np.median(border))
+    if background_level > 0.5:
+        ink = (background_level - luminance) / max(background_level, 1e-6)
+    else:
+        ink = (luminance - background_level) / max(1.0 - background_level, 1e-6)
+    return np.clip(ink, 0.0, 1.0, out=ink)
+
+
+def normalise_ink(ink: np.ndarray) -> np.ndarray:
+    """Ink (h, w) in [0, 1], any size → float32 (784,) in MNIST form.
+
+    Crop to the ink, scale the longer side to 20 px (aspect kept, area-averaged), then shift so
+    the centre of mass sits at the centre of the 28×28 field. Raises BlankImageError if no ink.
+    """
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak < MIN_CONTRAST:
+        raise BlankImageError()
+    ink = ink / peak
+    rows = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = np.where(crop >= INK_THRESHOLD, crop, 0.0).astype(np.float32)
+
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    # BOX (area averaging) anti-aliases a downscale as MNIST's normalisation did; BILINEAR
+    # suits the rare upscale of a tiny drawing.
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), resample))
+    small = np.clip(small, 0.0, 1.0)
+    if small.max() > 0:
+        small = small / small.max()  # a thin line averaged down still reads as full-strength ink
+
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    top, left = (FIELD - new_h) // 2, (FIELD - new_w) // 2
+    field[top : top + new_h, left : left + new_w] = small
+    return _centre_by_mass(field, top, left, new_h, new_w).reshape(FIELD * FIELD)
+
+
+def _centre_by_mass(field: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
+    """Shift field (28, 28) by whole pixels so its centre of mass is at the centre (13.5, 13.5),
+    as far as the digit's box (top, left, h, w) can move without leaving the field."""
+    mass = field.sum()
+    ys, xs = np.indices(field.shape)
+    cy, cx = (ys * field).sum() / mass, (xs * field).sum() / mass
+    dy = int(np.clip(round((FIELD - 1) / 2 - cy), -top, FIELD - (top + h)))
+    dx = int(np.clip(round((FIELD - 1) / 2 - cx), -left, FIELD - (left + w)))
+    return np.roll(field, (dy, dx), axis=(0, 1))
+
+
+def to_mnist(image: Image.Image) -> np.ndarray:
+    """A decoded image of one digit → float32 (784,) in [0, 1], ink = 1 (raises BlankImageError)."""
+    return normalise_ink(ink_map(image))
+
+
+def pixels_to_mnist(pixels: np.ndarray) -> np.ndarray:
+    """Pixels that are already MNIST form, (784,) or (28, 28) in [0, 1] → float32 (784,).
+
+    They are used as they are; only the shape and range are checked.
+    """
+    x = np.asarray(pixels, dtype=np.float32)
+    if x.size != FIELD * FIELD or x.shape not in ((FIELD * FIELD,), (FIELD, FIELD)):
+        raise ImageError(
+            f"pixels must be 784 numbers or 28 rows of 28, got shape {x.shape}", code="bad_pixels"
+        )
+    if not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
+        raise ImageError("pixels must be finite numbers in [0, 1], ink = 1", code="bad_pixels")
+    if x.max() < MIN_CONTRAST:
+        raise BlankImageError("the pixels are blank: no ink was found")
+    return x.reshape(FIELD * FIELD)

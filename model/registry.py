@@ -1,0 +1,223 @@
+"""Model files and the versioned registry that holds them.
+
+A model file is one ``.npz``: the arrays ``w0, b0, w1, b1, …`` plus ``meta``, a JSON string with
+everything needed to rebuild the network (sizes, activation), how it was made (train config,
+data fingerprint, parent version, created time), its metrics, and the sha256 of its parameters.
+A model is rebuilt from its file alone, and a file whose checksum does not match is refused.
+
+The registry keeps one folder per version under ``<home>/models/``; each holds ``model.npz`` and a
+readable copy of its metadata as ``meta.json``. The active version is named in ``ACTIVE``, a small
+file replaced atomically, so every serving process can cheaply notice a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from model.network import MLP
+
+SHIPPED_MODEL = Path(__file__).parent / "weights" / "default.npz"
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class ModelFileError(RuntimeError):
+    """A model file is missing, unreadable, inconsistent or fails its checksum."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    network: MLP
+    meta: dict
+
+    @property
+    def version(self) -> str:
+        return self.meta["version"]
+
+
+def parameters_sha256(network: MLP) -> str:
+    """sha256 over every parameter's shape, dtype and bytes, in MLP.parameters order."""
+    digest = hashlib.sha256()
+    for p in network.parameters:
+        digest.update(f"{p.shape}{p.dtype.str}".encode())
+        digest.update(np.ascontiguousarray(p).tobytes())
+    return digest.hexdigest()
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(file) on a temporary file beside path, fsync it, then rename it over path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a model or cache is not a secret
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+def save_model(path: Path, network: MLP, meta: dict) -> dict:
+    """Write network and meta to path atomically; returns the meta as stored (with checksum)."""
+    meta = {
+        **meta,
+        "sizes": network.sizes,
+        "activation": network.activation.name,
+        "sha256": parameters_sha256(network),
+    }
+    meta.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
+    arrays = {}
+    for i, (w, b) in enumerate(zip(network.weights, network.biases)):
+        arrays[f"w{i}"], arrays[f"b{i}"] = w, b
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    atomic_write(Path(path), lambda f: np.savez_compressed(f, **arrays))
+    return meta
+
+
+def load_model(path: Path) -> LoadedModel:
+    """Rebuild a network from its file and verify its checksum. Raises ModelFileError."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            layers = len(meta["sizes"]) - 1
+            weights = [npz[f"w{i}"] for i in range(layers)]
+            biases = [npz[f"b{i}"] for i in range(layers)]
+    except FileNotFoundError:
+        raise ModelFileError(f"model file not found: {path}") from None
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ModelFileError(f"model file {path} is unreadable or incomplete: {e}") from None
+    try:
+        network = MLP(meta["sizes"], meta["activation"], weights=weights, biases=biases)
+    except (KeyError, ValueError) as e:
+        raise ModelFileError(f"model file {path} is inconsistent: {e}") from None
+    actual = parameters_sha256(network)
+    if actual != meta.get("sha256"):
+        raise ModelFileError(
+            f"model file {path} fails its checksum: recorded {meta.get('sha256')}, actual {actual}"
+        )
+    return LoadedModel(network, meta)
+
+
+def read_meta(path: Path) -> dict:
+    """The metadata of a model file, without loading or verifying its weights."""
+    with np.load(path, allow_pickle=False) as npz:
+        return json.loads(str(npz["meta"]))
+
+
+class Registry:
+    """Versioned models under ``<home>/models``. The shipped default becomes the first version."""
+
+    def __init__(self, home: Path, shipped: Path = SHIPPED_MODEL):
+        self.root = Path(home) / "models"
+        self.active_file = self.root / "ACTIVE"
+        self.shipped = Path(shipped)
+
+    def path(self, version: str) -> Path:
+        """The model file of a version. Versions are validated names, never paths."""
+        if not VERSION_PATTERN.match(version):
+            raise ModelFileError(f"not a valid model version: {version!r}")
+        return self.root / version / "model.npz"
+
+    def versions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            d.name
+            for d in self.root.iterdir()
+            if (d / "model.npz").is_file() and not d.name.startswith(".")
+        )
+
+    def active_version(self) -> str | None:
+        """The active version's name, read from one small file (cheap enough to poll)."""
+        try:
+            return self.active_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def ensure_initialised(self) -> str:
+        """On a fresh data home, register the shipped default and make it active."""
+        active = self.active_version()
+        if active is not None:
+            return active
+        meta = read_meta(self.shipped)
+        version = meta["version"]
+        if not self.path(version).exists():
+            loaded = load_model(self.shipped)  # verify before copying
+            self._install(version, lambda dest: shutil.copyfile(self.shipped, dest), loaded.meta)
+        self.activate(version)
+        return version
+
+    def add(self, network: MLP, meta: dict) -> str:
+        """Store a new version (not yet active); returns its name."""
+        created = datetime.now(UTC)
+        version = meta.get("version") or created.strftime("%Y%m%d-%H%M%S-") + os.urandom(3).hex()
+        full = {**meta, "version": version, "created": created.isoformat(timespec="seconds")}
+        stored = {}
+
+        def write(dest: Path):
+            stored.update(save_model(dest, network, full))
+
+        self._install(version, write, None)
+        (self.root / version / "meta.json").write_text(json.dumps(stored, indent=2, sort_keys=True))
+        return version
+
+    def _install(self, version: str, write, meta: dict | None) -> None:
+        dest = self.path(version)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write(dest)
+        if meta is not None:
+            (dest.parent / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+    def load(self, version: str) -> LoadedModel:
+        loaded = load_model(self.path(version))
+        if loaded.version != version:
+            raise ModelFileError(
+                f"{self.path(version)} holds version {loaded.version}, not {version}"
+            )
+        return loaded
+
+    def load_active(self) -> LoadedModel:
+        return self.load(self.ensure_initialised())
+
+    def activate(self, version: str) -> None:
+        """Make version active, after verifying its file. Raises ModelFileError if it is bad."""
+        self.load(version)
+        atomic_write(self.active_file, lambda f: f.write(version.encode()))
+
+    def delete(self, version: str) -> None:
+        if version == self.active_version():
+            raise ValueError(f"version {version} is active and cannot be deleted")
+        path = self.path(version)
+        if not path.exists():
+            raise FileNotFoundError(version)
+        shutil.rmtree(path.parent)
+
+    def metas(self) -> list[dict]:
+        """Metadata of every version, newest first; unreadable ones say so instead of failing."""
+        result = []
+        for version in self.versions():
+            try:
+                meta = read_meta(self.path(version))
+            except Exception as e:  # a damaged file must not hide the others
+                meta = {"version": version, "error": str(e)}
+            result.append(meta)
+        return sorted(result, key=lambda m: m.get("created", ""), reverse=True)

@@ -1,0 +1,121 @@
+"""The network and its gradients, checked against finite differences and by learning."""
+
+import numpy as np
+import pytest
+
+from model.losses import LOSSES
+from model.network import MLP
+from model.optim import SGD
+from model.train import TrainConfig, train
+
+
+def numeric_gradient(net: MLP, x, y, loss, param: np.ndarray, eps=1e-6) -> np.ndarray:
+    grad = np.zeros_like(param)
+    for i in np.ndindex(param.shape):
+        saved = param[i]
+        param[i] = saved + eps
+        plus = loss.value(net.predict(x), y)
+        param[i] = saved - eps
+        minus = loss.value(net.predict(x), y)
+        param[i] = saved
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("loss_name", ["cross-entropy", "squared"])
+@pytest.mark.parametrize("hidden", [[7], [6, 5]])
+def test_backprop_matches_finite_differences(activation, loss_name, hidden):
+    rng = np.random.default_rng(1)
+    sizes = [8, *hidden, 4]
+    net = MLP(sizes, activation, seed=3, dtype=np.float64)
+    for b in net.biases:  # non-zero biases, so their gradients are exercised too
+        b[:] = rng.normal(0, 0.1, b.shape)
+    x = rng.uniform(0, 1, (5, 8))
+    y = rng.integers(0, 4, 5)
+    loss = LOSSES[loss_name]
+    _, analytic = net.gradients(x, y, loss)
+    for param, grad in zip(net.parameters, analytic):
+        numeric = numeric_gradient(net, x, y, loss, param)
+        rel = np.linalg.norm(grad - numeric) / max(
+            np.linalg.norm(grad) + np.linalg.norm(numeric), 1e-12
+        )
+        assert rel < 1e-6, f"{activation}/{loss_name}/{hidden}: relative error {rel:.2e}"
+
+
+def test_predict_returns_probabilities_of_the_right_shape():
+    net = MLP([784, 32, 10], "relu", seed=0)
+    probs = net.predict(np.random.default_rng(0).uniform(0, 1, (3, 784)).astype(np.float32))
+    assert probs.shape == (3, 10) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"\(n, 784\)"):
+        net.predict(np.zeros((3, 783), np.float32))
+
+
+def test_softmax_survives_huge_scores():
+    net = MLP([2, 3], "relu", seed=0)
+    net.weights[0][:] = 1e4
+    probs = net.predict(np.array([[1.0, 1.0]], np.float32))
+    assert np.isfinite(probs).all()
+
+
+def test_initialisation_suits_the_activation():
+    relu = MLP([1000, 500, 10], "relu", seed=0)
+    sigmoid = MLP([1000, 500, 10], "sigmoid", seed=0)
+    assert relu.weights[0].std() == pytest.approx(np.sqrt(2 / 1000), rel=0.02)  # He
+    limit = np.sqrt(6 / 1500)  # Glorot uniform: std = limit / sqrt(3)
+    assert sigmoid.weights[0].std() == pytest.approx(limit / np.sqrt(3), rel=0.02)
+    assert np.abs(sigmoid.weights[0]).max() <= limit
+
+
+def test_a_tiny_network_overfits_64_samples():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (64, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    net = MLP([784, 64, 10], "relu", seed=0)
+    loss = LOSSES["cross-entropy"]
+    ws = net.workspace(64)
+    opt = SGD(net.parameters, momentum=0.9)
+    grads = [g for gw in zip(ws.grad_w, ws.grad_b) for g in gw]
+    for _ in range(200):
+        probs = net.forward_(x, ws)
+        net.backward_(x, ws, loss.delta(probs, y, out=ws.deltas[-1]))
+        opt.step(grads, 0.05)
+    assert (net.predict(x).argmax(axis=1) == y).mean() == 1.0
+
+
+def test_same_seed_same_weights_bit_for_bit(mnist_small):
+    images, labels = mnist_small
+    config = TrainConfig(hidden=(32,), epochs=2, augment=True, max_train_samples=2000, seed=7)
+    a = train(config, images, labels)
+    b = train(config, images, labels)
+    for pa, pb in zip(a.network.parameters, b.network.parameters):
+        assert np.array_equal(pa, pb)
+    c = train(TrainConfig(**{**config.to_dict(), "seed": 8}), images, labels)
+    assert not np.array_equal(a.network.weights[0], c.network.weights[0])
+
+
+def test_training_emits_epoch_and_batch_events(mnist_small):
+    images, labels = mnist_small
+    events = []
+    config = TrainConfig(hidden=(16,), epochs=2, augment=False, max_train_samples=3000,
+                         progress_every=5)  # fmt: skip
+    result = train(config, images, labels, callback=events.append)
+    epochs = [e for e in events if e["kind"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert any(e["kind"] == "batch" for e in events)
+    for e in epochs:
+        assert 0 <= e["train_accuracy"] <= 1 and 0 <= e["validation_accuracy"] <= 1
+        assert e["loss"] > 0 and e["elapsed"] > 0 and e["eta"] >= 0
+    assert epochs[-1]["eta"] == 0
+    assert result.history == epochs
+
+
+def test_the_lectures_sigmoid_and_squared_error_learns(mnist_small, mnist_test):
+    images, labels = mnist_small
+    config = TrainConfig(hidden=(64,), activation="sigmoid", loss="squared", epochs=4,
+                         learning_rate=0.5, augment=False, max_train_samples=10_000)  # fmt: skip
+    result = train(config, images, labels)
+    x, y = mnist_test
+    accuracy = (result.network.predict(x).argmax(axis=1) == y).mean()
+    assert accuracy >= 0.90, accuracy

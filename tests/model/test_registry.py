@@ -1,0 +1,103 @@
+"""Model files and the registry: round trips, checksums, atomic activation, the shipped model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from model.network import MLP
+from model.registry import (
+    SHIPPED_MODEL,
+    ModelFileError,
+    Registry,
+    load_model,
+    read_meta,
+    save_model,
+)
+from model.train import evaluate
+
+
+def test_save_and_load_round_trip_rebuilds_the_network_from_its_file(tmp_path):
+    net = MLP([784, 20, 15, 10], "sigmoid", seed=4)
+    meta = save_model(tmp_path / "m.npz", net, {"version": "v1", "config": {"epochs": 3}})
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.network.sizes == [784, 20, 15, 10]
+    assert loaded.network.activation.name == "sigmoid"
+    assert loaded.meta == meta and loaded.version == "v1"
+    x = np.random.default_rng(0).uniform(0, 1, (4, 784)).astype(np.float32)
+    assert np.array_equal(loaded.network.predict(x), net.predict(x))
+    assert not list(tmp_path.glob("*.tmp")), "no temporary file is left behind"
+
+
+def test_a_file_whose_weights_were_altered_fails_its_checksum(tmp_path):
+    net = MLP([784, 8, 10], seed=0)
+    meta = save_model(tmp_path / "m.npz", net, {"version": "v1"})
+    net.weights[0][0, 0] += 1e-3  # same metadata, different weights
+    arrays = {f"w{i}": w for i, w in enumerate(net.weights)} | {
+        f"b{i}": b for i, b in enumerate(net.biases)
+    }
+    np.savez(tmp_path / "m.npz", meta=np.array(json.dumps(meta)), **arrays)
+    with pytest.raises(ModelFileError, match="fails its checksum"):
+        load_model(tmp_path / "m.npz")
+
+
+def test_truncated_and_garbage_files_are_refused_clearly(tmp_path):
+    save_model(tmp_path / "m.npz", MLP([784, 8, 10], seed=0), {"version": "v1"})
+    raw = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "m.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match="unreadable"):
+        load_model(tmp_path / "m.npz")
+    (tmp_path / "g.npz").write_bytes(b"not a model")
+    with pytest.raises(ModelFileError):
+        load_model(tmp_path / "g.npz")
+    with pytest.raises(ModelFileError, match="not found"):
+        load_model(tmp_path / "missing.npz")
+
+
+def test_a_fresh_registry_starts_on_the_shipped_model(tmp_path):
+    registry = Registry(tmp_path)
+    assert registry.active_version() is None
+    version = registry.ensure_initialised()
+    assert version == read_meta(SHIPPED_MODEL)["version"]
+    assert registry.versions() == [version]
+    assert registry.load_active().version == version
+
+
+def test_add_activate_and_delete_versions(tmp_path):
+    registry = Registry(tmp_path)
+    first = registry.ensure_initialised()
+    second = registry.add(MLP([784, 8, 10], seed=1), {"metrics": {"mnist_test_accuracy": 0.5}})
+    assert registry.active_version() == first, "a new version is not active until promoted"
+    registry.activate(second)
+    assert registry.active_version() == second
+    assert [m["version"] for m in registry.metas()][0] == second
+    with pytest.raises(ValueError, match="active"):
+        registry.delete(second)
+    registry.delete(first)
+    assert registry.versions() == [second]
+
+
+def test_activating_a_corrupted_version_is_refused_and_the_active_one_stays(tmp_path):
+    registry = Registry(tmp_path)
+    first = registry.ensure_initialised()
+    bad = registry.add(MLP([784, 8, 10], seed=1), {})
+    registry.path(bad).write_bytes(b"garbage")
+    with pytest.raises(ModelFileError):
+        registry.activate(bad)
+    assert registry.active_version() == first
+    assert "error" in next(m for m in registry.metas() if m["version"] == bad)
+
+
+@pytest.mark.parametrize("version", ["../etc", "/abs", "a/b", "..", "x" * 65, "%2e%2e"])
+def test_versions_are_names_never_paths(tmp_path, version):
+    with pytest.raises(ModelFileError, match="not a valid model version"):
+        Registry(tmp_path).path(version)
+
+
+def test_the_shipped_model_matches_its_checksum_and_recorded_accuracy(mnist_test):
+    loaded = load_model(SHIPPED_MODEL)
+    recorded = loaded.meta["metrics"]["mnist_test_accuracy"]
+    x, y = mnist_test
+    assert evaluate(loaded.network, x, y)["accuracy"] == recorded
+    assert recorded >= 0.985
+    assert SHIPPED_MODEL.stat().st_size < 5_000_000
