@@ -53,8 +53,12 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError:
-        raise ImageError(f"not an image in an accepted format ({accepted})") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, ValueError) as e:
+        raise ImageError(
+            f"not an image in an accepted format ({accepted})", code="unsupported_image_format"
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(f"the image is too large: {e}", code="image_too_large") from None
+    except (OSError, ValueError) as e:
         raise ImageError(f"the image could not be read: {e}") from None
     width, height = image.size
     if width * height > max_pixels:
@@ -127,13 +131,13 @@ def normalise_ink(ink: np.ndarray) -> np.ndarray:
 
 
 def _centre_by_mass(field: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
-    """Shift field (28, 28) by whole pixels so its centre of mass is at the centre (13.5, 13.5),
+    """Shift field (28, 28) by whole pixels so its centre of mass is where MNIST has it, (14, 14),
     as far as the digit's box (top, left, h, w) can move without leaving the field."""
     mass = field.sum()
     ys, xs = np.indices(field.shape)
     cy, cx = (ys * field).sum() / mass, (xs * field).sum() / mass
-    dy = int(np.clip(round((FIELD - 1) / 2 - cy), -top, FIELD - (top + h)))
-    dx = int(np.clip(round((FIELD - 1) / 2 - cx), -left, FIELD - (left + w)))
+    dy = int(np.clip(round(FIELD / 2 - cy), -top, FIELD - (top + h)))
+    dx = int(np.clip(round(FIELD / 2 - cx), -left, FIELD - (left + w)))
     return np.roll(field, (dy, dx), axis=(0, 1))
 
 
@@ -147,7 +151,12 @@ def pixels_to_mnist(pixels: np.ndarray) -> np.ndarray:
 
     They are used as they are; only the shape and range are checked.
     """
-    x = np.asarray(pixels, dtype=np.float32)
+    try:
+        x = np.asarray(pixels, dtype=np.float32)
+    except (ValueError, TypeError):
+        raise ImageError(
+            "pixels must be 784 numbers or 28 rows of 28 numbers", code="bad_pixels"
+        ) from None
     if x.size != FIELD * FIELD or x.shape not in ((FIELD * FIELD,), (FIELD, FIELD)):
         raise ImageError(
             f"pixels must be 784 numbers or 28 rows of 28, got shape {x.shape}", code="bad_pixels"
