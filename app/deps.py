@@ -1,0 +1,37 @@
+"""Route dependencies: the app's settings and services, read from ``app.state``.
+
+``create_app`` puts them there, one set per app, so tests can build apps side by side.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.config import Settings
+from app.metrics import Metrics
+from app.predictor import Predictor
+from app.serving import ModelServer
+
+
+def app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def model_server(request: Request) -> ModelServer:
+    return request.app.state.serving
+
+
+def predictor(request: Request) -> Predictor:
+    return request.app.state.predictor
+
+
+def metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+ServerDep = Annotated[ModelServer, Depends(model_server)]
+PredictorDep = Annotated[Predictor, Depends(predictor)]
+MetricsDep = Annotated[Metrics, Depends(metrics)]

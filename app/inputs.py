@@ -1,0 +1,219 @@
+"""Request payloads → MNIST vectors: float32 (784,) in [0, 1], ink = 1.
+
+A drawing arrives as image bytes (a multipart upload or a raw ``image/*`` body) or as JSON with a
+data URL or ready-made pixels. Each failure becomes an ``ApiError`` whose code names the reason:
+
+    415 unsupported_media_type    the request's Content-Type is none of the accepted ones
+    415 unsupported_image_format  the bytes (or a data URL's type) are not PNG/JPEG/WebP/GIF/BMP
+    413 image_too_large           the image header declares more than max_image_pixels
+    422 invalid_image             an accepted format, but truncated or corrupt
+    422 empty_body / blank_image / bad_pixels / bad_data_url / invalid_json / validation_error
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import TypeVar
+
+import numpy as np
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.errors import ApiError
+from app.schemas import DrawingInput
+from model.preprocess import ImageError, decode_image, pixels_to_mnist, to_mnist
+
+Drawing = bytes | DrawingInput  # image bytes, or a JSON drawing (data URL or pixels)
+Body = TypeVar("Body", bound=BaseModel)
+
+ACCEPTED_FORMATS_TEXT = "PNG, JPEG, WebP, GIF or BMP"
+ACCEPTED_IMAGE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp",
+     "image/x-ms-bmp"}
+)  # fmt: skip
+ACCEPTED_CONTENT_TEXT = (
+    "application/json ({'image': 'data:image/png;base64,...'} or {'pixels': [...]}), "
+    "multipart/form-data with the image in a field named 'file', or the raw image bytes with "
+    "an image/* Content-Type"
+)
+
+# The first bytes of each accepted format, as Pillow itself recognises them.
+_ACCEPTED_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"), (b"BM", "BMP"),
+)  # fmt: skip
+# A few formats people do send, named in the error so that the fix is obvious.
+_REFUSED_SIGNATURES = (
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"%PDF", "PDF"), (b"<svg", "SVG"),
+    (b"<?xml", "SVG/XML"), (b"\x00\x00\x01\x00", "ICO"),
+)  # fmt: skip
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The accepted format these bytes start like ("PNG", …), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((name for sig, name in _ACCEPTED_SIGNATURES if data.startswith(sig)), None)
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased ('' when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def read_drawing(request: Request) -> Drawing:
+    """The drawing in a /api/predict request, in whichever accepted form it came."""
+    kind = media_type(request)
+    if kind == "multipart/form-data":
+        return await _read_upload(request)
+    if kind.startswith("image/"):
+        return await request.body()
+    if kind == "application/json" or kind.endswith("+json"):
+        return await run_in_threadpool(parse_json, await request.body(), DrawingInput)
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"Content-Type {kind or '(none)'} is not accepted; send {ACCEPTED_CONTENT_TEXT}",
+    )
+
+
+async def read_json_body(request: Request) -> bytes:
+    """The body of a request that must be JSON (415 otherwise)."""
+    kind = media_type(request)
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Content-Type {kind or '(none)'} is not accepted here; send application/json",
+        )
+    return await request.body()
+
+
+async def _read_upload(request: Request) -> bytes:
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(
+                422,
+                "validation_error",
+                "multipart/form-data must carry the image as a file in a field named 'file'",
+            )
+        return await upload.read()
+    finally:
+        await form.close()
+
+
+def parse_json(body: bytes, model: type[Body]) -> Body:
+    """JSON bytes → a validated model. Errors take the shape of FastAPI's body errors.
+
+    NaN and Infinity literals parse (as Python's json does) and are then refused as pixels,
+    with the other out-of-range values.
+    """
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as e:
+        errors = e.errors(include_url=False, include_input=False)
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in errors]
+        ) from None
+
+
+def to_vector(drawing: Drawing, max_pixels: int) -> np.ndarray:
+    """One drawing → float32 (784,) in MNIST form. Raises ApiError."""
+    if isinstance(drawing, bytes):
+        return image_to_vector(drawing, max_pixels)
+    if drawing.image is not None:
+        return image_to_vector(decode_data_url(drawing.image), max_pixels)
+    return pixels_to_vector(drawing.pixels)
+
+
+def to_matrix(drawings: Sequence[Drawing], max_pixels: int) -> np.ndarray:
+    """Drawings → float32 (n, 784). An error names the item: 422 with details {"index": i}."""
+    x = np.empty((len(drawings), 28 * 28), dtype=np.float32)
+    for i, drawing in enumerate(drawings):
+        try:
+            x[i] = to_vector(drawing, max_pixels)
+        except ApiError as e:
+            raise ApiError(422, e.code, f"item {i}: {e.message}", {"index": i}) from None
+    return x
+
+
+def image_to_vector(data: bytes, max_pixels: int) -> np.ndarray:
+    """Image bytes → float32 (784,): format checked, size checked before decoding, preprocessed."""
+    if data and sniff_format(data) is None:
+        refused = next((name for sig, name in _REFUSED_SIGNATURES if data.startswith(sig)), None)
+        what = f"{refused} images are not accepted" if refused else "the data is not an image"
+        raise ApiError(
+            415, "unsupported_image_format", f"{what}; send a {ACCEPTED_FORMATS_TEXT} image"
+        )
+    try:
+        return to_mnist(decode_image(data, max_pixels))
+    except ImageError as e:
+        raise _image_error(e) from None
+
+
+def pixels_to_vector(pixels: list) -> np.ndarray:
+    """MNIST-form pixels, 784 numbers or 28 rows of 28 → float32 (784,), used as they are."""
+    try:
+        array = np.asarray(pixels)  # no dtype yet, so that strings, booleans and nulls show
+    except ValueError:  # rows of different lengths make a ragged array
+        raise _bad_pixels("the rows differ in length") from None
+    if array.dtype.kind not in "iuf":
+        raise _bad_pixels("some values are not numbers")
+    with np.errstate(over="ignore"):  # 1e300 → inf, refused below with NaN and the rest
+        array = array.astype(np.float32)
+    try:
+        return pixels_to_mnist(array)
+    except ImageError as e:
+        raise _image_error(e) from None
+
+
+def _bad_pixels(reason: str) -> ApiError:
+    return ApiError(
+        422, "bad_pixels", f"pixels must be 784 numbers or 28 rows of 28, in [0, 1]; {reason}"
+    )
+
+
+def decode_data_url(url: str) -> bytes:
+    """``data:image/png;base64,...`` → the image bytes. Raises ApiError (bad_data_url, 415)."""
+    if not url.startswith("data:"):
+        raise _bad_data_url(f"got a string starting with {url[:16]!r}")
+    header, comma, payload = url[len("data:") :].partition(",")
+    if not comma:
+        raise _bad_data_url("it has no ',' before the data")
+    kind, *params = (part.strip().lower() for part in header.split(";"))
+    if kind not in ACCEPTED_IMAGE_TYPES:
+        raise ApiError(
+            415,
+            "unsupported_image_format",
+            f"a data URL of type {kind or '(none)'} is not accepted; use image/png, image/jpeg, "
+            "image/webp, image/gif or image/bmp",
+        )
+    if "base64" not in params:
+        raise _bad_data_url("only base64 data URLs are accepted")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad_data_url("its base64 data is malformed") from None
+
+
+def _bad_data_url(reason: str) -> ApiError:
+    return ApiError(
+        422,
+        "bad_data_url",
+        f"'image' must be a base64 data URL such as data:image/png;base64,iVBOR...; {reason}",
+    )
+
+
+_STATUS_BY_CODE = {"image_too_large": 413, "unsupported_image_format": 415}
+
+
+def _image_error(e: ImageError) -> ApiError:
+    """A preprocessing error → the API error with the status its code calls for (422 default)."""
+    return ApiError(_STATUS_BY_CODE.get(e.code, 422), e.code, str(e))

@@ -1,0 +1,119 @@
+"""The web app: ``create_app(settings)`` wires settings, the served model, routes and middleware.
+
+Run it with ``uvicorn app.main:create_app --factory`` (or ``digits serve``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager, suppress
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from threadpoolctl import threadpool_limits
+
+from app.config import Settings, get_settings
+from app.errors import install_error_handlers
+from app.headers import SecurityHeaders
+from app.limits import BodySizeLimit
+from app.metrics import HttpMetrics, Metrics
+from app.openapi import document_request_models
+from app.predictor import Predictor
+from app.routes import docs, health, model, pages, predict
+from app.routes import metrics as metrics_routes
+from app.schemas import BatchRequest, DrawingInput
+from app.serving import ModelServer
+from model.registry import Registry
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+DESCRIPTION = """\
+Draw a digit; a multilayer perceptron written in NumPy reads it.
+
+`POST /api/predict` takes one drawing as JSON (a data URL, or MNIST-form pixels), as a
+multipart upload, or as raw image bytes; `POST /api/predict/batch` takes many in one request.
+
+Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
+
+| status | code | when |
+|---|---|---|
+| 413 | `body_too_large` | the body is over the size limit |
+| 413 | `image_too_large` | the image's header declares more pixels than the limit |
+| 415 | `unsupported_media_type` | the Content-Type is not JSON, multipart or `image/*` |
+| 415 | `unsupported_image_format` | the image (or data URL type) is not PNG/JPEG/WebP/GIF/BMP |
+| 422 | `invalid_image` | an accepted format, but truncated or corrupt |
+| 422 | `blank_image` | there is no ink in the drawing |
+| 422 | `bad_pixels` | pixels are not 784 or 28×28 finite numbers in [0, 1] |
+| 422 | `bad_data_url` | `image` is not a base64 data URL |
+| 422 | `empty_body`, `invalid_json`, `validation_error` | the request is missing or malformed |
+| 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
+| 503 | `model_unavailable` | no model is loaded yet |
+
+In a batch, an error in one item fails the request with 422, the item's code, and
+`details.index`.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("digits")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    serving: ModelServer = app.state.serving
+    # One BLAS thread: a one-row prediction is several times slower when OpenBLAS splits its
+    # small matrix products over two cores, and concurrent requests use the cores anyway.
+    with threadpool_limits(limits=1, user_api="blas"):
+        await run_in_threadpool(serving.start)  # loading reads and checksums a file: off the loop
+        watcher = asyncio.create_task(serving.watch(app.state.settings.model_poll_seconds))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app with its own settings, model server and metrics (so tests can build many)."""
+    settings = settings or get_settings()
+    serving = ModelServer(Registry(settings.home))
+    metrics = Metrics(serving)
+
+    app = FastAPI(
+        title="digits",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # Both default doc pages load from a CDN; routes.docs serves Swagger UI locally.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.settings = settings
+    app.state.serving = serving
+    app.state.metrics = metrics
+    app.state.predictor = Predictor(serving, settings, metrics)
+
+    install_error_handlers(app)
+    for routes in (pages, predict, model, health, metrics_routes, docs):
+        app.include_router(routes.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    document_request_models(app, DrawingInput, BatchRequest)
+
+    # The last added runs first: headers go on every response, metrics see every request,
+    # and the size limit applies before any route reads a body.
+    app.add_middleware(
+        BodySizeLimit,
+        default_limit=settings.max_body_bytes,
+        limits={"/api/predict/batch": settings.max_batch_body_bytes},
+    )
+    app.add_middleware(HttpMetrics, metrics=metrics)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,152 @@
+"""The API contract: request and response bodies, as /docs shows them.
+
+Pixel conventions follow MNIST and the rest of the project: 28×28 values in [0, 1], 1 = ink.
+Pixels are validated as one array rather than number by number: the schema only requires a list,
+``app.inputs`` checks that it holds numbers and ``model.preprocess.pixels_to_mnist`` checks the
+shape and range, so every problem with pixels gets the one code ``bad_pixels`` (and a 1000-item
+batch is not validated 784,000 times over).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
+
+_ROW = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
+Pixels = Annotated[
+    list,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {**_ROW, "minItems": 784, "maxItems": 784},
+                {"type": "array", "items": {**_ROW, "minItems": 28, "maxItems": 28},
+                 "minItems": 28, "maxItems": 28},
+            ]
+        }
+    ),
+]  # fmt: skip
+
+
+class DrawingInput(BaseModel):
+    """One drawing: exactly one of ``pixels`` or ``image``."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"image": SEVEN_DATA_URL}]}
+    )
+
+    pixels: Pixels | None = Field(
+        None,
+        description="MNIST-form pixels, used as they are: 784 numbers, or 28 rows of 28, each "
+        "in [0, 1] with ink = 1.",
+    )
+    image: str | None = Field(
+        None,
+        description="An image as a base64 data URL (`data:image/png;base64,...`), as "
+        "`canvas.toDataURL()` makes. PNG, JPEG, WebP, GIF or BMP; it is preprocessed into "
+        "MNIST form (ink found, cropped, scaled to 20×20, centred by mass).",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DrawingInput:
+        if (self.pixels is None) == (self.image is None):
+            given = "both" if self.pixels is not None else "neither"
+            raise PydanticCustomError(
+                "pixels_or_image",
+                "give exactly one of 'pixels' (784 numbers or 28 rows of 28 in [0, 1]) or "
+                "'image' (a data URL such as data:image/png;base64,...), not {given}",
+                {"given": given},
+            )
+        return self
+
+
+class BatchRequest(BaseModel):
+    """Several drawings, predicted in one pass; the limit on their number is in settings."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BATCH_EXAMPLE]})
+
+    items: list[DrawingInput] = Field(description="The drawings, in order (at least one).")
+
+
+class ModelRef(BaseModel):
+    """Which model answered."""
+
+    version: str
+    created: str
+
+
+class Prediction(BaseModel):
+    """The network's reading of one drawing."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "digit": 7,
+                    "confidence": 0.981234,
+                    "probabilities": [0.0001, 0.0032, 0.0041, 0.0009, 0.0003, 0.0002, 0.0,
+                                      0.981234, 0.0021, 0.007966],
+                    "unsure": False,
+                    "runner_up": 9,
+                    "model": {"version": "20250101-120000-a1b2c3",
+                              "created": "2025-01-01T12:00:00+00:00"},
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    digit: int = Field(ge=0, le=9, description="The most likely digit.")
+    confidence: float = Field(ge=0, le=1, description="The probability of `digit`.")
+    probabilities: list[float] = Field(
+        min_length=10, max_length=10, description="Softmax output for digits 0-9; sums to 1."
+    )
+    unsure: bool = Field(description="True when `confidence` is below the service's threshold.")
+    runner_up: int = Field(ge=0, le=9, description="The second most likely digit.")
+    model: ModelRef
+    input: list[list[float]] | None = Field(
+        None,
+        description="The 28×28 image the network saw, values in [0, 1], ink = 1. Only with "
+        "`?include_input=true`.",
+        examples=[SEVEN_ROWS],
+    )
+
+
+class BatchResponse(BaseModel):
+    predictions: list[Prediction] = Field(description="One per item, in the items' order.")
+
+
+class ModelInfo(BaseModel):
+    """The model this server is using."""
+
+    version: str
+    created: str
+    sizes: list[int] = Field(description="Layer sizes, input first: [784, hidden..., 10].")
+    activation: str = Field(description="The hidden layers' activation.")
+    config: dict[str, Any] | None = Field(None, description="How it was trained (TrainConfig).")
+    metrics: dict[str, Any] | None = Field(None, description="Its evaluation, e.g. test accuracy.")
+    data_fingerprint: str | None = Field(None, description="Names the exact training data.")
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    model_version: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable reason.", examples=["blank_image"])
+    message: str = Field(
+        description="What was wrong and what is accepted.",
+        examples=["the image is blank: no ink was found"],
+    )
+    details: Any = Field(None, description="Extra context, e.g. validation errors or an index.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

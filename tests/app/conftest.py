@@ -1,0 +1,35 @@
+"""Fixtures for the service tests: an app per test on a fresh data home under tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+# Short enough that hot-reload tests finish in well under a second.
+FAST_POLL = 0.05
+
+
+@pytest.fixture
+def make_client(tmp_path) -> Iterator[Callable[..., TestClient]]:
+    """make_client(**settings) → a started TestClient on an app with those settings.
+
+    Every app's data home is this test's tmp_path, so apps made in one test share a registry.
+    """
+    with ExitStack() as stack:
+
+        def make(**overrides) -> TestClient:
+            settings = Settings(home=tmp_path, model_poll_seconds=FAST_POLL, **overrides)
+            return stack.enter_context(TestClient(create_app(settings)))
+
+        yield make
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()

@@ -1,0 +1,41 @@
+"""Settings: laptop defaults, overridden by DIGITS_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings, get_settings
+
+
+def test_defaults_run_on_a_laptop(monkeypatch):
+    for name in ("DIGITS_HOME", "DIGITS_MAX_BODY_BYTES", "DIGITS_BATCH_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings()
+    assert s.home == Path("var")
+    assert (s.max_body_bytes, s.max_image_pixels, s.batch_limit) == (2_000_000, 4_000_000, 1000)
+    assert 0 < s.unsure_threshold < 1
+    assert s.model_poll_seconds == 1.0
+
+
+def test_environment_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITS_HOME", str(tmp_path))
+    monkeypatch.setenv("DIGITS_BATCH_LIMIT", "50")
+    monkeypatch.setenv("DIGITS_UNSURE_THRESHOLD", "0.75")
+    get_settings.cache_clear()
+    try:
+        s = get_settings()
+        assert (s.home, s.batch_limit, s.unsure_threshold) == (tmp_path, 50, 0.75)
+        assert get_settings() is s  # read once per process
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "bad", [{"max_body_bytes": 0}, {"unsure_threshold": 1.5}, {"model_poll_seconds": 0}]
+)
+def test_nonsense_is_refused(bad):
+    with pytest.raises(ValidationError):
+        Settings(**bad)

@@ -1,0 +1,142 @@
+"""/docs works with no internet: Swagger UI from this server, every request form documented."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from app.config import Settings
+from app.main import create_app
+
+
+def test_docs_page_loads_everything_from_this_server(client):
+    html = client.get("/docs").text
+    assert 'src="/docs/assets/swagger-ui-bundle.js"' in html
+    assert 'href="/docs/assets/swagger-ui.css"' in html
+    assert "http://" not in html and "https://" not in html  # no CDN, no favicon from afar
+    assert '"validatorUrl": null' in html  # and no call to the public validator service
+
+
+@pytest.mark.parametrize(
+    ("name", "media"),
+    [("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css"),
+     ("favicon-32x32.png", "image/png")],
+)  # fmt: skip
+def test_docs_assets_are_served(client, name, media):
+    r = client.get(f"/docs/assets/{name}")
+    assert r.status_code == 200
+    assert media in r.headers["content-type"]
+    assert len(r.content) > 500
+
+
+def test_only_the_listed_assets_are_served(client):
+    assert client.get("/docs/assets/index.html").status_code == 404
+    assert client.get("/docs/assets/..%2F..%2F__init__.py").status_code == 404
+    assert client.get("/redoc").status_code == 404  # Redoc would load from a CDN
+
+
+def test_predict_documents_every_request_form(client):
+    body = client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]["requestBody"]
+    content = body["content"]
+    assert set(content) == {"application/json", "multipart/form-data", "image/png",
+                            "image/jpeg", "image/webp", "image/gif", "image/bmp"}  # fmt: skip
+    assert set(content["application/json"]["examples"]) == {"image", "pixels_rows", "pixels_flat"}
+    assert content["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+def test_every_reference_in_the_openapi_document_resolves(client):
+    spec = client.get("/openapi.json").json()
+
+    def refs(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                yield node["$ref"]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    found = set(refs(spec))
+    assert "#/components/schemas/DrawingInput" in found
+    assert "#/components/schemas/BatchRequest" in found
+    for ref in found:
+        node = spec
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]  # a KeyError here is a dangling reference
+
+
+def test_every_documented_example_is_a_request_that_works(client):
+    """The examples in /docs are real: each one, sent as is, is recognised as a 7."""
+    paths = client.get("/openapi.json").json()["paths"]
+    content = paths["/api/predict"]["post"]["requestBody"]["content"]["application/json"]
+    for name, example in content["examples"].items():
+        r = client.post("/api/predict", json=example["value"])
+        assert r.status_code == 200, name
+        assert r.json()["digit"] == 7, name
+    batch = paths["/api/predict/batch"]["post"]["requestBody"]["content"]["application/json"]
+    r = client.post("/api/predict/batch", json=batch["example"])
+    assert [p["digit"] for p in r.json()["predictions"]] == [7, 7]
+
+
+# --- in a real browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The app under uvicorn on a free loopback port; yields its base URL."""
+    app = create_app(Settings(home=tmp_path))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.e2e
+def test_docs_render_in_chromium_without_the_internet(live_server):
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no chromium on this machine")
+    errors, foreign = [], []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def note_foreign(request):
+                if not request.url.startswith((live_server, "data:")):
+                    foreign.append(request.url)
+
+            page.on("request", note_foreign)
+            page.goto(f"{live_server}/docs")
+            page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+            # Open /api/predict: its request body offers every documented content type.
+            page.locator("#operations-predict-predict_api_predict_post").click()
+            page.wait_for_selector(".body-param-content-type select", timeout=5_000)
+            types = page.locator(".body-param-content-type select option").all_inner_texts()
+        finally:
+            browser.close()
+    assert {"/api/predict", "/api/predict/batch", "/api/model", "/healthz"} <= {
+        p.replace("\u200b", "") for p in paths
+    }
+    assert {"application/json", "multipart/form-data", "image/png"} <= set(types)
+    assert errors == []
+    assert foreign == []
