@@ -26,7 +26,7 @@ from starlette.datastructures import UploadFile
 
 from app.errors import ApiError
 from app.schemas import DrawingInput
-from model.preprocess import ImageError, decode_image, pixels_to_mnist, to_mnist
+from model.preprocess import ImageError, decode_image, pixels_to_mnist, sniff_format, to_mnist
 
 Drawing = bytes | DrawingInput  # image bytes, or a JSON drawing (data URL or pixels)
 Body = TypeVar("Body", bound=BaseModel)
@@ -42,23 +42,11 @@ ACCEPTED_CONTENT_TEXT = (
     "an image/* Content-Type"
 )
 
-# The first bytes of each accepted format, as Pillow itself recognises them.
-_ACCEPTED_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"), (b"BM", "BMP"),
-)  # fmt: skip
 # A few formats people do send, named in the error so that the fix is obvious.
 _REFUSED_SIGNATURES = (
     (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"%PDF", "PDF"), (b"<svg", "SVG"),
     (b"<?xml", "SVG/XML"), (b"\x00\x00\x01\x00", "ICO"),
 )  # fmt: skip
-
-
-def sniff_format(data: bytes) -> str | None:
-    """The accepted format these bytes start like ("PNG", …), or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return next((name for sig, name in _ACCEPTED_SIGNATURES if data.startswith(sig)), None)
 
 
 def media_type(request: Request) -> str:

@@ -24,6 +24,20 @@ INK_THRESHOLD = 0.1  # ink below this (after normalising) counts as background n
 MIN_CONTRAST = 0.08  # an image whose ink is fainter than this has no digit in it
 
 
+# The first bytes of each accepted format, as Pillow itself recognises them.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"), (b"BM", "BMP"),
+)  # fmt: skip
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The accepted format these bytes start like ("PNG", …), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((name for sig, name in _SIGNATURES if data.startswith(sig)), None)
+
+
 class ImageError(ValueError):
     """The bytes are not an image this service accepts. ``code`` names the reason for API errors."""
 
@@ -53,6 +67,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError:
+        if sniff_format(data):  # it starts like an accepted format but Pillow cannot parse it
+            raise ImageError("the image data is truncated or corrupt") from None
         raise ImageError(
             f"not an image in an accepted format ({accepted})", code="unsupported_image_format"
         ) from None
