@@ -1,0 +1,204 @@
+/**
+ * The results panel: top digit, ten confidence bars, the 28×28 preview, a status line and a
+ * polite live region. It only renders; app.js decides what to show and when.
+ */
+
+const DIGITS = 10;
+const FIELD = 28;
+
+/**
+ * Format a probability as the bars show it: one decimal, e.g. 0.9812 → "98.1%".
+ * @param {number} p in [0, 1]
+ * @returns {string}
+ */
+export function percent(p) {
+  return `${(Math.min(Math.max(p, 0), 1) * 100).toFixed(1)}%`;
+}
+
+/**
+ * A confidence for the headline and the chip, where "100.0%" would overstate a softmax output
+ * that only rounds to 1. (The bars keep the plain number.)
+ * @param {number} p in [0, 1]
+ * @returns {string} e.g. "98.1%" or ">99.9%"
+ */
+function confidenceShort(p) {
+  return p >= 0.9995 && p < 1 ? ">99.9%" : percent(p);
+}
+
+export class ResultsView {
+  #root;
+  #topDigit;
+  #headline;
+  #detail;
+  #status;
+  #announcer;
+  #preview;
+  #bars;
+  #versions;
+  #chip;
+
+  /**
+   * @param {HTMLElement} root the results section (carries data-state / data-strokes)
+   * @param {HTMLElement} announcer an aria-live="polite" element
+   */
+  constructor(root, announcer) {
+    this.#root = root;
+    this.#announcer = announcer;
+    this.#topDigit = root.querySelector("[data-testid=top-digit]");
+    this.#headline = root.querySelector("[data-role=headline]");
+    this.#detail = root.querySelector("[data-role=detail]");
+    this.#status = document.querySelector("[data-role=status]");
+    this.#preview = root.querySelector("[data-testid=preview]");
+    this.#versions = document.querySelectorAll("[data-testid=model-version]");
+    this.#chip = document.querySelector("[data-role=chip]");
+    this.#bars = Array.from({ length: DIGITS }, (_, d) => {
+      const row = root.querySelector(`.bar[data-digit="${d}"]`);
+      return {
+        row,
+        meter: row.querySelector("[role=meter]"),
+        fill: row.querySelector(".bar-fill"),
+        value: row.querySelector(`[data-testid=prob-${d}]`),
+      };
+    });
+  }
+
+  /**
+   * Mark what the panel currently shows, for styling and for tests.
+   * @param {"empty"|"drawing"|"waiting"|"ready"|"error"} state
+   * @param {number} [strokes] the stroke count the shown prediction belongs to
+   */
+  setState(state, strokes) {
+    this.#root.dataset.state = state;
+    if (strokes !== undefined) this.#root.dataset.strokes = String(strokes);
+  }
+
+  /** The "nothing drawn yet" state: a prompt, bars at zero, a blank preview. */
+  showEmpty() {
+    this.#topDigit.textContent = "";
+    this.#headline.textContent = "Draw a digit from 0 to 9";
+    this.#detail.textContent = "The network's confidence in every digit shows up here as you draw.";
+    this.#root.classList.remove("is-unsure");
+    this.#setChip(null);
+    this.#setBars(new Array(DIGITS).fill(0), -1);
+    const ctx = this.#preview.getContext("2d");
+    ctx.clearRect(0, 0, FIELD, FIELD);
+    this.setState("empty", 0);
+  }
+
+  /**
+   * Render a /api/predict response.
+   * @param {{digit: number, confidence: number, probabilities: number[], unsure: boolean,
+   *          runner_up: number, model?: {version: string}, input?: number[][]}} data
+   */
+  showPrediction(data) {
+    const { digit, confidence, probabilities, unsure } = data;
+    this.#topDigit.textContent = String(digit);
+    this.#root.classList.toggle("is-unsure", Boolean(unsure));
+    if (unsure) {
+      this.#headline.textContent = `Not sure — a ${digit} or a ${data.runner_up}?`;
+      this.#detail.textContent = `${percent(confidence)} for ${digit}, ${percent(
+        probabilities[data.runner_up] ?? 0,
+      )} for ${data.runner_up}. A clearer drawing may help.`;
+      this.#setChip(`${digit}`, `or ${data.runner_up}?`, true);
+    } else {
+      this.#headline.textContent = `Looks like a ${digit}`;
+      this.#detail.textContent = `${confidenceShort(confidence)} confident`;
+      this.#setChip(`${digit}`, confidenceShort(confidence), false);
+    }
+    this.#setBars(probabilities, digit);
+    if (Array.isArray(data.input)) this.#drawPreview(data.input);
+    if (data.model?.version) this.showVersion(data.model.version);
+  }
+
+  /**
+   * Say the settled prediction to screen readers (called once per finished stroke, not per
+   * live update, so the announcements are not spammy).
+   * @param {{digit: number, confidence: number, unsure: boolean, runner_up: number}} data
+   */
+  announce(data) {
+    const text = data.unsure
+      ? `Not sure — a ${data.digit} or a ${data.runner_up}?`
+      : `Looks like a ${data.digit}, ${Math.round(data.confidence * 100)}%`;
+    this.#say(text);
+  }
+
+  /** @param {string} text a short message for screen readers only */
+  announceText(text) {
+    this.#say(text);
+  }
+
+  /**
+   * Show (or hide, with an empty message) the small status line under the results.
+   * @param {string} message
+   * @param {"info"|"error"} [tone]
+   */
+  showStatus(message, tone = "info") {
+    this.#status.textContent = message;
+    this.#status.dataset.tone = tone;
+    this.#status.hidden = message === "";
+  }
+
+  /** @param {string} version the active model's version */
+  showVersion(version) {
+    for (const el of this.#versions) {
+      if (el.textContent !== version) el.textContent = version;
+    }
+  }
+
+  /**
+   * The compact verdict beside the pad (visible on narrow screens only, via CSS).
+   * @param {string|null} digit null hides it
+   * @param {string} [text]
+   * @param {boolean} [unsure]
+   */
+  #setChip(digit, text = "", unsure = false) {
+    if (!this.#chip) return;
+    this.#chip.closest(".card")?.classList.toggle("has-result", digit !== null);
+    this.#chip.classList.toggle("is-unsure", unsure);
+    this.#chip.querySelector(".pad-chip-digit").textContent = digit ?? "";
+    this.#chip.querySelector(".pad-chip-text").textContent = text;
+  }
+
+  /**
+   * @param {number[]} probabilities ten values in [0, 1]
+   * @param {number} top the digit to highlight, or -1 for none
+   */
+  #setBars(probabilities, top) {
+    this.#bars.forEach(({ row, meter, fill, value }, d) => {
+      const p = Number(probabilities[d]) || 0;
+      const text = percent(p);
+      value.textContent = text;
+      meter.setAttribute("aria-valuenow", (p * 100).toFixed(1));
+      meter.setAttribute("aria-valuetext", text);
+      // Setting a style property from script is allowed by the CSP (style attributes in HTML
+      // are not); scaleX animates on the compositor, unlike width.
+      fill.style.transform = `scaleX(${Math.min(Math.max(p, 0), 1)})`;
+      row.classList.toggle("is-top", d === top);
+    });
+  }
+
+  /**
+   * Paint the network's 28×28 input: ink as white with alpha = intensity, so blank pixels stay
+   * transparent and the dark tile behind the canvas (CSS) shows through, as in MNIST.
+   * @param {number[][]} rows 28 rows of 28 values in [0, 1], 1 = ink
+   */
+  #drawPreview(rows) {
+    const ctx = this.#preview.getContext("2d");
+    const image = ctx.createImageData(FIELD, FIELD);
+    for (let y = 0; y < FIELD; y++) {
+      for (let x = 0; x < FIELD; x++) {
+        const v = Number(rows[y]?.[x]) || 0;
+        const i = (y * FIELD + x) * 4;
+        image.data[i] = image.data[i + 1] = image.data[i + 2] = 255;
+        image.data[i + 3] = Math.round(Math.min(Math.max(v, 0), 1) * 255);
+      }
+    }
+    ctx.putImageData(image, 0, 0);
+  }
+
+  /** @param {string} text */
+  #say(text) {
+    // Identical text is not a DOM change, so repeating the same verdict stays silent.
+    this.#announcer.textContent = text;
+  }
+}
