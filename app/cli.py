@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from model.data import DataError, fetch, load_mnist, to_float
+from model.pipeline import train_and_evaluate
 from model.registry import ModelFileError, Registry, load_model, save_model
-from model.train import TrainConfig, evaluate, train
+from model.train import TrainConfig, evaluate
 
 DEFAULTS = TrainConfig()
 
@@ -60,24 +61,11 @@ def cmd_train(args) -> int:
     print(f"training {sizes} {config.activation}, {config.loss} loss, {config.epochs} epochs, "
           f"augment={config.augment}, seed={config.seed}", file=sys.stderr)  # fmt: skip
     try:
-        result = train(config, mnist.train_x, mnist.train_y, callback=_progress)
+        trained = train_and_evaluate(config, mnist, callback=_progress)
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written", file=sys.stderr)
         return 130
-    test = evaluate(result.network, to_float(mnist.test_x), mnist.test_y)
-    meta = {
-        "config": config.to_dict(),
-        "data_fingerprint": mnist.fingerprint,
-        "metrics": {
-            "mnist_test_accuracy": test["accuracy"],
-            "mnist_test_per_class": test["per_class"],
-            "mnist_test_confusion": test["confusion"],
-            "validation_accuracy": result.validation_accuracy,
-            "best_epoch": result.best_epoch,
-            "train_seconds": round(result.seconds, 1),
-        },
-        "history": result.history,
-    }
+    result, test, meta = trained.result, trained.test, trained.meta
     if args.out:
         out = Path(args.out)
         from model.registry import parameters_sha256
@@ -160,8 +148,24 @@ def cmd_data(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    import os
+    import secrets
+
     import uvicorn
 
+    from app.config import get_settings
+
+    # Every worker reads the admin token from the environment. With none set, make a random one
+    # for this run and show it once, on the terminal only (never through logging).
+    if not os.environ.get("DIGITS_ADMIN_TOKEN", "").strip():
+        token = secrets.token_urlsafe(24)
+        os.environ["DIGITS_ADMIN_TOKEN"] = token
+        url = f"http://{args.host}:{args.port}/admin"
+        print(f"\n    The admin page is at {url}\n"
+              f"    Admin token for this run (set DIGITS_ADMIN_TOKEN to choose your own):\n\n"
+              f"        {token}\n", flush=True)  # fmt: skip
+    get_settings.cache_clear()
+    get_settings()  # refuse a weak DIGITS_ADMIN_TOKEN here, before any worker starts
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=False)  # fmt: skip
     return 0

@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = {"changeme", "changethis", "password", "secret", "admin", "token"}
 
 
 class Settings(BaseSettings):
@@ -31,6 +33,32 @@ class Settings(BaseSettings):
     unsure_threshold: float = Field(0.6, ge=0.0, le=1.0)
     # How often each process checks the registry's ACTIVE file for a new model, in seconds.
     model_poll_seconds: float = Field(1.0, gt=0.0)
+    # The bearer token for /api/admin/* (DIGITS_ADMIN_TOKEN). `digits serve` makes a random one
+    # when it is unset; an app created without one refuses every admin request (503).
+    admin_token: SecretStr | None = None
+    # The quality gate: a retrained model goes live only if its MNIST test accuracy is no lower
+    # than the active model's minus this many percentage points.
+    gate_tolerance_pp: float = Field(0.3, ge=0.0, le=100.0)
+    # A training job that runs longer than this is stopped and marked failed, in seconds.
+    job_timeout_seconds: float = Field(6 * 3600.0, gt=0.0)
+    # Longest a /events stream stays open before the client must reconnect, in seconds.
+    events_max_seconds: float = Field(3600.0, gt=0.0)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _no_weak_token(cls, token: SecretStr | None) -> SecretStr | None:
+        """Refuse placeholder or short tokens: an admin token guards retraining the model."""
+        if token is None:
+            return None
+        value = token.get_secret_value()
+        if value.strip() == "":
+            return None  # DIGITS_ADMIN_TOKEN= (empty) means unset
+        if len(value) < 16 or value.lower() in _PLACEHOLDERS:
+            raise ValueError(
+                "the admin token must be at least 16 characters and not a placeholder; "
+                "try: python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+            )
+        return token
 
 
 @lru_cache

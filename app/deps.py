@@ -10,6 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.config import Settings
+from app.insights import Insights
+from app.jobs import JobManager
 from app.metrics import Metrics
 from app.predictor import Predictor
 from app.serving import ModelServer
@@ -31,7 +33,17 @@ def metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
+def jobs(request: Request) -> JobManager:
+    return request.app.state.jobs
+
+
+def insights(request: Request) -> Insights:
+    return request.app.state.insights
+
+
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 ServerDep = Annotated[ModelServer, Depends(model_server)]
 PredictorDep = Annotated[Predictor, Depends(predictor)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
+JobsDep = Annotated[JobManager, Depends(jobs)]
+InsightsDep = Annotated[Insights, Depends(insights)]

@@ -6,6 +6,7 @@ Run it with ``uvicorn app.main:create_app --factory`` (or ``digits serve``).
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,15 +19,19 @@ from threadpoolctl import threadpool_limits
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.headers import SecurityHeaders
+from app.insights import Insights
+from app.jobs import JobManager
 from app.limits import BodySizeLimit
 from app.metrics import HttpMetrics, Metrics
 from app.openapi import document_request_models
 from app.predictor import Predictor
-from app.routes import docs, health, model, pages, predict
+from app.routes import admin, admin_page, docs, health, model, pages, predict
 from app.routes import metrics as metrics_routes
 from app.schemas import BatchRequest, DrawingInput
 from app.serving import ModelServer
 from model.registry import Registry
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -54,6 +59,20 @@ Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 
 In a batch, an error in one item fails the request with 422, the item's code, and
 `details.index`.
+
+**Admin** (`/api/admin/*`) needs `Authorization: Bearer <token>` (`DIGITS_ADMIN_TOKEN`; without
+it `digits serve` prints a random one at start-up). Its own errors:
+
+| status | code | when |
+|---|---|---|
+| 401 | `unauthorized`, `invalid_token` | the token is missing, or wrong |
+| 503 | `admin_disabled` | the server has no admin token configured |
+| 422 | `validation_error` | a retrain field is out of its range (the message says the range) |
+| 409 | `job_running` | a job is running already (`details.job_id` names it) |
+| 409 | `job_finished` | cancelling a job that has ended |
+| 409 | `model_active`, `model_corrupt` | deleting the active version; activating a damaged file |
+| 404 | `job_not_found`, `model_not_found` | no such job or model version |
+| 503 | `mnist_unavailable` | MNIST is not in the data home (`digits data fetch`) |
 """
 
 
@@ -67,6 +86,13 @@ def _version() -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     serving: ModelServer = app.state.serving
+    jobs: JobManager = app.state.jobs
+    # A job that was running when the server died can no longer finish (only a job whose
+    # process still holds the lock is left alone).
+    for job_id in await run_in_threadpool(
+        jobs.store.reconcile, "interrupted", "the server restarted while this job was running"
+    ):
+        log.warning("job %s was interrupted by a server restart", job_id)
     # One BLAS thread: a one-row prediction is several times slower when OpenBLAS splits its
     # small matrix products over two cores, and concurrent requests use the cores anyway.
     with threadpool_limits(limits=1, user_api="blas"):
@@ -75,6 +101,7 @@ async def lifespan(app: FastAPI):
         try:
             yield
         finally:
+            await run_in_threadpool(jobs.shutdown)
             watcher.cancel()
             with suppress(asyncio.CancelledError):
                 await watcher
@@ -100,9 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.serving = serving
     app.state.metrics = metrics
     app.state.predictor = Predictor(serving, settings, metrics)
+    app.state.jobs = JobManager(
+        settings.home, settings.gate_tolerance_pp, settings.job_timeout_seconds
+    )
+    app.state.insights = Insights(settings.home)
 
     install_error_handlers(app)
-    for routes in (pages, predict, model, health, metrics_routes, docs):
+    for routes in (pages, admin_page, predict, model, admin, health, metrics_routes, docs):
         app.include_router(routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     document_request_models(app, DrawingInput, BatchRequest)

@@ -9,12 +9,21 @@ batch is not validated 784,000 times over).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
+from model.train import TrainConfig
 
 _ROW = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
 Pixels = Annotated[
@@ -150,3 +159,100 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+# ---- admin ------------------------------------------------------------------------------------
+
+# Bounds on a retrain request: together they cap a job's memory (at most 4 × 1024-wide layers,
+# ~4 M parameters) and its length (the job's wall-clock limit, Settings.job_timeout_seconds, is
+# the backstop).
+RETRAIN_LIMITS = {
+    "hidden_layers": (1, 4),  # number of hidden layers
+    "width": (1, 1024),  # units in each hidden layer
+    "epochs": (1, 100),
+    "batch_size": (8, 1024),
+    "learning_rate": (1e-5, 2.0),
+    "momentum": (0.0, 0.999),
+    "weight_decay": (0.0, 0.1),
+    "seed": (0, 2**31 - 1),
+    "max_train_samples": (100, 60_000),
+}
+
+
+def _within(name: str, what: str = ""):
+    lo, hi = RETRAIN_LIMITS[name]
+
+    def check(value):
+        if not lo <= value <= hi:
+            raise PydanticCustomError(
+                "out_of_range",
+                "{what}must be between {lo} and {hi}, got {value}",
+                {"what": what, "lo": lo, "hi": hi, "value": value},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Width = Annotated[int, _within("width", "each hidden layer width ")]
+
+
+class RetrainRequest(BaseModel):
+    """A training config. Every field is optional; a missing one takes the CLI's default."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"hidden_layers": [128], "epochs": 3, "augment": False},
+                {"hidden_layers": [32], "epochs": 1, "max_train_samples": 2000, "force": True},
+            ]
+        },
+    )
+
+    hidden_layers: list[Width] = Field(
+        default_factory=lambda: list(TrainConfig().hidden),
+        description="Hidden layer widths, input to output: 1 to 4 layers of 1 to 1024 units.",
+    )
+    activation: Literal["relu", "sigmoid", "tanh"] = TrainConfig().activation
+    loss: Literal["cross-entropy", "squared"] = TrainConfig().loss
+    epochs: Annotated[int, _within("epochs")] = TrainConfig().epochs
+    batch_size: Annotated[int, _within("batch_size")] = TrainConfig().batch_size
+    learning_rate: Annotated[float, _within("learning_rate")] = TrainConfig().learning_rate
+    momentum: Annotated[float, _within("momentum")] = TrainConfig().momentum
+    weight_decay: Annotated[float, _within("weight_decay")] = TrainConfig().weight_decay
+    augment: bool = TrainConfig().augment
+    seed: Annotated[int, _within("seed")] = TrainConfig().seed
+    max_train_samples: Annotated[int, _within("max_train_samples")] | None = Field(
+        None, description="Train on a random subset of this many MNIST images (100 to 60000)."
+    )
+    include_feedback: bool = Field(
+        False, description="Also train on user-labelled drawings (ignored: no feedback store yet)."
+    )
+    force: bool = Field(False, description="Promote the new model even if it fails the gate.")
+
+    @field_validator("hidden_layers")
+    @classmethod
+    def _layer_count(cls, widths: list[int]) -> list[int]:
+        lo, hi = RETRAIN_LIMITS["hidden_layers"]
+        if not lo <= len(widths) <= hi:
+            raise PydanticCustomError(
+                "out_of_range",
+                "must have between {lo} and {hi} hidden layers, got {n}",
+                {"lo": lo, "hi": hi, "n": len(widths)},
+            )
+        return widths
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(
+            hidden=tuple(self.hidden_layers), activation=self.activation, loss=self.loss,
+            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            momentum=self.momentum, weight_decay=self.weight_decay, augment=self.augment,
+            seed=self.seed, max_train_samples=self.max_train_samples,
+        )  # fmt: skip
+
+
+class RetrainAccepted(BaseModel):
+    job_id: str
+    status_url: str = Field(description="GET it for the job's status, history and result.")
+    events_url: str = Field(description="A Server-Sent Events stream of the job's progress.")

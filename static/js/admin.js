@@ -155,7 +155,6 @@ async function start() {
   el.signinError.hidden = true;
   showConsole(true);
   const jobs = await refreshJobs().catch(() => null);
-  refreshInsights();
   const running = jobs?.running || jobs?.jobs?.[0]?.id;
   if (running) watchJob(running);
 }
@@ -219,7 +218,7 @@ el.form.addEventListener("submit", async (event) => {
     }
     if (e.code === "job_running" && e.details?.job_id) watchJob(e.details.job_id);
   } finally {
-    el.retrain.disabled = false;
+    el.retrain.disabled = job.status === "queued" || job.status === "running";
   }
 });
 
@@ -241,7 +240,7 @@ function setStatus(status, phase) {
   el.job.dataset.state = status;
   const active = status === "queued" || status === "running";
   el.cancel.hidden = !active;
-  el.retrain.setAttribute("aria-disabled", String(active));
+  el.retrain.disabled = active;
 }
 
 function resetJob(id) {
@@ -274,7 +273,10 @@ function onProgress(e) {
 function onEvent(type, data) {
   if (type === "status") {
     setStatus(data.status);
-    if (data.status === "running") el.jobLine.textContent = `Job ${job.id} is running.`;
+    if (data.status === "running") {
+      el.jobLine.textContent = `Job ${job.id} is running.`;
+      refreshJobs().catch(() => {});
+    }
     if (FINAL.has(data.status)) {
       el.reason.textContent = data.reason || "";
       el.jobLine.textContent = `Job ${job.id} ${data.status}.`;
@@ -283,14 +285,14 @@ function onEvent(type, data) {
         el.progressText.textContent = "100%";
         el.statEta.textContent = "–";
       }
-      refreshModels();
-      refreshJobs();
-      refreshInsights();
+      refreshModels().catch(() => {});
+      refreshJobs().catch(() => {});
     }
   } else if (type === "phase") {
     if (job.status === "running") setStatus("running", data.phase);
   } else if (type === "batch" || type === "epoch") {
     onProgress(data);
+    if (type === "epoch") refreshJobs().catch(() => {});
   }
 }
 
@@ -465,14 +467,22 @@ function chart(canvas, series, { yMin, yMax, format }) {
   canvas.dataset.points = String(series.reduce((n, s) => n + s.points.length, 0));
 }
 
+// The smallest "nice" number (1, 2, 2.5 or 5 times a power of ten, times 4 grid steps) >= x.
+function niceMax(x) {
+  const raw = x / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  return step * 4;
+}
+
 function drawCharts() {
   const accent = cssVar("--accent", "#4f46e5");
   const second = cssVar("--good", "#0e9f6e");
-  const lossMax = Math.max(0.1, ...job.loss.map(([, y]) => y)) * 1.05;
+  const lossMax = niceMax(Math.max(0.1, ...job.loss.map(([, y]) => y)));
   chart(el.lossChart, [{ points: job.loss, color: accent }], {
     yMin: 0,
     yMax: lossMax,
-    format: (y) => y.toFixed(lossMax < 1 ? 2 : 1),
+    format: (y) => String(Number(y.toFixed(3))),
   });
   const accs = [...job.train, ...job.val].map(([, y]) => y);
   const accMin = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
@@ -525,8 +535,17 @@ async function refreshModels() {
     }),
   );
   if (data.serving && el.badge) el.badge.textContent = data.serving;
+  if (data.serving && data.serving !== insightsFor) refreshInsights();
+  // This worker swaps to a newly activated model within a second; look again until it has.
+  if (data.active !== data.serving && modelRetries < 10) {
+    modelRetries += 1;
+    setTimeout(() => refreshModels().catch(() => {}), 1000);
+  } else if (data.active === data.serving) {
+    modelRetries = 0;
+  }
   return data;
 }
+let modelRetries = 0;
 
 async function modelAction(action, version, button) {
   if (action === "delete" && !confirm(`Delete model ${version}? This cannot be undone.`)) return;
@@ -543,7 +562,6 @@ async function modelAction(action, version, button) {
   } finally {
     button.disabled = false;
     await refreshModels().catch(() => {});
-    if (action === "activate") refreshInsights();
   }
 }
 
@@ -571,20 +589,25 @@ function outcome(j) {
   const r = j.result;
   if (j.status === "succeeded" && r) return `${pct(r.mnist_test_accuracy)} → ${r.version}${r.forced && !r.gate_passed ? " (forced)" : ""}`;
   if (j.status === "rejected" && r) return `${pct(r.mnist_test_accuracy)} vs ${pct(r.active_accuracy)}: below the gate`;
-  if (j.status === "running" || j.status === "queued") return j.progress ? `epoch ${j.progress.epoch}/${j.progress.epochs}` : "starting";
+  if (j.status === "queued") return "starting";
+  if (j.status === "running") return j.progress ? `epoch ${j.progress.epoch} of ${j.progress.epochs}` : "loading data";
   return j.reason || "";
 }
 
 const HEAT_LEVELS = 8;
+let insightsFor = null; // the model version the insight card shows (or is loading)
 async function refreshInsights() {
   el.insightHint.textContent = "Measuring…";
+  insightsFor = el.badge?.textContent || null;
   let data;
   try {
     data = await api("/api/admin/insights");
   } catch (e) {
     el.insightHint.textContent = e instanceof Unauthorized ? "" : e.message;
+    insightsFor = null;
     return;
   }
+  insightsFor = data.version;
   el.insightHint.textContent = `${data.version}: ${pct(data.accuracy)} correct, ${data.errors} of ${data.test_size.toLocaleString()} wrong`;
   const max = Math.max(1, ...data.confusion.flatMap((row, i) => row.filter((_, j) => j !== i)));
   const head = node("tr", {}, node("th", { scope: "col", class: "corner", text: "" }), ...[...Array(10).keys()].map((d) => node("th", { scope: "col", text: String(d) })));

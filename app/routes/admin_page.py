@@ -1,0 +1,38 @@
+"""The admin page at ``/admin``: retrain, watch a job, manage model versions.
+
+The page itself holds no data; its script asks for the admin token, keeps it in
+``sessionStorage`` and loads everything from ``/api/admin/*`` with it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.routing import NoMatchFound
+
+from app.deps import ServerDep
+from app.routes.pages import TEMPLATES_DIR
+from app.schemas import RETRAIN_LIMITS, RetrainRequest
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
+def admin(request: Request, server: ServerDep) -> HTMLResponse:
+    try:
+        docs_path = request.url_for("swagger_ui").path
+    except NoMatchFound:
+        docs_path = None
+    return templates.TemplateResponse(
+        request,
+        "admin.html",
+        {
+            "model_version": server.version,
+            "docs_path": docs_path,
+            "defaults": RetrainRequest().model_dump(),
+            "limits": RETRAIN_LIMITS,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,106 @@
+"""A real `digits serve --workers 2`: every worker follows a promotion within 2 seconds, two
+simultaneous retrain requests start exactly one job, and the admin token stays out of the logs."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import httpx
+import pytest
+from admin_support import AUTH, SLOW, TOKEN, Server, finished, wait_for, with_mnist
+
+from app.jobs import JobStore
+from model.network import MLP
+from model.registry import Registry
+
+pytestmark = pytest.mark.slow
+
+
+def worker_views(url: str, rounds: int = 40) -> dict[int, str]:
+    """{pid: version it serves}, asking over fresh connections so both workers answer."""
+    seen: dict[int, str] = {}
+    for _ in range(rounds):
+        with httpx.Client(headers=AUTH, timeout=5) as client:  # a new connection each time
+            data = client.get(f"{url}/api/admin/worker").json()
+        seen[data["pid"]] = data["serving"]
+    return seen
+
+
+def test_two_workers_both_serve_a_promotion_within_two_seconds(tmp_path):
+    home = with_mnist(tmp_path / "home")
+    with Server(home, tmp_path / "server.log", workers=2) as server:
+        deadline = time.monotonic() + 20
+        views = worker_views(server.url)
+        while len(views) < 2 and time.monotonic() < deadline:
+            views.update(worker_views(server.url))
+        assert len(views) == 2, f"only one worker answered: {views}"
+        registry = Registry(home)
+        first = registry.active_version()
+        assert set(views.values()) == {first}
+
+        new = registry.add(MLP([784, 16, 10], seed=5), {"parent": first})
+        response = httpx.post(f"{server.url}/api/admin/models/{new}/activate", headers=AUTH)
+        assert response.status_code == 200
+        promoted = time.monotonic()
+        latest: dict[int, tuple[str, float]] = {}
+        while time.monotonic() - promoted < 2.0:
+            for pid, version in worker_views(server.url, rounds=6).items():
+                if version == new and pid not in latest:
+                    latest[pid] = (version, time.monotonic() - promoted)
+            if len(latest) == 2:
+                break
+        assert set(latest) == set(views), f"not every worker swapped within 2 s: {latest}"
+        print(f"\nworkers on the new version after: "
+              f"{', '.join(f'{t * 1000:.0f} ms' for _, t in latest.values())}")  # fmt: skip
+
+
+def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
+    home = with_mnist(tmp_path / "home")
+    with Server(home, tmp_path / "server.log", workers=2) as server:
+        for _ in range(3):  # a few rounds, so the pair lands on different workers at least once
+            barrier = threading.Barrier(2)
+            statuses: list[int] = []
+            bodies: list[dict] = []
+
+            def request(barrier=barrier, statuses=statuses, bodies=bodies) -> None:
+                with httpx.Client(headers=AUTH, timeout=30) as client:
+                    barrier.wait()
+                    response = client.post(f"{server.url}/api/admin/retrain", json=SLOW)
+                    statuses.append(response.status_code)
+                    bodies.append(response.json())
+
+            threads = [threading.Thread(target=request) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sorted(statuses) == [202, 409], bodies
+            job_id = next(b["job_id"] for b in bodies if "job_id" in b)
+            conflict = next(b for b in bodies if "error" in b)
+            assert conflict["error"]["details"]["job_id"] == job_id
+            cancel = httpx.post(f"{server.url}/api/admin/jobs/{job_id}/cancel", headers=AUTH)
+            assert cancel.status_code in (202, 409)
+            url = f"{server.url}/api/admin/jobs/{job_id}"
+            wait_for(lambda url=url: httpx.get(url, headers=AUTH).json(), finished, timeout=30)
+        assert len(JobStore(home).ids()) == 3
+    assert TOKEN not in server.log()
+
+
+def test_serve_prints_a_generated_token_once_and_never_logs_it(tmp_path):
+    home = with_mnist(tmp_path / "home")
+    server = Server(home, tmp_path / "server.log", token=None)
+    with server:
+        text = server.log()
+        match = re.search(r"Admin token for this run.*?\n\s*\n\s+(\S+)\n", text, re.DOTALL)
+        assert match, text
+        token = match.group(1)
+        assert len(token) >= 24
+        ok = httpx.get(f"{server.url}/api/admin/models",
+                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert ok.status_code == 200
+        assert httpx.get(f"{server.url}/api/admin/models").status_code == 401
+        bad = httpx.get(f"{server.url}/api/admin/models", headers={"Authorization": "Bearer x"})
+        assert bad.status_code == 401
+    assert server.log().count(token) == 1  # the banner, and nothing after it
