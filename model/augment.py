@@ -19,10 +19,10 @@ _CENTRE = (SIDE - 1) / 2
 class Distortion:
     """How strong each distortion may be; every image draws its own values uniformly."""
 
-    rotate_degrees: float = 12.0
+    rotate_degrees: float = 8.0
     scale: tuple[float, float] = (0.85, 1.12)  # MNIST digits fill a 20 px box; people vary
     aspect: float = 0.12  # extra relative squash or stretch of one axis
-    shear: float = 0.25  # x shifts by shear · (y − centre)
+    shear: float = 0.15  # x shifts by shear · (y − centre)
     shift: float = 2.0  # pixels, after centring by mass
     elastic: float = 1.6  # pixels of smooth displacement at the coarse control points
     elastic_grid: int = 4  # control points per side: a smooth field, cheap to build
