@@ -19,13 +19,18 @@ class SGD:
         self.weight_decay = weight_decay
         self.velocity = [np.zeros_like(p) for p in params]
         self.decays = [weight_decay if p.ndim == 2 else 0.0 for p in params]
+        self._tmp = [np.empty_like(p) if d else None for p, d in zip(params, self.decays)]
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
-        for p, g, v, decay in zip(self.params, grads, self.velocity, self.decays):
+        """grads match params in shape. They are scratch (the next backward overwrites them), so
+        they are scaled in place: a training step then allocates no temporaries."""
+        for p, g, v, decay, tmp in zip(self.params, grads, self.velocity, self.decays, self._tmp):
             if decay:
-                g += decay * p  # the gradient buffer is scratch: the next backward overwrites it
+                np.multiply(p, decay, out=tmp)
+                g += tmp
             v *= self.momentum
-            v -= lr * g
+            g *= lr
+            v -= g
             p += v
 
 

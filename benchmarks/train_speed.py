@@ -1,0 +1,224 @@
+"""Training speed: this project's NumPy trainer against PyTorch on the CPU, in the same run.
+
+Both train 784-256-128-10 (ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 128) on the
+60,000 MNIST training images for the same number of epochs. Rounds alternate the order of the
+contenders, so that drift in the load of a shared machine hits each of them alike; figures are
+medians over all timed epochs. PyTorch runs with 1 and with 2 intra-op threads and is compared at
+its faster setting.
+
+    .venv/bin/pip install -e '.[bench]'          # torch==2.13.0, CPU build
+    .venv/bin/python -m benchmarks.train_speed   # ≈ 1-2 minutes
+    .venv/bin/python -m benchmarks.train_speed --rounds 4 --epochs 3 --default-model
+
+FLOP arithmetic (multiply-add = 2 FLOP), per sample:
+    forward      2·(784·256 + 256·128 + 128·10)         = 469,504
+    grad W       the same three products again             469,504
+    grad input   2·(256·128 + 128·10), none for layer 1 =  68,096
+    total                                                ≈ 1.007 MFLOP
+so an epoch of 60,000 samples is ≈ 60.4 GFLOP; effective GFLOP/s = that ÷ seconds per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = (784, 256, 128, 10)
+BATCH = 128
+LR = 0.05
+MOMENTUM = 0.9
+
+
+def flop_per_sample(sizes=SIZES) -> int:
+    """Forward + backward FLOP for one sample (no input gradient for the first layer)."""
+    macs = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2 * sum(macs) * 2 + 2 * sum(macs[1:])
+
+
+def load_train(home: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    from model.data import load_mnist
+
+    mnist = load_mnist(home)
+    x, y = mnist.train_x, mnist.train_y
+    if limit:
+        x, y = x[:limit], y[:limit]
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+# --- ours -------------------------------------------------------------------------------------
+
+
+def ours(images: np.ndarray, labels: np.ndarray, epochs: int, augment: bool) -> list[float]:
+    """Seconds per epoch of model.train.train on the benchmark network (one image is held out:
+    train() always keeps a validation split).
+
+    The first epoch's time counts from the call, so it carries the setup (and, with
+    augmentation, the wait for the first distorted epoch); the median shrugs that off.
+    """
+    from model.train import TrainConfig, train
+
+    config = TrainConfig(
+        hidden=SIZES[1:-1], epochs=epochs, batch_size=BATCH, learning_rate=LR,
+        schedule="constant", warmup_epochs=0.0, momentum=MOMENTUM, weight_decay=0.0,
+        augment=augment, synthetic_share=0.0, validation_size=1, seed=0,
+        progress_every=10**9,
+    )  # fmt: skip
+    marks = [time.perf_counter()]
+
+    def on_event(event):
+        if event["kind"] == "epoch":
+            marks.append(time.perf_counter())
+
+    train(config, images, labels, callback=on_event)
+    return list(np.diff(marks))
+
+
+# --- PyTorch ----------------------------------------------------------------------------------
+
+
+def torch_run(images: np.ndarray, labels: np.ndarray, epochs: int, threads: int) -> list[float]:
+    """Seconds per epoch of an idiomatic PyTorch loop on the same data, float32, in memory."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
+    )  # fmt: skip
+    opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x_all = torch.from_numpy(images.reshape(len(images), -1))
+    y_all = torch.from_numpy(labels.astype(np.int64))
+    gen = torch.Generator().manual_seed(0)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(x_all), generator=gen)
+        x = x_all[order].float().mul_(1 / 255)  # once per epoch, as ours does
+        y = y_all[order]
+        total = torch.zeros(())
+        for lo in range(0, len(x), BATCH):
+            xb, yb = x[lo : lo + BATCH], y[lo : lo + BATCH]
+            opt.zero_grad(set_to_none=False)
+            loss = loss_fn(net(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.detach()
+        float(total)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# --- the shipped default model ----------------------------------------------------------------
+
+
+def default_model_wall(home: Path) -> float:
+    """Wall seconds of `digits train --out …` with every default (the shipped model's command)."""
+    exe = Path(sys.executable).with_name("digits")
+    out = Path("/tmp/digits-bench-default.npz")
+    env = {**os.environ, "DIGITS_HOME": str(home.resolve())}
+    start = time.perf_counter()
+    subprocess.run([str(exe), "train", "--out", str(out)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def describe_machine() -> list[str]:
+    from threadpoolctl import threadpool_info
+
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor(),
+    )  # fmt: skip
+    blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')})" for i in
+            threadpool_info() if i["user_api"] == "blas"]  # fmt: skip
+    lines = [
+        f"machine: nproc={os.cpu_count()} cpu={cpu!r} "
+        f"load={' '.join(f'{v:.2f}' for v in os.getloadavg())}",
+        f"numpy {np.__version__}, BLAS {', '.join(blas)}, python {platform.python_version()}, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+    ]
+    try:
+        import torch
+
+        lines.append(f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})")
+    except ImportError:
+        pass
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--home", type=Path, default=Path("var"), help="data home with mnist.npz")
+    p.add_argument("--rounds", type=int, default=2, help="rounds, each contender once per round")
+    p.add_argument("--epochs", type=int, default=2, help="epochs per contender per round")
+    p.add_argument("--samples", type=int, default=None, help="train on the first N images only")
+    p.add_argument("--no-torch", action="store_true", help="time this project's trainer only")
+    p.add_argument("--no-augment", action="store_true", help="skip the augmentation-on runs")
+    p.add_argument("--default-model", action="store_true",
+                   help="also time the full default `digits train` (several minutes)")  # fmt: skip
+    args = p.parse_args(argv)
+
+    images, labels = load_train(args.home, args.samples)
+    n = len(labels)
+    flop = flop_per_sample()
+    for line in describe_machine():
+        print(line)
+    print(f"network {'-'.join(map(str, SIZES))} relu, batch {BATCH}, SGD momentum {MOMENTUM}, "
+          f"{n} samples, {args.epochs} epochs × {args.rounds} rounds per contender")  # fmt: skip
+    print(f"FLOP/sample = 2·{sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))} (fwd) "
+          f"+ same (grad W) + 2·{sum(a * b for a, b in zip(SIZES[1:-1], SIZES[2:]))} "
+          f"(grad input) = {flop:,} ≈ {flop / 1e6:.3f} MFLOP; "
+          f"per epoch {flop * n / 1e9:.1f} GFLOP")  # fmt: skip
+
+    contenders = {"ours": lambda: ours(images, labels, args.epochs, augment=False)}
+    if not args.no_torch:
+        contenders["torch-1t"] = lambda: torch_run(images, labels, args.epochs, 1)
+        contenders["torch-2t"] = lambda: torch_run(images, labels, args.epochs, 2)
+    if not args.no_augment:
+        contenders["ours+augment"] = lambda: ours(images, labels, args.epochs + 1, augment=True)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for r in range(args.rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            epoch_times = contenders[name]()
+            times[name] += epoch_times
+            print(f"  round {r + 1} {name:13s} " + " ".join(f"{t:.3f}" for t in epoch_times))
+
+    med = {name: statistics.median(t) for name, t in times.items()}
+    print("\nmedian seconds per epoch (GFLOP/s effective):")
+    for name, m in med.items():
+        print(f"  {name:13s} {m:7.3f} s  ({flop * n / m / 1e9:5.1f} GFLOP/s)")
+    gflops = flop * n / med["ours"] / 1e9
+    if args.no_torch:
+        print(f"train-speed: ours={med['ours']:.3f} s/epoch torch=n/a ratio=n/a "
+              f"gflops={gflops:.1f}")  # fmt: skip
+        return 0
+    best = min(("torch-1t", "torch-2t"), key=med.get)
+    ratio = med["ours"] / med[best]
+    print(f"torch faster setting: {best}; ratio ours/torch = {ratio:.2f} (target ≤ 0.8); "
+          f"ours {gflops:.1f} GFLOP/s (target ≥ 45)")  # fmt: skip
+    if "ours+augment" in med:
+        print(f"augmentation on: {med['ours+augment']:.3f} s/epoch, "
+              f"{med['ours+augment'] / med['ours']:.2f}× the plain epoch")  # fmt: skip
+    if args.default_model:
+        wall = default_model_wall(args.home)
+        print(f"default model, full `digits train` (TrainConfig defaults): {wall:.0f} s wall")
+    print(f"train-speed: ours={med['ours']:.3f} s/epoch torch={med[best]:.3f} s/epoch "
+          f"ratio={ratio:.2f} gflops={gflops:.1f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
