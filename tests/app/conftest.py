@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
+from admin_support import TOKEN, with_mnist
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -33,3 +34,17 @@ def make_client(tmp_path) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture
 def client(make_client) -> TestClient:
     return make_client()
+
+
+@pytest.fixture
+def home(tmp_path):
+    """A data home with MNIST in it, for tests that train."""
+    return with_mnist(tmp_path / "home")
+
+
+@pytest.fixture
+def admin(home):
+    """A started client whose app has the admin token and a data home with MNIST."""
+    settings = Settings(home=home, admin_token=TOKEN, model_poll_seconds=0.05)
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 import pytest
-from admin_support import AUTH, TINY, TOKEN, finished, wait_for, with_mnist
+from admin_support import AUTH, TINY, TOKEN, finished, wait_for
 from drawings import SEVEN_PIXELS
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -19,19 +19,6 @@ from model.network import MLP
 from model.registry import Registry
 
 SEVEN = {"pixels": SEVEN_PIXELS}
-
-
-@pytest.fixture
-def home(tmp_path):
-    return with_mnist(tmp_path / "home")
-
-
-@pytest.fixture
-def admin(home):
-    """A started client whose app has the admin token and a data home with MNIST."""
-    settings = Settings(home=home, admin_token=TOKEN, model_poll_seconds=0.05)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def get_job(client, job_id):
@@ -57,6 +44,11 @@ ADMIN_REQUESTS = [
     ("DELETE", "/api/admin/models/x"),
     ("GET", "/api/admin/insights"),
     ("GET", "/api/admin/worker"),
+    ("GET", "/api/admin/feedback"),
+    ("GET", "/api/admin/feedback/export"),
+    ("POST", "/api/admin/feedback/import"),
+    ("PATCH", "/api/admin/feedback/1"),
+    ("DELETE", "/api/admin/feedback/1"),
 ]
 
 

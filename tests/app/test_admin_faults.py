@@ -10,28 +10,13 @@ import time
 
 import httpx
 import pytest
-from admin_support import AUTH, SLOW, TINY, TOKEN, Server, finished, training, wait_for, with_mnist
+from admin_support import AUTH, SLOW, TINY, Server, finished, training, wait_for
 from drawings import SEVEN_PIXELS
-from fastapi.testclient import TestClient
 
-from app.config import Settings
 from app.jobs import JobStore
-from app.main import create_app
 from model.registry import Registry
 
 SEVEN = {"pixels": SEVEN_PIXELS}
-
-
-@pytest.fixture
-def home(tmp_path):
-    return with_mnist(tmp_path / "home")
-
-
-@pytest.fixture
-def admin(home):
-    settings = Settings(home=home, admin_token=TOKEN, model_poll_seconds=0.05)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def start(client, body) -> str:
