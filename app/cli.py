@@ -53,6 +53,7 @@ def cmd_train(args) -> int:
         hidden=args.hidden, activation=args.activation, loss=args.loss, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.lr, schedule=args.schedule,
         momentum=args.momentum, weight_decay=args.weight_decay, augment=args.augment,
+        synthetic_share=args.synthetic_share,
         seed=args.seed, max_train_samples=args.max_train_samples,
     )  # fmt: skip
     home = _home()
@@ -60,8 +61,17 @@ def cmd_train(args) -> int:
     sizes = [784, *config.hidden, 10]
     print(f"training {sizes} {config.activation}, {config.loss} loss, {config.epochs} epochs, "
           f"augment={config.augment}, seed={config.seed}", file=sys.stderr)  # fmt: skip
+    from app.jobs import feedback_report, load_feedback
+
+    feedback = load_feedback(home)
+    if args.feedback:
+        used, held = (0, 0) if feedback is None else (len(feedback.train_y), len(feedback.held_y))
+        print(f"feedback: {used} stored drawings in training (each ×{args.feedback_weight}), "
+              f"{held} held back", file=sys.stderr)  # fmt: skip
     try:
-        trained = train_and_evaluate(config, mnist, callback=_progress)
+        trained = train_and_evaluate(config, mnist, _progress, feedback,
+                                     train_on_feedback=args.feedback,
+                                     feedback_weight=args.feedback_weight)  # fmt: skip
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written", file=sys.stderr)
         return 130
@@ -83,7 +93,7 @@ def cmd_train(args) -> int:
             f"{registry.path(version)} (version {version}{', now active' if args.activate else ''})"
         )
     print(f"test accuracy {test['accuracy']:.2%} (best validation epoch {result.best_epoch}, "
-          f"{result.seconds:.0f}s)")  # fmt: skip
+          f"{result.seconds:.0f}s){feedback_report(trained.held_back, None)}")  # fmt: skip
     print(f"model written to {where}")
     return 0
 
@@ -192,8 +202,21 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--momentum", type=float, default=DEFAULTS.momentum)
     t.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=DEFAULTS.augment)
+    t.add_argument(
+        "--synthetic-share",
+        type=float,
+        default=DEFAULTS.synthetic_share,
+        help="synthetic stroke digits added, as a share of the training split",
+    )
     t.add_argument("--seed", type=int, default=DEFAULTS.seed)
     t.add_argument("--max-train-samples", type=int, default=None)
+    t.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also train on the stored user drawings (20%% of them are held back)",
+    )
+    t.add_argument("--feedback-weight", type=int, default=10,
+                   help="repeats of each drawing per epoch (default 10)")  # fmt: skip
     t.add_argument("--out", help="write the model file here instead of adding a registry version")
     t.add_argument("--activate", action="store_true", help="make the new registry version active")
     t.set_defaults(run=cmd_train)

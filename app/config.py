@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # Longest a /events stream stays open before the client must reconnect, in seconds.
     events_max_seconds: float = Field(3600.0, gt=0.0)
 
+    # Feedback posts (POST /api/feedback) per minute per client, in each server process; 0 = no
+    # limit. Over it, 429 with Retry-After.
+    feedback_rate_limit: int = Field(60, ge=0)
+    # The original image of a feedback sample is kept (as PNG) only up to this size, in bytes.
+    feedback_max_original_bytes: int = Field(200_000, ge=0)
+    # Largest body for POST /api/admin/feedback/import (an .npz export), in bytes.
+    max_import_bytes: int = Field(50_000_000, gt=0)
+
     @field_validator("admin_token")
     @classmethod
     def _no_weak_token(cls, token: SecretStr | None) -> SecretStr | None:

@@ -247,11 +247,7 @@ class JobManager:
                 "result": None,
                 "reason": None,
                 "pid": None,
-                "notes": (
-                    ["include_feedback is ignored: there is no store of user drawings yet"]
-                    if request.get("include_feedback")
-                    else []
-                ),
+                "notes": [],
             }
             self.store.write(record)
             self.store.append_event(job_id, {"kind": "status", "status": "queued"})
@@ -416,7 +412,8 @@ class _Runner:
 
     def _run(self) -> int:
         from model.data import load_mnist, to_float
-        from model.pipeline import train_and_evaluate
+        from model.feedback_data import DEFAULT_WEIGHT
+        from model.pipeline import evaluate_held_back, train_and_evaluate
         from model.registry import Registry, gate
         from model.train import TrainConfig, evaluate
 
@@ -433,24 +430,41 @@ class _Runner:
                 {**config.to_dict(), "progress_every": max(1, batches // 25)}
             )
             mnist = load_mnist(self.home)
+            feedback = load_feedback(self.home)
+            include = bool(record["request"].get("include_feedback"))
+            weight = int(record["request"].get("feedback_weight") or DEFAULT_WEIGHT)
+            if include and (feedback is None or len(feedback.train_y) == 0):
+                record["notes"].append("include_feedback: there are no stored drawings to train "
+                                       "on yet, so this trains on MNIST alone")  # fmt: skip
             registry = Registry(self.home)
             parent = registry.ensure_initialised()
             record["parent"] = parent
             self.phase("training")
-            trained = train_and_evaluate(config, mnist, callback=self.on_event)
+            trained = train_and_evaluate(
+                config, mnist, self.on_event, feedback, train_on_feedback=include,
+                feedback_weight=weight,
+            )  # fmt: skip
             self.phase("evaluating")
             active_version = registry.active_version()
-            active_accuracy = None
+            active_accuracy = active_feedback = None
             try:
                 active = registry.load(active_version)
                 active_accuracy = evaluate(active.network, to_float(mnist.test_x),
                                            mnist.test_y)["accuracy"]  # fmt: skip
+                active_held = evaluate_held_back(active.network, feedback)
+                active_feedback = active_held and active_held["accuracy"]
             except Exception as e:  # an unreadable active model cannot veto a new one
                 print(f"could not evaluate the active model {active_version}: {e}", flush=True)
             verdict = gate(trained.test["accuracy"], active_accuracy,
                            record["gate_tolerance_pp"] / 100)  # fmt: skip
+            held = trained.held_back
+            feedback_line = feedback_report(held, active_feedback)
             result = {
                 "mnist_test_accuracy": trained.test["accuracy"],
+                "feedback_accuracy": held and held["accuracy"],
+                "feedback_size": held["size"] if held else 0,
+                "active_feedback_accuracy": active_feedback,
+                "trained_on_feedback": bool((trained.meta.get("feedback") or {}).get("trained_on")),
                 "validation_accuracy": trained.result.validation_accuracy,
                 "best_epoch": trained.result.best_epoch,
                 "train_seconds": round(trained.result.seconds, 1),
@@ -463,7 +477,8 @@ class _Runner:
             }
             self.committing = True  # from here on the job ends with its verdict
             if not verdict.passed and not record["force"]:
-                self.store.finish(record, "rejected", f"rejected: {verdict.reason}", result=result)
+                self.store.finish(record, "rejected", f"rejected: {verdict.reason}{feedback_line}",
+                                  result=result)  # fmt: skip
                 return 0
             self.phase("promoting")
             meta = {
@@ -472,7 +487,10 @@ class _Runner:
                 "job_id": self.job_id,
                 "gate": {"passed": verdict.passed, "forced": bool(record["force"]),
                          "active_accuracy": active_accuracy,
-                         "tolerance_pp": record["gate_tolerance_pp"]},
+                         "tolerance_pp": record["gate_tolerance_pp"],
+                         "feedback_accuracy": result["feedback_accuracy"],
+                         "active_feedback_accuracy": active_feedback,
+                         "feedback_size": result["feedback_size"]},
             }  # fmt: skip
             version = registry.add(trained.network, meta)
             registry.activate(version)
@@ -481,7 +499,7 @@ class _Runner:
                 f"promoted {version}: {verdict.reason}"
                 if verdict.passed
                 else f"promoted {version} by force, although it {verdict.reason}"
-            )
+            ) + feedback_line
             if self.pending is not None:
                 reason += f" ({self.pending.reason} too late: the model was already written)"
             self.store.finish(record, "succeeded", reason, result=result)
@@ -497,6 +515,31 @@ class _Runner:
             traceback.print_exc()
             self.store.finish(record, "failed", f"{type(e).__name__}: {e}")
             return 1
+
+
+def load_feedback(home: Path):
+    """The stored drawings split into training and held-back parts (None when there are none).
+
+    A data home without a feedback database is left without one."""
+    from app.feedback import DB_NAME, FeedbackStore
+    from model.feedback_data import split_feedback
+
+    if not (Path(home) / DB_NAME).is_file():
+        return None
+    store = FeedbackStore(home)
+    store.open()  # checks the file (a clear error if it is damaged) and its schema
+    arrays = store.arrays()
+    if len(arrays["y"]) == 0:
+        return None
+    return split_feedback(arrays["x"], arrays["y"])
+
+
+def feedback_report(held: dict | None, active: float | None) -> str:
+    """The gate's line about the held-back drawings (it reports them; MNIST decides)."""
+    if not held:
+        return ""
+    line = f"; held-back drawings: {held['accuracy']:.2%} of {held['size']}"
+    return line + (f" vs the active model's {active:.2%}" if active is not None else "")
 
 
 def _main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
+from app.feedback import FeedbackStore, RateLimiter
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
@@ -25,9 +26,9 @@ from app.limits import BodySizeLimit
 from app.metrics import HttpMetrics, Metrics
 from app.openapi import document_request_models
 from app.predictor import Predictor
-from app.routes import admin, admin_page, docs, health, model, pages, predict
+from app.routes import admin, admin_page, docs, feedback, health, model, pages, predict
 from app.routes import metrics as metrics_routes
-from app.schemas import BatchRequest, DrawingInput
+from app.schemas import BatchRequest, DrawingInput, FeedbackInput
 from app.serving import ModelServer
 from model.registry import Registry
 
@@ -57,6 +58,11 @@ Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 | 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
 | 503 | `model_unavailable` | no model is loaded yet |
 
+`POST /api/feedback` takes the same drawing forms plus `label` (0-9) and optionally `predicted`
+and `model_version`; it answers 201 `{"id": ...}`, 422 for a label outside 0-9 or a blank
+drawing, and 429 `rate_limited` (with `Retry-After`) past `DIGITS_FEEDBACK_RATE_LIMIT` posts a
+minute from one client.
+
 In a batch, an error in one item fails the request with 422, the item's code, and
 `details.index`.
 
@@ -71,7 +77,8 @@ it `digits serve` prints a random one at start-up). Its own errors:
 | 409 | `job_running` | a job is running already (`details.job_id` names it) |
 | 409 | `job_finished` | cancelling a job that has ended |
 | 409 | `model_active`, `model_corrupt` | deleting the active version; activating a damaged file |
-| 404 | `job_not_found`, `model_not_found` | no such job or model version |
+| 404 | `job_not_found`, `model_not_found`, `feedback_not_found` | no such job, model or sample |
+| 422 | `invalid_import` | the imported file is not a feedback export (.npz with x, y) |
 | 503 | `mnist_unavailable` | MNIST is not in the data home (`digits data fetch`) |
 """
 
@@ -87,6 +94,9 @@ def _version() -> str:
 async def lifespan(app: FastAPI):
     serving: ModelServer = app.state.serving
     jobs: JobManager = app.state.jobs
+    # A feedback database that cannot be read stops start-up here (FeedbackStoreError says which
+    # file and what to do) rather than being replaced by an empty one.
+    await run_in_threadpool(app.state.feedback.open)
     # A job that was running when the server died can no longer finish (only a job whose
     # process still holds the lock is left alone).
     for job_id in await run_in_threadpool(
@@ -131,19 +141,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.home, settings.gate_tolerance_pp, settings.job_timeout_seconds
     )
     app.state.insights = Insights(settings.home)
+    app.state.feedback = FeedbackStore(settings.home)
+    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit)
 
     install_error_handlers(app)
-    for routes in (pages, admin_page, predict, model, admin, health, metrics_routes, docs):
+    for routes in (pages, admin_page, predict, feedback, model, admin, health, metrics_routes,
+                   docs):  # fmt: skip
         app.include_router(routes.router)
+    app.include_router(feedback.admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    document_request_models(app, DrawingInput, BatchRequest)
+    document_request_models(app, DrawingInput, BatchRequest, FeedbackInput)
 
     # The last added runs first: headers go on every response, metrics see every request,
     # and the size limit applies before any route reads a body.
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,
-        limits={"/api/predict/batch": settings.max_batch_body_bytes},
+        limits={
+            "/api/predict/batch": settings.max_batch_body_bytes,
+            "/api/admin/feedback/import": settings.max_import_bytes,
+        },
     )
     app.add_middleware(HttpMetrics, metrics=metrics)
     app.add_middleware(SecurityHeaders)

@@ -176,6 +176,7 @@ RETRAIN_LIMITS = {
     "weight_decay": (0.0, 0.1),
     "seed": (0, 2**31 - 1),
     "max_train_samples": (100, 60_000),
+    "feedback_weight": (1, 100),
 }
 
 
@@ -227,7 +228,11 @@ class RetrainRequest(BaseModel):
         None, description="Train on a random subset of this many MNIST images (100 to 60000)."
     )
     include_feedback: bool = Field(
-        False, description="Also train on user-labelled drawings (ignored: no feedback store yet)."
+        False,
+        description="Also train on the user-labelled drawings (all but the fixed held-back 20%).",
+    )
+    feedback_weight: Annotated[int, _within("feedback_weight")] = Field(
+        10, description="How many times each drawing is repeated per epoch (oversampling)."
     )
     force: bool = Field(False, description="Promote the new model even if it fails the gate.")
 
@@ -256,3 +261,75 @@ class RetrainAccepted(BaseModel):
     job_id: str
     status_url: str = Field(description="GET it for the job's status, history and result.")
     events_url: str = Field(description="A Server-Sent Events stream of the job's progress.")
+
+
+# ---- feedback ---------------------------------------------------------------------------------
+
+Digit = Annotated[int, Field(ge=0, le=9)]
+
+
+class FeedbackInput(DrawingInput):
+    """A drawing and the digit it really is (JSON form; multipart and raw images carry the same
+    fields as form fields or query parameters)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"image": SEVEN_DATA_URL, "label": 7, "predicted": 1,
+                 "model_version": "20250101-120000-a1b2c3"}
+            ]
+        },
+    )  # fmt: skip
+
+    label: Digit = Field(description="The digit the drawing really is, 0 to 9.")
+    predicted: Digit | None = Field(None, description="The digit the model said, if it was asked.")
+    model_version: str | None = Field(
+        None, max_length=200, description="The model version that made `predicted`."
+    )
+
+    def drawing(self) -> DrawingInput:
+        return DrawingInput(pixels=self.pixels, image=self.image)
+
+
+class FeedbackCreated(BaseModel):
+    id: int = Field(description="The stored sample's id.")
+
+
+class FeedbackItem(BaseModel):
+    id: int
+    created: str
+    label: Digit
+    predicted: Digit | None
+    model_version: str | None
+    wrong: bool = Field(description="The model's prediction differs from the label.")
+    has_original: bool = Field(description="The original image is stored as well.")
+    thumbnail: str = Field(description="The 28×28 the network saw, as a PNG data URL.")
+
+
+class FeedbackCounts(BaseModel):
+    total: int
+    wrong: int
+    by_label: list[int] = Field(description="Samples per digit 0-9.")
+    wrong_by_label: list[int] = Field(description="Of those, how many the model had got wrong.")
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackItem]
+    page: int
+    per_page: int
+    total: int = Field(description="Samples matching the filters, on every page.")
+    pages: int
+    counts: FeedbackCounts = Field(description="Counts over the whole store (no filters).")
+
+
+class Relabel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Digit
+
+
+class FeedbackImported(BaseModel):
+    added: int = Field(description="Samples that were new.")
+    skipped: int = Field(description="Samples already in the store (same 28×28 and label).")
+    total: int = Field(description="Samples in the store now.")

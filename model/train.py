@@ -135,13 +135,15 @@ def train(
     images: np.ndarray,
     labels: np.ndarray,
     callback: Callback | None = None,
-    sample_weights: np.ndarray | None = None,
+    extra: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> TrainResult:
     """Train a new network on images (n, 28, 28) uint8 and labels (n,).
 
-    sample_weights (n,) of non-negative integers repeat samples within each epoch (oversampling);
-    validation never includes a repeated sample twice. Returns the weights of the epoch with the
-    best validation accuracy. Raises KeyboardInterrupt through, untouched, if interrupted.
+    ``extra`` = (images (m, 28, 28) uint8, labels (m,), repeats): samples such as user-labelled
+    drawings that join the training split only, each ``repeats`` times an epoch (oversampling,
+    since they are few); the validation split and ``max_train_samples`` never touch them.
+    Returns the weights of the epoch with the best validation accuracy. Raises
+    KeyboardInterrupt through, untouched, if interrupted.
     """
     started = time.perf_counter()
     emit = callback or (lambda event: None)
@@ -151,24 +153,26 @@ def train(
         ]
         keep.sort()
         images, labels = images[keep], labels[keep]
-        sample_weights = None if sample_weights is None else sample_weights[keep]
     val_size = min(config.validation_size, len(images) // 5)
     train_idx, val_idx = split_validation(len(images), val_size, config.seed)
     x_val = images[val_idx].reshape(len(val_idx), -1).astype(np.float32) / np.float32(255)
     y_val = labels[val_idx].astype(np.intp)
     train_images = images[train_idx]
     train_labels = labels[train_idx].astype(np.intp)
-    if sample_weights is not None:
-        repeat = np.asarray(sample_weights)[train_idx].astype(np.intp)
-        train_images, train_labels = (
-            np.repeat(train_images, repeat, 0),
-            np.repeat(train_labels, repeat),
-        )
+    parts = [(train_images, train_labels)]
     if config.synthetic_share:
         count = round(config.synthetic_share * len(train_labels))
         synth_images, synth_labels = synthetic_set(count, config.seed)
-        train_images = np.concatenate([train_images, synth_images])
-        train_labels = np.concatenate([train_labels, synth_labels.astype(np.intp)])
+        parts.append((synth_images, synth_labels.astype(np.intp)))
+    if extra is not None and len(extra[1]):
+        extra_images, extra_labels, repeats = extra
+        if repeats < 1:
+            raise ValueError("extra samples must be repeated at least once")
+        parts.append((np.repeat(extra_images, repeats, 0),
+                      np.repeat(np.asarray(extra_labels, dtype=np.intp), repeats)))  # fmt: skip
+    if len(parts) > 1:
+        train_images = np.concatenate([p[0] for p in parts])
+        train_labels = np.concatenate([p[1] for p in parts])
     n = len(train_labels)
 
     network = MLP([784, *config.hidden, 10], config.activation, seed=config.seed)

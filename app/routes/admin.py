@@ -222,8 +222,16 @@ def _summary(meta: dict, active: str | None) -> dict:
         "config": meta.get("config"),
         "metrics": {
             k: metrics.get(k)
-            for k in ("mnist_test_accuracy", "validation_accuracy", "best_epoch", "train_seconds")
+            for k in (
+                "mnist_test_accuracy",
+                "validation_accuracy",
+                "best_epoch",
+                "train_seconds",
+                "feedback_accuracy",
+                "feedback_size",
+            )
         },
+        "feedback": meta.get("feedback"),
         "gate": meta.get("gate"),
         "sha256": meta.get("sha256"),
         "error": meta.get("error"),

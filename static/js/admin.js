@@ -154,6 +154,7 @@ async function start() {
   }
   el.signinError.hidden = true;
   showConsole(true);
+  review.refresh().catch(() => {});
   const jobs = await refreshJobs().catch(() => null);
   const running = jobs?.running || jobs?.jobs?.[0]?.id;
   if (running) watchJob(running);
@@ -190,7 +191,9 @@ function readForm() {
     loss: f.loss.value,
     augment: f.augment.checked,
     force: f.force.checked,
+    include_feedback: f.include_feedback.checked,
   };
+  if (f.feedback_weight.value !== "") body.feedback_weight = Number(f.feedback_weight.value);
   for (const name of ["epochs", "batch_size", "seed", "max_train_samples"]) {
     if (f[name].value !== "") body[name] = Number(f[name].value);
   }
@@ -529,6 +532,19 @@ async function refreshModels() {
         node("td", { text: when(m.created) }),
         node("td", { text: network(m.sizes, m.activation) }),
         node("td", { class: "num", text: pct(m.metrics?.mnist_test_accuracy) }),
+        node(
+          "td",
+          {
+            class: "num",
+            dataset: { testid: "held-back" },
+            title: m.metrics?.feedback_size
+              ? `${m.metrics.feedback_size} held-back drawings${m.feedback?.trained_on ? `; trained on ${m.feedback.train_samples} drawings ×${m.feedback.weight}` : "; not trained on drawings"}`
+              : "no held-back drawings when it was trained",
+          },
+          m.metrics?.feedback_size ? `${pct(m.metrics.feedback_accuracy)} ` : "–",
+          m.metrics?.feedback_size ? node("small", { class: "muted", text: `of ${m.metrics.feedback_size}` }) : null,
+          m.feedback?.trained_on ? node("span", { class: "tag tag-fb", text: "+drawings" }) : null,
+        ),
         node("td", {}, m.parent ? node("code", { class: "muted", text: m.parent }) : "–"),
         node("td", { class: "cell-actions" }, actions),
       );
@@ -587,8 +603,11 @@ async function refreshJobs() {
 
 function outcome(j) {
   const r = j.result;
-  if (j.status === "succeeded" && r) return `${pct(r.mnist_test_accuracy)} → ${r.version}${r.forced && !r.gate_passed ? " (forced)" : ""}`;
-  if (j.status === "rejected" && r) return `${pct(r.mnist_test_accuracy)} vs ${pct(r.active_accuracy)}: below the gate`;
+  const drawings = r?.feedback_size
+    ? `; drawings ${pct(r.feedback_accuracy)}${r.active_feedback_accuracy != null ? ` vs ${pct(r.active_feedback_accuracy)}` : ""}`
+    : "";
+  if (j.status === "succeeded" && r) return `${pct(r.mnist_test_accuracy)} → ${r.version}${r.forced && !r.gate_passed ? " (forced)" : ""}${drawings}`;
+  if (j.status === "rejected" && r) return `${pct(r.mnist_test_accuracy)} vs ${pct(r.active_accuracy)}: below the gate${drawings}`;
   if (j.status === "queued") return "starting";
   if (j.status === "running") return j.progress ? `epoch ${j.progress.epoch} of ${j.progress.epochs}` : "loading data";
   return j.reason || "";
@@ -648,6 +667,200 @@ function paintDigit(canvas, b64) {
   }
   ctx.putImageData(image, 0, 0);
 }
+
+// ---- user drawings: the review grid ----------------------------------------------------------
+
+const review = (() => {
+  const grid = $("review-grid");
+  const counts = $("review-counts");
+  const hint = $("review-hint");
+  const message = $("review-message");
+  const filters = $("review-filters");
+  const pageText = $("review-page");
+  const prev = $("review-prev");
+  const next = $("review-next");
+  const trainHint = $("feedback-train-hint");
+  const state = { page: 1, pages: 1 };
+
+  function say(text, tone = "ok") {
+    message.textContent = text;
+    message.dataset.tone = tone;
+    message.hidden = !text;
+  }
+
+  function query() {
+    const f = filters.elements;
+    const params = new URLSearchParams({ page: String(state.page), per_page: "48" });
+    if (f.label.value !== "") params.set("label", f.label.value);
+    if (f.predicted.value !== "") params.set("predicted", f.predicted.value);
+    if (f.wrong_only.checked) params.set("wrong_only", "true");
+    return params;
+  }
+
+  async function refresh() {
+    const data = await api(`/api/admin/feedback?${query()}`);
+    state.pages = data.pages;
+    if (state.page > data.pages) {
+      state.page = data.pages;
+      return refresh();
+    }
+    const c = data.counts;
+    hint.textContent = `${c.total.toLocaleString()} drawing${c.total === 1 ? "" : "s"}, ${c.wrong.toLocaleString()} the model got wrong`;
+    trainHint.textContent = c.total
+      ? `${c.total.toLocaleString()} stored; a fixed 20% is held back to score the model`
+      : "none stored yet";
+    const selected = filters.elements.label.value;
+    counts.replaceChildren(
+      ...c.by_label.map((n, d) => {
+        const button = node(
+          "button",
+          {
+            type: "button",
+            class: `digit-count${selected === String(d) ? " is-selected" : ""}`,
+            "aria-pressed": String(selected === String(d)),
+            "aria-label": `${d}: ${n} drawings, ${c.wrong_by_label[d]} wrong`,
+            dataset: { digit: String(d), count: String(n) },
+          },
+          node("b", { text: String(d) }),
+          node("span", { text: String(n) }),
+          c.wrong_by_label[d] ? node("small", { text: `${c.wrong_by_label[d]} wrong` }) : null,
+        );
+        button.addEventListener("click", () => {
+          filters.elements.label.value = selected === String(d) ? "" : String(d);
+          state.page = 1;
+          refresh().catch(report);
+        });
+        return node("li", {}, button);
+      }),
+    );
+    grid.dataset.count = String(data.items.length);
+    grid.replaceChildren(
+      ...(data.items.length
+        ? data.items.map(item)
+        : [node("li", { class: "empty", text: c.total ? "No drawings match these filters." : "No drawings yet. They arrive when people answer on the drawing page." })]),
+    );
+    pageText.textContent = `Page ${data.page} of ${data.pages} · ${data.total.toLocaleString()} shown by the filters`;
+    prev.disabled = data.page <= 1;
+    next.disabled = data.page >= data.pages;
+    return data;
+  }
+
+  function item(s) {
+    const select = node("select", { "aria-label": `Label of drawing ${s.id}`, dataset: { testid: "feedback-relabel" } });
+    for (let d = 0; d < 10; d++) {
+      const option = node("option", { value: String(d), text: String(d) });
+      option.selected = d === s.label;
+      select.append(option);
+    }
+    select.addEventListener("change", async () => {
+      select.disabled = true;
+      try {
+        await api(`/api/admin/feedback/${s.id}`, { method: "PATCH", body: { label: Number(select.value) } });
+        say(`Drawing ${s.id} is now labelled ${select.value}.`);
+        await refresh();
+      } catch (e) {
+        report(e);
+        select.disabled = false;
+      }
+    });
+    const remove = node("button", {
+      type: "button",
+      class: "btn btn-small btn-quiet-danger",
+      text: "Delete",
+      "aria-label": `Delete drawing ${s.id}`,
+      dataset: { testid: "feedback-delete" },
+    });
+    remove.addEventListener("click", async () => {
+      remove.disabled = true;
+      try {
+        await api(`/api/admin/feedback/${s.id}`, { method: "DELETE" });
+        say(`Drawing ${s.id} deleted.`);
+        await refresh();
+      } catch (e) {
+        report(e);
+        remove.disabled = false;
+      }
+    });
+    const predicted = s.predicted == null ? "not asked" : String(s.predicted);
+    return node(
+      "li",
+      {
+        class: `review-item${s.wrong ? " is-wrong" : ""}`,
+        dataset: { testid: "feedback-item", id: String(s.id), label: String(s.label), wrong: String(s.wrong) },
+        title: `#${s.id} · ${when(s.created)}${s.model_version ? ` · ${s.model_version}` : ""}`,
+      },
+      node("img", { src: s.thumbnail, width: "84", height: "84", alt: `drawing ${s.id}, labelled ${s.label}` }),
+      node("span", { class: "review-label" }, "Label ", select),
+      node("span", { class: `review-predicted${s.wrong ? " wrong" : ""}`, text: `Read as ${predicted}` }),
+      remove,
+    );
+  }
+
+  function report(e) {
+    if (!(e instanceof Unauthorized)) say(e.message, "error");
+  }
+
+  filters.addEventListener("change", () => {
+    state.page = 1;
+    refresh().catch(report);
+  });
+  prev.addEventListener("click", () => {
+    state.page = Math.max(1, state.page - 1);
+    refresh().catch(report);
+  });
+  next.addEventListener("click", () => {
+    state.page = Math.min(state.pages, state.page + 1);
+    refresh().catch(report);
+  });
+
+  $("review-export").addEventListener("click", async () => {
+    // A plain link cannot carry the Authorization header: fetch the file, then save the blob.
+    try {
+      const response = await fetch("/api/admin/feedback/export", {
+        headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` },
+        cache: "no-store",
+      });
+      if (!response.ok) throw new Error(`export failed (${response.status})`);
+      const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || "digits-feedback.npz";
+      const url = URL.createObjectURL(await response.blob());
+      const link = node("a", { href: url, download: name });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      say(`Exported ${response.headers.get("X-Sample-Count") ?? "all"} drawings to ${name}.`);
+    } catch (e) {
+      report(e);
+    }
+  });
+
+  const importInput = $("review-import");
+  importInput.addEventListener("change", async () => {
+    const file = importInput.files?.[0];
+    if (!file) return;
+    try {
+      const response = await fetch("/api/admin/feedback/import", {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`,
+          "Content-Type": "application/octet-stream",
+        },
+        body: file,
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(data?.error?.message || `import failed (${response.status})`);
+      say(`Imported ${file.name}: ${data.added} new, ${data.skipped} already here; ${data.total} in all.`);
+      state.page = 1;
+      await refresh();
+    } catch (e) {
+      report(e);
+    } finally {
+      importInput.value = "";
+    }
+  });
+
+  return { refresh };
+})();
 
 // ---- start -----------------------------------------------------------------------------------
 

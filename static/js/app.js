@@ -1,9 +1,10 @@
 /**
- * The drawing page: wires the pad, the prediction client and the results panel together, and
- * owns the buttons, keyboard shortcuts and connection status.
+ * The drawing page: wires the pad, the prediction client, the results panel and the feedback
+ * panel together, and owns the buttons, keyboard shortcuts and connection status.
  */
 
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
+import { aDigit, FeedbackPanel, PracticeDeck, sendFeedback } from "./feedback.js";
 import { PredictionClient } from "./predict.js";
 import { ResultsView } from "./results.js";
 
@@ -17,6 +18,10 @@ const view = new ResultsView(
   document.querySelector("[data-testid=results]"),
   document.querySelector("[data-role=announcer]"),
 );
+const feedback = new FeedbackPanel(document.querySelector("[data-testid=feedback]"));
+const practiceToggle = document.querySelector("[data-testid=practice-toggle]");
+const practicePrompt = document.querySelector("[data-testid=practice-prompt]");
+const practiceDeck = new PracticeDeck();
 const client = new PredictionClient({
   getPayload: () => ({ image: pad.toDataURL(EXPORT_SIZE), strokes: pad.strokeCount }),
   onResult,
@@ -35,16 +40,52 @@ function syncControls() {
   }
 }
 
-/** Remove every stroke and return to the empty state; late answers are dropped. */
-function clearAll() {
+/**
+ * Remove every stroke and return to the empty state; late answers are dropped.
+ * @param {{quiet?: boolean}} [options] quiet: don't announce it (a confirmation says more)
+ */
+function clearAll({ quiet = false } = {}) {
   const hadInk = pad.strokeCount > 0;
   pad.clear();
   client.reset();
+  feedback.withdraw();
   view.showEmpty();
   view.showStatus("");
   syncControls();
-  if (hadInk) view.announceText("Canvas cleared");
+  if (hadInk && !quiet) view.announceText("Canvas cleared");
 }
+
+/** Practice mode: ask for the next digit of a shuffled round, or stop asking. */
+function setPractice(on) {
+  practiceToggle.setAttribute("aria-pressed", String(on));
+  practicePrompt.hidden = !on;
+  const target = on ? practiceDeck.next() : null;
+  if (on) {
+    practicePrompt.querySelector("[data-role=practice-digit]").textContent = String(target);
+    practicePrompt.querySelector("[data-role=practice-article]").textContent = target === 8 ? "an" : "a";
+    view.announceText(`Practice: draw ${aDigit(target)}`);
+  }
+  practicePrompt.dataset.digit = on ? String(target) : "";
+  feedback.setTarget(target);
+}
+
+/** The person answered: post the drawing with its label, then clear for the next digit. */
+feedback.addEventListener("answer", async (event) => {
+  const { label, predicted, modelVersion } = /** @type {CustomEvent} */ (event).detail;
+  const strokes = pad.strokeCount;
+  const result = await sendFeedback({ image: pad.toDataURL(EXPORT_SIZE), label, predicted, modelVersion });
+  if (!result.ok) {
+    feedback.failed(result.message);
+    return;
+  }
+  const thanks =
+    label === predicted
+      ? `Thanks! Saved as ${aDigit(label)}.`
+      : `Thanks! Saved as ${aDigit(label)}; the network will learn from it.`;
+  if (pad.strokeCount === strokes) clearAll({ quiet: true }); // unless they already drew more
+  feedback.saved(thanks);
+  if (practiceToggle.getAttribute("aria-pressed") === "true") setPractice(true);
+});
 
 /** Remove the last stroke and predict what is left (or go back to empty). */
 function undoLast() {
@@ -55,6 +96,7 @@ function undoLast() {
     return;
   }
   client.reset();
+  feedback.withdraw();
   view.setState("waiting");
   syncControls();
   client.final();
@@ -73,6 +115,7 @@ function onResult(data, outcome) {
   if (outcome.final && outcome.strokes === pad.strokeCount && !pad.isDrawing) {
     view.setState("ready", outcome.strokes);
     view.announce(data);
+    feedback.offer(data);
   }
 }
 
@@ -126,6 +169,7 @@ async function loadModelVersion() {
 }
 
 pad.addEventListener("strokestart", () => {
+  feedback.withdraw();
   view.setState("drawing");
   syncControls();
   client.live();
@@ -136,9 +180,13 @@ pad.addEventListener("strokeend", () => {
   client.final();
 });
 
+practiceToggle.addEventListener("click", () => {
+  setPractice(practiceToggle.getAttribute("aria-pressed") !== "true");
+});
+
 for (const [button, action] of [
   [undoButton, undoLast],
-  [clearButton, clearAll],
+  [clearButton, () => clearAll()],
 ]) {
   button.addEventListener("click", () => {
     if (button.getAttribute("aria-disabled") !== "true") action();
@@ -152,6 +200,16 @@ document.addEventListener("keydown", (e) => {
   } else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === "z") {
     e.preventDefault(); // the browser's own undo has nothing to undo on this page
     undoLast();
+  } else if (feedback.asking && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    // Answering by keyboard: a digit says what it really is, Enter that the reading was right
+    // (Enter on a focused button already presses that button).
+    if (/^[0-9]$/.test(e.key)) {
+      e.preventDefault();
+      feedback.answerDigit(Number(e.key));
+    } else if (e.key === "Enter" && !(e.target instanceof HTMLButtonElement)) {
+      e.preventDefault();
+      feedback.answerRight();
+    }
   }
 });
 

@@ -1,0 +1,403 @@
+"""The store of user-labelled drawings: SQLite in the data home (``<home>/feedback.db``).
+
+Each sample keeps the preprocessed 28×28 as uint8 (what training uses), the original image as a
+PNG when it is small enough, the label, the prediction and model version it corrects, and when it
+came. Nothing that identifies a person is stored: no IP address, no user agent.
+
+- WAL mode, ``synchronous=FULL``: every write is one transaction, durable when it returns, so a
+  sample that got its 201 survives the server being killed.
+- Versioned migrations (``schema_migrations``): a later release appends a step to ``MIGRATIONS``
+  and existing data is carried over. A database from a newer release is refused, not touched.
+- A file that is not a readable SQLite database, or fails its integrity check, stops start-up
+  with ``FeedbackStoreError`` naming the file; it is never replaced or silently emptied.
+- The SQL is standard (no SQLite-only types or upserts) so that another backend could sit
+  behind the same interface.
+
+Every connection is opened for one operation and closed after it: cheap for SQLite, safe across
+threads and across the worker processes of one server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+DB_NAME = "feedback.db"
+PAGE_SIZE_MAX = 200
+
+# Each step moves the schema from version i to i + 1. Never edit a released step: add one.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            created VARCHAR(40) NOT NULL,
+            label SMALLINT NOT NULL CHECK (label BETWEEN 0 AND 9),
+            predicted SMALLINT CHECK (predicted BETWEEN 0 AND 9),
+            model_version VARCHAR(200),
+            pixels BLOB NOT NULL,
+            original BLOB,
+            digest CHAR(64) NOT NULL
+        )""",
+        "CREATE INDEX feedback_label ON feedback (label)",
+        "CREATE INDEX feedback_digest ON feedback (digest)",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class FeedbackStoreError(RuntimeError):
+    """The feedback database cannot be used safely (unreadable, corrupt, or too new)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: int
+    created: str
+    label: int
+    predicted: int | None
+    model_version: str | None
+    pixels: np.ndarray  # (28, 28) uint8, ink = 255
+    has_original: bool
+
+    @property
+    def wrong(self) -> bool:
+        return self.predicted is not None and self.predicted != self.label
+
+    def thumbnail(self) -> str:
+        """The 28×28 as a PNG data URL (light ink on dark, as the network sees it)."""
+        return png_data_url(self.pixels)
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8).reshape(28, 28), "L").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def digest(pixels: np.ndarray) -> str:
+    """Names a sample's 28×28 content (import uses it to skip samples it already has)."""
+    return hashlib.sha256(np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+_COLUMNS = "id, created, label, predicted, model_version, pixels, original IS NOT NULL"
+
+
+def _sample(row) -> Sample:
+    id_, created, label, predicted, version, pixels, has_original = row
+    array = np.frombuffer(pixels, dtype=np.uint8).reshape(28, 28)
+    return Sample(id_, created, label, predicted, version, array, bool(has_original))
+
+
+class FeedbackStore:
+    """Labelled drawings in ``<home>/feedback.db``. Call ``open()`` once before use."""
+
+    def __init__(self, home: Path):
+        self.path = Path(home) / DB_NAME
+
+    # -- connections, migrations, checks
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; every write says BEGIN itself.
+        connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA synchronous = FULL")
+        return connection
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connect()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    def open(self) -> int:
+        """Check the database, create or migrate it; returns the schema version.
+
+        Raises FeedbackStoreError, naming the file and what to do, when the file is not a usable
+        SQLite database. The file is left exactly as it was.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        try:
+            if existed:
+                self._check_integrity()
+            with self._read() as connection:
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise FeedbackStoreError(f"{self.path}: could not switch to WAL mode ({mode})")
+            return self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise self._unreadable(e) from e
+
+    def _unreadable(self, e: Exception) -> FeedbackStoreError:
+        return FeedbackStoreError(
+            f"the feedback database {self.path} cannot be read ({e}). It was left untouched. "
+            f"Restore it from a backup or an export, or move it aside to start an empty store."
+        )
+
+    def _check_integrity(self) -> None:
+        # Opened read-only, so that a damaged file is never written to while it is checked.
+        uri = f"file:{self.path}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, timeout=30.0)
+        try:
+            result = [row[0] for row in connection.execute("PRAGMA quick_check").fetchall()]
+        finally:
+            connection.close()
+        if result != ["ok"]:
+            raise self._unreadable(sqlite3.DatabaseError("; ".join(map(str, result[:3]))))
+
+    def _migrate(self) -> int:
+        with self._write() as connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, applied VARCHAR(40) NOT NULL)"
+            )
+            current = connection.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+            version, latest = current[0] or 0, len(MIGRATIONS)
+            if version > latest:
+                raise FeedbackStoreError(
+                    f"the feedback database {self.path} has schema version {version}, newer "
+                    f"than this release understands ({latest}); upgrade the app. The "
+                    f"file was left untouched."
+                )
+            for step in range(version, latest):
+                for statement in MIGRATIONS[step]:
+                    connection.execute(statement)
+                connection.execute(
+                    "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
+                    (step + 1, now()),
+                )
+        return latest
+
+    def schema_version(self) -> int:
+        with self._read() as connection:
+            return connection.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+
+    # -- writes
+
+    def add(
+        self,
+        pixels: np.ndarray,
+        label: int,
+        predicted: int | None = None,
+        model_version: str | None = None,
+        original: bytes | None = None,
+        created: str | None = None,
+    ) -> int:
+        """Store one sample: pixels (28, 28) or (784,) uint8. Returns its id."""
+        data = _pixels_bytes(pixels)
+        with self._write() as connection:
+            cursor = connection.execute(
+                "INSERT INTO feedback (created, label, predicted, model_version, pixels, "
+                "original, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (created or now(), int(label), predicted, model_version, data, original,
+                 hashlib.sha256(data).hexdigest()),
+            )  # fmt: skip
+            return int(cursor.lastrowid)
+
+    def relabel(self, sample_id: int, label: int) -> Sample | None:
+        with self._write() as connection:
+            cursor = connection.execute(
+                "UPDATE feedback SET label = ? WHERE id = ?", (int(label), sample_id)
+            )
+            if cursor.rowcount == 0:
+                return None
+        return self.get(sample_id)
+
+    def delete(self, sample_id: int) -> bool:
+        with self._write() as connection:
+            cursor = connection.execute("DELETE FROM feedback WHERE id = ?", (sample_id,))
+            return cursor.rowcount > 0
+
+    def import_arrays(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        predicted: np.ndarray | None = None,
+        model_version: np.ndarray | None = None,
+        created: np.ndarray | None = None,
+    ) -> tuple[int, int]:
+        """Add the samples not already stored (same 28×28 and label); one transaction.
+        Returns (added, skipped)."""
+        added = skipped = 0
+        stamp = now()
+        with self._write() as connection:
+            have = set(connection.execute("SELECT digest, label FROM feedback").fetchall())
+            for i in range(len(y)):
+                data = _pixels_bytes(x[i])
+                key = (hashlib.sha256(data).hexdigest(), int(y[i]))
+                if key in have:
+                    skipped += 1
+                    continue
+                guess = None if predicted is None or predicted[i] < 0 else int(predicted[i])
+                version = None if model_version is None else (str(model_version[i]) or None)
+                when = stamp if created is None else (str(created[i]) or stamp)
+                connection.execute(
+                    "INSERT INTO feedback (created, label, predicted, model_version, pixels, "
+                    "original, digest) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                    (when, key[1], guess, version, data, key[0]),
+                )
+                have.add(key)
+                added += 1
+        return added, skipped
+
+    # -- reads
+
+    def get(self, sample_id: int) -> Sample | None:
+        with self._read() as connection:
+            row = connection.execute(
+                f"SELECT {_COLUMNS} FROM feedback WHERE id = ?", (sample_id,)
+            ).fetchone()
+        return None if row is None else _sample(row)
+
+    def original(self, sample_id: int) -> bytes | None:
+        with self._read() as connection:
+            row = connection.execute(
+                "SELECT original FROM feedback WHERE id = ?", (sample_id,)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def list_samples(
+        self,
+        label: int | None = None,
+        predicted: int | None = None,
+        wrong_only: bool = False,
+        page: int = 1,
+        per_page: int = 48,
+    ) -> tuple[list[Sample], int]:
+        """One page of samples, newest first, and how many match in all."""
+        where, args = [], []
+        if label is not None:
+            where.append("label = ?")
+            args.append(label)
+        if predicted is not None:
+            where.append("predicted = ?")
+            args.append(predicted)
+        if wrong_only:
+            where.append("predicted IS NOT NULL AND predicted <> label")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        per_page = max(1, min(per_page, PAGE_SIZE_MAX))
+        with self._read() as connection:
+            total = connection.execute(f"SELECT COUNT(*) FROM feedback{clause}", args).fetchone()
+            rows = connection.execute(
+                f"SELECT {_COLUMNS} FROM feedback{clause} ORDER BY id DESC LIMIT ? OFFSET ?",
+                [*args, per_page, (max(page, 1) - 1) * per_page],
+            ).fetchall()
+        return [_sample(r) for r in rows], int(total[0])
+
+    def counts(self) -> dict:
+        """Samples per label, and how many of each the model had got wrong."""
+        by_label, wrong = [0] * 10, [0] * 10
+        with self._read() as connection:
+            rows = connection.execute(
+                "SELECT label, COUNT(*), SUM(CASE WHEN predicted IS NOT NULL AND predicted <> "
+                "label THEN 1 ELSE 0 END) FROM feedback GROUP BY label"
+            ).fetchall()
+        for label, n, w in rows:
+            by_label[label], wrong[label] = int(n), int(w or 0)
+        return {"total": sum(by_label), "wrong": sum(wrong), "by_label": by_label,
+                "wrong_by_label": wrong}  # fmt: skip
+
+    def count(self) -> int:
+        with self._read() as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every sample, oldest first: x (n, 28, 28) uint8, y (n,) uint8, id (n,) int64,
+        predicted (n,) int8 (-1 = none), model_version and created (n,) strings."""
+        with self._read() as connection:
+            rows = connection.execute(
+                "SELECT id, label, predicted, model_version, created, pixels FROM feedback "
+                "ORDER BY id"
+            ).fetchall()
+        n = len(rows)
+        x = np.empty((n, 28, 28), dtype=np.uint8)
+        for i, row in enumerate(rows):
+            x[i] = np.frombuffer(row[5], dtype=np.uint8).reshape(28, 28)
+        return {
+            "x": x,
+            "y": np.array([r[1] for r in rows], dtype=np.uint8),
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
+            "predicted": np.array([-1 if r[2] is None else r[2] for r in rows], dtype=np.int8),
+            "model_version": np.array([r[3] or "" for r in rows], dtype=str),
+            "created": np.array([r[4] for r in rows], dtype=str),
+        }
+
+
+def _pixels_bytes(pixels: np.ndarray) -> bytes:
+    array = np.asarray(pixels)
+    if array.dtype != np.uint8 or array.size != 784:
+        raise ValueError("pixels must be 784 uint8 values (a 28×28 image)")
+    return np.ascontiguousarray(array).tobytes()
+
+
+# ---- the rate limit -----------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most ``per_minute`` events per client in any 60-second window (0 = no limit).
+
+    In memory, per server process; the client key (an address) is never written anywhere.
+    """
+
+    def __init__(self, per_minute: int, window: float = 60.0, max_clients: int = 10_000):
+        self.per_minute = per_minute
+        self.window = window
+        self.max_clients = max_clients
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> float | None:
+        """Count one event for client; None if allowed, else seconds until it would be."""
+        if self.per_minute <= 0:
+            return None
+        moment = time.monotonic()
+        with self._lock:
+            events = self._events.get(client)
+            if events is None:
+                if len(self._events) >= self.max_clients:
+                    self._forget_idle(moment)
+                events = self._events[client] = deque()
+            while events and moment - events[0] >= self.window:
+                events.popleft()
+            if len(events) >= self.per_minute:
+                return self.window - (moment - events[0])
+            events.append(moment)
+            return None
+
+    def _forget_idle(self, moment: float) -> None:
+        for key in [k for k, v in self._events.items() if not v or moment - v[-1] >= self.window]:
+            del self._events[key]

@@ -1,0 +1,233 @@
+/**
+ * Feedback on the drawing page: after a settled prediction the person answers "Right" or
+ * "Wrong, it is a N", and the drawing is posted to POST /api/feedback with that label. Practice
+ * mode asks for a given digit ("Draw a 4") so labelled drawings can be contributed quickly.
+ *
+ * This module renders the panel and sends the post; app.js decides when a prediction is ready
+ * and clears the pad afterwards.
+ */
+
+const DIGITS = 10;
+
+/**
+ * "a 7", "an 8": the digit with its article, as it is read aloud.
+ * @param {number} digit
+ */
+export function aDigit(digit) {
+  return `${digit === 8 ? "an" : "a"} ${digit}`;
+}
+
+/**
+ * @typedef {object} FeedbackAnswer
+ * @property {number} label the digit the drawing really is
+ * @property {number} predicted what the network said
+ * @property {string|undefined} modelVersion the model that said it
+ */
+
+/**
+ * POST one labelled drawing.
+ * @param {{image: string, label: number, predicted?: number, modelVersion?: string}} body
+ * @param {{fetch?: typeof fetch, timeout?: number}} [options]
+ * @returns {Promise<{ok: true, id: number} | {ok: false, message: string}>}
+ */
+export async function sendFeedback(body, { fetch: doFetch = fetch, timeout = 10_000 } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  try {
+    const response = await doFetch("/api/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({
+        image: body.image,
+        label: body.label,
+        predicted: body.predicted,
+        model_version: body.modelVersion,
+      }),
+      signal: controller.signal,
+    });
+    const data = await response.json().catch(() => null);
+    if (response.status === 201 && data && Number.isInteger(data.id)) return { ok: true, id: data.id };
+    if (response.status === 429) {
+      const wait = Number(response.headers.get("Retry-After")) || 60;
+      return { ok: false, message: `That's a lot of drawings at once. Try again in ${wait} s.` };
+    }
+    return {
+      ok: false,
+      message: data?.error?.message ?? `The answer was not saved (${response.status}).`,
+    };
+  } catch (error) {
+    const aborted = error?.name === "AbortError";
+    return {
+      ok: false,
+      message: aborted
+        ? "The server took too long; the answer was not saved. Try again."
+        : "Can't reach the server; the answer was not saved. Try again.",
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A shuffled round of 0-9 for practice mode, refilled when it runs out (never asking for the
+ * same digit twice in a row, even across rounds). */
+export class PracticeDeck {
+  #deck = [];
+  #last = -1;
+  #random;
+
+  /** @param {() => number} [random] */
+  constructor(random = Math.random) {
+    this.#random = random;
+  }
+
+  /** @returns {number} the next digit to ask for */
+  next() {
+    if (this.#deck.length === 0) {
+      this.#deck = Array.from({ length: DIGITS }, (_, d) => d);
+      for (let i = this.#deck.length - 1; i > 0; i--) {
+        const j = Math.floor(this.#random() * (i + 1));
+        [this.#deck[i], this.#deck[j]] = [this.#deck[j], this.#deck[i]];
+      }
+      const top = this.#deck.length - 1;
+      if (this.#deck[top] === this.#last) [this.#deck[0], this.#deck[top]] = [this.#deck[top], this.#deck[0]];
+    }
+    this.#last = /** @type {number} */ (this.#deck.pop());
+    return this.#last;
+  }
+}
+
+export class FeedbackPanel extends EventTarget {
+  #root;
+  #question;
+  #right;
+  #rightText;
+  #digits;
+  #done;
+  #doneTimer = null;
+  /** @type {{digit: number, version?: string} | null} */
+  #offer = null;
+  /** @type {number|null} */
+  #target = null;
+  #busy = false;
+
+  /** @param {HTMLElement} root the [data-testid=feedback] element */
+  constructor(root) {
+    super();
+    this.#root = root;
+    this.#question = root.querySelector("[data-role=feedback-question]");
+    this.#right = root.querySelector("[data-testid=feedback-right]");
+    this.#rightText = root.querySelector("[data-role=right-text]");
+    this.#digits = Array.from({ length: DIGITS }, (_, d) =>
+      root.querySelector(`[data-testid=feedback-digit-${d}]`),
+    );
+    this.#done = root.querySelector("[data-testid=feedback-done]");
+    this.#right.addEventListener("click", () => this.answerRight());
+    for (const button of this.#digits) {
+      button.addEventListener("click", () => this.answerDigit(Number(button.dataset.digit)));
+    }
+  }
+
+  /** Whether the panel is asking (a settled prediction is shown and no answer is in flight). */
+  get asking() {
+    return this.#offer !== null && !this.#busy;
+  }
+
+  /**
+   * Practice mode's digit, or null outside practice mode.
+   * @param {number|null} digit
+   */
+  setTarget(digit) {
+    this.#target = digit;
+    this.#render();
+  }
+
+  /**
+   * A settled prediction: ask about it.
+   * @param {{digit: number, model?: {version?: string}}} prediction
+   */
+  offer(prediction) {
+    this.#offer = { digit: prediction.digit, version: prediction.model?.version };
+    this.#busy = false;
+    this.#render();
+  }
+
+  /** The drawing changed or was cleared: nothing to ask about now. */
+  withdraw() {
+    this.#offer = null;
+    this.#busy = false;
+    this.#render();
+  }
+
+  answerRight() {
+    if (!this.asking) return;
+    // In practice mode "Right" means "it is the digit I was asked for".
+    this.#answer(this.#target ?? this.#offer.digit);
+  }
+
+  /** @param {number} digit */
+  answerDigit(digit) {
+    if (this.asking) this.#answer(digit);
+  }
+
+  /** @param {number} label */
+  #answer(label) {
+    const offer = /** @type {{digit: number, version?: string}} */ (this.#offer);
+    this.#busy = true;
+    this.#render();
+    /** @type {FeedbackAnswer} */
+    const detail = { label, predicted: offer.digit, modelVersion: offer.version };
+    this.dispatchEvent(new CustomEvent("answer", { detail }));
+  }
+
+  /** The answer could not be saved: say why, and ask again. */
+  failed(message) {
+    this.#busy = false;
+    this.#render();
+    this.#say(message, "error");
+  }
+
+  /**
+   * The answer was saved: confirm it (the confirmation stays a few seconds, after the canvas
+   * has been cleared for the next digit).
+   * @param {string} message
+   */
+  saved(message) {
+    this.#offer = null;
+    this.#busy = false;
+    this.#render();
+    this.#say(message, "ok");
+  }
+
+  #say(message, tone) {
+    this.#done.textContent = message;
+    this.#done.dataset.tone = tone;
+    this.#done.hidden = false;
+    clearTimeout(this.#doneTimer);
+    this.#doneTimer = setTimeout(() => {
+      this.#done.hidden = true;
+    }, 6000);
+  }
+
+  #render() {
+    const offer = this.#offer;
+    this.#root.dataset.state = offer === null ? "idle" : this.#busy ? "sending" : "asking";
+    const disabled = String(!this.asking);
+    for (const button of [this.#right, ...this.#digits]) {
+      button.setAttribute("aria-disabled", disabled);
+    }
+    if (offer === null) return;
+    if (this.#target !== null) {
+      this.#question.textContent =
+        offer.digit === this.#target
+          ? `It read your ${this.#target}. Save it?`
+          : `It read ${aDigit(offer.digit)}, you were asked for ${aDigit(this.#target)}.`;
+      this.#rightText.textContent = `Save as ${aDigit(this.#target)}`;
+    } else {
+      this.#question.textContent = `Is it ${aDigit(offer.digit)}?`;
+      this.#rightText.textContent = `Right, it is ${aDigit(offer.digit)}`;
+    }
+    for (const button of this.#digits) {
+      button.classList.toggle("is-predicted", Number(button.dataset.digit) === offer.digit);
+    }
+  }
+}

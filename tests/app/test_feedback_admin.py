@@ -1,0 +1,137 @@
+"""The admin side of feedback: list with filters and thumbnails, relabel, delete, export, import."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from admin_support import AUTH, TOKEN
+from drawings import SEVEN_DATA_URL, SEVEN_PIXELS
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+
+@pytest.fixture
+def admin(make_client):
+    return make_client(admin_token=TOKEN, feedback_rate_limit=0)
+
+
+def _pixels(seed: int) -> list[list[float]]:
+    """A distinct drawing per seed: the seven, with one extra dot of ink."""
+    rows = np.asarray(SEVEN_PIXELS, dtype=np.float32).copy()
+    rows[2 + seed // 24 % 24, 2 + seed % 24] = 1.0
+    return rows.tolist()
+
+
+def _post(client, label, predicted=None, seed=0) -> int:
+    r = client.post("/api/feedback", json={"pixels": _pixels(seed), "label": label,
+                                           "predicted": predicted})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_admin_routes_need_the_token(admin):
+    for method, path in [("GET", "/api/admin/feedback"), ("GET", "/api/admin/feedback/export"),
+                         ("POST", "/api/admin/feedback/import"), ("PATCH", "/api/admin/feedback/1"),
+                         ("DELETE", "/api/admin/feedback/1")]:  # fmt: skip
+        assert admin.request(method, path).status_code == 401
+
+
+def test_list_filters_pages_thumbnails_and_counts(admin):
+    ids = [_post(admin, 7, 7, 0), _post(admin, 7, 1, 1), _post(admin, 4, 9, 2),
+           _post(admin, 4, None, 3)]  # fmt: skip
+    page = admin.get("/api/admin/feedback", headers=AUTH).json()
+    assert [i["id"] for i in page["items"]] == ids[::-1]  # newest first
+    assert page["total"] == 4 and page["pages"] == 1
+    first = page["items"][-1]
+    assert first["thumbnail"].startswith("data:image/png;base64,") and not first["wrong"]
+    assert page["counts"]["by_label"] == [0, 0, 0, 0, 2, 0, 0, 2, 0, 0]
+    assert page["counts"]["wrong_by_label"] == [0, 0, 0, 0, 1, 0, 0, 1, 0, 0]
+    assert page["counts"]["total"] == 4 and page["counts"]["wrong"] == 2
+
+    def ids_for(query):
+        r = admin.get(f"/api/admin/feedback?{query}", headers=AUTH)
+        assert r.status_code == 200, r.text
+        return [i["id"] for i in r.json()["items"]]
+
+    assert ids_for("label=4") == [ids[3], ids[2]]
+    assert ids_for("predicted=1") == [ids[1]]
+    assert ids_for("wrong_only=true") == [ids[2], ids[1]]
+    assert ids_for("label=&predicted=&wrong_only=false&page=1") == ids[::-1]
+    assert ids_for("per_page=3&page=2") == [ids[0]]
+    assert admin.get("/api/admin/feedback?label=12", headers=AUTH).status_code == 422
+    assert admin.get("/api/admin/feedback?page=0", headers=AUTH).status_code == 422
+
+
+def test_relabel_and_delete(admin):
+    sample = _post(admin, 7, 1)
+    r = admin.patch(f"/api/admin/feedback/{sample}", json={"label": 1}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["label"] == 1 and not r.json()["wrong"]
+    assert admin.patch(f"/api/admin/feedback/{sample}", json={"label": 10},
+                       headers=AUTH).status_code == 422  # fmt: skip
+    assert admin.patch("/api/admin/feedback/999", json={"label": 1},
+                       headers=AUTH).json()["error"]["code"] == "feedback_not_found"  # fmt: skip
+    assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 204
+    assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 404
+    assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
+
+
+def test_export_then_import_round_trips_and_is_idempotent(admin, tmp_path):
+    for i, label in enumerate([0, 3, 3, 9]):
+        _post(admin, label, (label + 1) % 10, seed=i)
+    admin.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": 7})
+    r = admin.get("/api/admin/feedback/export", headers=AUTH)
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    with np.load(io.BytesIO(r.content), allow_pickle=False) as npz:
+        x, y = npz["x"], npz["y"]
+        assert x.dtype == np.uint8 and x.shape == (5, 28, 28)
+        assert y.tolist() == [0, 3, 3, 9, 7]
+        assert npz["predicted"].tolist() == [1, 4, 4, 0, -1]
+
+    # into an empty store elsewhere: everything arrives, twice adds nothing
+    settings = Settings(home=tmp_path / "other", admin_token=TOKEN)
+    with TestClient(create_app(settings)) as other:
+        _check_import(other, r.content, x, y)
+    # and into the store it came from: all already there
+    assert admin.post("/api/admin/feedback/import", content=r.content, headers=AUTH).json()[
+        "added"] == 0  # fmt: skip
+
+
+def _check_import(other, content: bytes, x: np.ndarray, y: np.ndarray) -> None:
+    files = {"file": ("feedback.npz", content, "application/octet-stream")}
+    first = other.post("/api/admin/feedback/import", files=files, headers=AUTH).json()
+    assert first == {"added": 5, "skipped": 0, "total": 5}
+    raw = {**AUTH, "Content-Type": "application/octet-stream"}
+    again = other.post("/api/admin/feedback/import", content=content, headers=raw).json()
+    assert again == {"added": 0, "skipped": 5, "total": 5}
+    back = other.get("/api/admin/feedback/export", headers=AUTH)
+    with np.load(io.BytesIO(back.content)) as npz:
+        assert np.array_equal(npz["x"], x) and npz["y"].tolist() == y.tolist()
+
+
+def test_import_refuses_what_is_not_an_export(admin):
+    def send(data: bytes):
+        return admin.post("/api/admin/feedback/import", content=data, headers=AUTH)
+
+    def npz(**arrays) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
+
+    bad = [
+        b"not a zip",
+        npz(x=np.zeros((2, 28, 28), np.uint8)),
+        npz(x=np.zeros((2, 28, 28), np.float32), y=np.array([1, 2])),
+        npz(x=np.zeros((2, 28, 28), np.uint8), y=np.array([1, 12])),
+        npz(x=np.zeros((2, 28, 28), np.uint8), y=np.array([1])),
+        npz(x=np.zeros((2, 27, 28), np.uint8), y=np.array([1, 2])),
+        npz(x=np.zeros((1, 28, 28), np.uint8), y=np.array([object()], dtype=object)),
+    ]
+    for data in bad:
+        r = send(data)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "invalid_import"
+    assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0

@@ -1,0 +1,92 @@
+"""The feedback store: WAL, versioned migrations, and a clear start-up error for a bad file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app import feedback as fb
+from app.config import Settings
+from app.feedback import DB_NAME, FeedbackStore, FeedbackStoreError
+from app.main import create_app
+
+
+def _pixels(value: int = 200) -> np.ndarray:
+    x = np.zeros((28, 28), np.uint8)
+    x[10:18, 12:16] = value
+    return x
+
+
+def test_a_new_store_is_wal_and_at_the_latest_schema(tmp_path):
+    store = FeedbackStore(tmp_path)
+    assert store.open() == fb.SCHEMA_VERSION == store.schema_version()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations")]
+    assert versions == list(range(1, fb.SCHEMA_VERSION + 1))
+    assert store.open() == fb.SCHEMA_VERSION  # opening again changes nothing
+
+
+def test_a_later_migration_keeps_the_data(tmp_path, monkeypatch):
+    store = FeedbackStore(tmp_path)
+    store.open()
+    sample = store.add(_pixels(), 4, 9, "v1")
+    step = ["ALTER TABLE feedback ADD COLUMN source VARCHAR(20)",
+            "UPDATE feedback SET source = 'web'"]  # fmt: skip
+    monkeypatch.setattr(fb, "MIGRATIONS", [*fb.MIGRATIONS, step])
+    assert store.open() == fb.SCHEMA_VERSION + 1 == store.schema_version()
+    assert store.get(sample).label == 4 and store.get(sample).predicted == 9
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("SELECT source FROM feedback").fetchall() == [("web",)]
+
+
+def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path):
+    store = FeedbackStore(tmp_path)
+    store.open()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("INSERT INTO schema_migrations VALUES (99, 'later')")
+    with pytest.raises(FeedbackStoreError, match="newer than this release"):
+        store.open()
+
+
+def test_a_failed_write_is_rolled_back_whole(tmp_path):
+    store = FeedbackStore(tmp_path)
+    store.open()
+    x = np.stack([_pixels(v) for v in (100, 150, 200)])
+    with pytest.raises(sqlite3.IntegrityError):
+        store.import_arrays(x, np.array([1, 2, 3]), predicted=np.array([1, 2, 42]))
+    assert store.count() == 0  # the two good rows went with the bad one
+
+
+@pytest.mark.parametrize("damage", ["garbage", "torn"])
+def test_a_corrupt_database_stops_start_up_and_is_left_as_it_was(tmp_path, damage):
+    path = tmp_path / DB_NAME
+    if damage == "garbage":
+        path.write_bytes(b"these are not the bytes of a SQLite database" * 100)
+    else:
+        store = FeedbackStore(tmp_path)
+        store.open()
+        for i in range(300):
+            store.add(_pixels(i % 250 + 1), i % 10, original=bytes(2000))
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = bytearray(path.read_bytes())
+        data[4096 * 3 : 4096 * 6] = b"\xa5" * (4096 * 3)  # scribble over pages in the middle
+        path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    app = create_app(Settings(home=tmp_path))
+    with pytest.raises(FeedbackStoreError) as caught, TestClient(app):
+        pass
+    message = str(caught.value)
+    assert str(path) in message and "cannot be read" in message and "untouched" in message
+    assert path.read_bytes() == before  # never replaced by an empty store
+
+
+def test_an_unreadable_file_stops_start_up(tmp_path):
+    path = tmp_path / DB_NAME
+    path.mkdir()  # a directory where the database should be
+    with pytest.raises(FeedbackStoreError, match="cannot be read"):
+        FeedbackStore(tmp_path).open()

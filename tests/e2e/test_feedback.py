@@ -1,0 +1,214 @@
+"""Correcting the app in the browser: Right / Wrong-it-is-a-N, by mouse and keyboard, and
+practice mode. Each answer must reach POST /api/feedback with the drawing and its label."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+import pytest
+from e2e_support import ONE, ROOT, SEVEN, DrawingPage, running_server
+
+from app.examples import SEVEN_ROWS
+
+pytestmark = pytest.mark.e2e
+
+
+def _answer(drawing: DrawingPage, act) -> dict:
+    """Run act() and return the JSON body of the POST /api/feedback it causes (after its 201)."""
+    with drawing.page.expect_response("**/api/feedback") as caught:
+        act()
+    response = caught.value
+    assert response.status == 201, response.text()
+    assert isinstance(response.json()["id"], int)
+    return json.loads(response.request.post_data)
+
+
+def _a(digit: int) -> str:
+    return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def _done(drawing: DrawingPage) -> str:
+    done = drawing.page.get_by_test_id("feedback-done")
+    done.wait_for(state="visible")
+    return done.text_content()
+
+
+def test_the_buttons_appear_only_after_a_prediction(drawing: DrawingPage):
+    page = drawing.page
+    assert not page.get_by_test_id("feedback-right").is_visible()
+    drawing.draw_and_read(SEVEN)
+    assert page.get_by_test_id("feedback-right").is_visible()
+    for d in range(10):
+        assert page.get_by_test_id(f"feedback-digit-{d}").is_visible()
+    drawing.assert_clean()
+
+
+def test_wrong_it_is_a_n_posts_the_drawing_confirms_and_clears(drawing: DrawingPage):
+    predicted = drawing.draw_and_read(SEVEN)
+    label = 3 if predicted != "3" else 5
+    body = _answer(drawing, lambda: drawing.page.get_by_test_id(f"feedback-digit-{label}").click())
+    assert body["label"] == label and body["predicted"] == int(predicted)
+    assert body["image"].startswith("data:image/png;base64,") and body["model_version"]
+    assert f"Saved as {_a(label)}" in _done(drawing)
+    drawing.page.wait_for_function(
+        "() => document.querySelector('[data-testid=canvas]').dataset.strokes === '0'"
+    )
+    assert drawing.state() == ["empty", 0, 0] and drawing.alpha_sum("canvas") == 0
+    assert not drawing.page.get_by_test_id("feedback-right").is_visible()
+    drawing.assert_clean()
+
+
+def test_right_by_keyboard_only(drawing: DrawingPage):
+    page = drawing.page
+    predicted = drawing.draw_and_read(ONE)
+    # Tab reaches the Right button, and Enter presses it.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.dataset.testid") == "feedback-right":
+            break
+    else:
+        raise AssertionError("Tab never reached the Right button")
+    body = _answer(drawing, lambda: page.keyboard.press("Enter"))
+    assert body["label"] == body["predicted"] == int(predicted)
+    assert f"Saved as {_a(int(predicted))}" in _done(drawing)
+    # and a digit key says what it really is
+    drawing.draw_and_read(SEVEN)
+    body = _answer(drawing, lambda: page.keyboard.press("4"))
+    assert body["label"] == 4
+    drawing.assert_clean()
+
+
+def test_practice_mode_asks_for_a_digit_and_saves_it_with_that_label(drawing: DrawingPage):
+    page = drawing.page
+    page.get_by_test_id("practice-toggle").click()
+    prompt = page.get_by_test_id("practice-prompt")
+    assert prompt.is_visible() and prompt.text_content().strip().startswith("Draw a")
+    asked = int(prompt.get_attribute("data-digit"))
+    drawing.draw_and_read(SEVEN)
+    assert page.get_by_test_id("feedback-right").text_content().strip() == f"Save as {_a(asked)}"
+    body = _answer(drawing, lambda: page.get_by_test_id("feedback-right").click())
+    assert body["label"] == asked
+    assert f"Saved as {_a(asked)}" in _done(drawing)
+    page.wait_for_function(
+        "(d) => document.querySelector('[data-testid=practice-prompt]').dataset.digit !== d",
+        arg=str(asked),
+    )  # the next digit is asked for (a shuffled round: never the same twice in a row)
+    page.get_by_test_id("practice-toggle").click()
+    assert not prompt.is_visible()
+    drawing.assert_clean()
+
+
+# ---- the admin's review grid -------------------------------------------------------------------
+
+ADMIN_TOKEN = "e2e-feedback-admin-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def review_server(tmp_path_factory) -> Iterator[str]:
+    """A server of its own with an admin token, holding a few labelled drawings."""
+    home = tmp_path_factory.mktemp("review-home")
+    (home / "mnist.npz").symlink_to(ROOT / "var" / "mnist.npz")  # the page's insights need it
+    log = tmp_path_factory.mktemp("review-log") / "server.log"
+    saved = os.environ.get("DIGITS_ADMIN_TOKEN")
+    os.environ["DIGITS_ADMIN_TOKEN"] = ADMIN_TOKEN
+    try:
+        with running_server(home, log) as url:
+            yield url
+    finally:
+        if saved is None:
+            os.environ.pop("DIGITS_ADMIN_TOKEN", None)
+        else:
+            os.environ["DIGITS_ADMIN_TOKEN"] = saved
+
+
+def _seven(marker: int) -> list[list[float]]:
+    rows = [list(row) for row in SEVEN_ROWS]
+    rows[1][1 + marker] = 1.0  # a distinct drawing each time
+    return rows
+
+
+def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_server, tmp_path):
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=review_server, timeout=10) as api:
+        for i, (label, predicted) in enumerate([(7, 7), (7, 1), (4, 9), (2, 2)]):
+            body = {"pixels": _seven(i), "label": label, "predicted": predicted}
+            r = api.post("/api/feedback", json=body)
+            assert r.status_code == 201
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(review_server + "/admin")
+        page.wait_for_selector("html.js-ready")
+        page.get_by_test_id("token").fill(ADMIN_TOKEN)
+        page.get_by_test_id("unlock").click()
+        grid = page.get_by_test_id("feedback-grid")
+        items = grid.get_by_test_id("feedback-item")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '4'"
+        )
+        # thumbnails, labels, predictions, and the wrong ones highlighted
+        assert items.locator("img").count() == 4
+        assert items.locator("img").first.get_attribute("src").startswith("data:image/png")
+        wrong = grid.locator("[data-wrong=true]")
+        assert wrong.count() == 2 and grid.locator(".is-wrong").count() == 2
+        counts = page.get_by_test_id("feedback-counts").locator("[data-digit]")
+        assert [counts.nth(d).get_attribute("data-count") for d in range(10)] == [
+            "0", "0", "1", "0", "1", "0", "0", "2", "0", "0"]  # fmt: skip
+        assert page.locator("[data-testid=include-feedback]").is_enabled()
+
+        # relabel the 7 read as 1: it is a 1 after all
+        mistaken = grid.locator("[data-label='7'][data-wrong=true]")
+        mistaken.get_by_test_id("feedback-relabel").select_option("1")
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=feedback-grid] .is-wrong').length === 1"
+        )
+        listed = httpx.get(f"{review_server}/api/admin/feedback?label=1", headers=auth).json()
+        assert listed["total"] == 1 and listed["items"][0]["predicted"] == 1
+
+        # filter to the wrong ones, then delete it
+        page.get_by_test_id("feedback-filter-wrong").check()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '1'"
+        )
+        grid.get_by_test_id("feedback-delete").click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '0'"
+        )
+        page.get_by_test_id("feedback-filter-wrong").uncheck()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '3'"
+        )
+
+        # export: a real download of the .npz
+        with page.expect_download() as caught:
+            page.get_by_test_id("feedback-export").click()
+        path = tmp_path / caught.value.suggested_filename
+        caught.value.save_as(path)
+        assert path.suffix == ".npz"
+        with np.load(path) as npz:
+            assert npz["x"].shape == (3, 28, 28) and sorted(npz["y"].tolist()) == [1, 2, 7]
+
+        # import it back: nothing new; after deleting one, importing restores it
+        page.get_by_test_id("feedback-import").set_input_files(str(path))
+        page.get_by_text("0 new, 3 already here").wait_for()
+        first_id = items.first.get_attribute("data-id")
+        assert httpx.delete(f"{review_server}/api/admin/feedback/{first_id}",
+                            headers=auth).status_code == 204  # fmt: skip
+        page.get_by_test_id("feedback-import").set_input_files(str(path))
+        page.get_by_text("1 new, 2 already here").wait_for()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '3'"
+        )
+        # the model list has the held-back column
+        assert page.get_by_test_id("models").get_by_text("Held-back drawings").is_visible()
+        assert not problems, problems
+    finally:
+        context.close()
