@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -74,7 +74,7 @@ async def read_drawing(request: Request) -> Drawing:
     """The drawing in a /api/predict request, in whichever accepted form it came."""
     kind = media_type(request)
     if kind == "multipart/form-data":
-        return await _read_upload(request)
+        return (await read_upload(request))[0]
     if kind.startswith("image/"):
         return await request.body()
     if kind == "application/json" or kind.endswith("+json"):
@@ -104,7 +104,8 @@ async def read_json_body(request: Request) -> bytes:
     return await request.body()
 
 
-async def _read_upload(request: Request) -> bytes:
+async def read_upload(request: Request, fields: Iterable[str] = ()) -> tuple[bytes, dict]:
+    """A multipart request → (the bytes of its file field 'file', {name: value} of ``fields``)."""
     form = await request.form(max_files=1, max_fields=10)
     try:
         upload = form.get("file")
@@ -112,9 +113,9 @@ async def _read_upload(request: Request) -> bytes:
             raise ApiError(
                 422,
                 "validation_error",
-                "multipart/form-data must carry the image as a file in a field named 'file'",
+                "multipart/form-data must carry the file in a field named 'file'",
             )
-        return await upload.read()
+        return await upload.read(), {name: form.get(name) for name in fields}
     finally:
         await form.close()
 

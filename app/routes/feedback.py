@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from app.config import Settings
 from app.errors import ApiError
@@ -28,6 +27,7 @@ from app.inputs import (
     image_to_vector,
     media_type,
     parse_json,
+    read_upload,
     to_vector,
 )
 from app.schemas import (
@@ -155,19 +155,8 @@ async def _read_feedback(request: Request):
     """→ (image bytes or None, JSON drawing or None, the label fields)."""
     kind = media_type(request)
     if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10)
-        try:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ApiError(
-                    422,
-                    "validation_error",
-                    "multipart/form-data must carry the image as a file in a field named 'file'",
-                )
-            fields = _fields({k: form.get(k) for k in _Fields.model_fields}, "body")
-            return await upload.read(), None, fields
-        finally:
-            await form.close()
+        image, values = await read_upload(request, _Fields.model_fields)
+        return image, None, _fields(values, "body")
     if kind.startswith("image/"):
         fields = _fields(dict(request.query_params), "query")
         return await request.body(), None, fields
@@ -315,14 +304,7 @@ async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported
     """Send the file as the raw body or as `file` in a form. Samples already stored (the same
     28×28 with the same label) are skipped, so importing a file twice adds nothing."""
     if media_type(request) == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=5)
-        try:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ApiError(422, "validation_error", "send the .npz in a form field 'file'")
-            data = await upload.read()
-        finally:
-            await form.close()
+        data, _ = await read_upload(request)
     else:
         data = await request.body()
     arrays = await run_in_threadpool(read_export, data)
