@@ -1,8 +1,9 @@
 """The shared pen-digit trajectories, and a renderer that draws them as the browser canvas does.
 
 The drawing page strokes with round caps and joins, black on a transparent canvas, with a brush
-0.075 × the canvas side (static/js/canvas.js keeps the same rule). ``render`` reproduces that, with
-4× supersampling standing in for the canvas's anti-aliasing.
+0.075 × the canvas side (static/js/canvas.js keeps the same rule). ``render`` reproduces that with
+model.synth.draw_strokes, the round-brush renderer that also draws the synthetic training digits
+(4× supersampled here, standing in for the canvas's anti-aliasing).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from model.synth import draw_strokes
 
 PEN_DIGITS = (
     Path(__file__).resolve().parents[2] / "shared" / "pen-digits" / "pendigits-train.json.gz"
@@ -56,19 +59,8 @@ def to_canvas(
 
 def render(strokes: list[list[tuple[float, float]]], canvas: int = CANVAS) -> Image.Image:
     """Strokes in canvas pixels → an RGBA canvas image: round black brush on transparency."""
-    k = SUPERSAMPLE
-    alpha = Image.new("L", (canvas * k, canvas * k), 0)
-    draw = ImageDraw.Draw(alpha)
-    radius = BRUSH * canvas * k / 2
-    for stroke in strokes:
-        points = [(x * k, y * k) for x, y in stroke]
-        if len(points) > 1:
-            draw.line(points, fill=255, width=round(2 * radius), joint="curve")
-        for x, y in (points[0], points[-1]) if len(points) > 1 else points:
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)  # round caps
-    alpha = alpha.resize((canvas, canvas), Image.Resampling.BOX)
     image = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
-    image.putalpha(alpha)
+    image.putalpha(draw_strokes(strokes, canvas, BRUSH * canvas, SUPERSAMPLE))
     return image
 
 

@@ -104,19 +104,24 @@ CANVAS = 96  # render size; normalise_ink brings it to MNIST form
 SUPERSAMPLE = 2
 
 
-def _render(strokes: list[np.ndarray], width: float) -> np.ndarray:
-    """Strokes in canvas pixels → ink (CANVAS, CANVAS) in [0, 1], round brush, anti-aliased."""
-    k = SUPERSAMPLE
-    image = Image.new("L", (CANVAS * k, CANVAS * k), 0)
+def draw_strokes(strokes, size: int, width: float, supersample: int) -> Image.Image:
+    """Strokes (lists of (x, y) in pixels of a size × size canvas) → an "L" image, 255 = ink.
+
+    A round brush of diameter ``width``: lines with round joins, a disc at each stroke's ends (a
+    one-point stroke is a dot), drawn ``supersample`` times larger and area-averaged down, which
+    stands in for a browser canvas's anti-aliasing.
+    """
+    k = supersample
+    image = Image.new("L", (size * k, size * k), 0)
     draw = ImageDraw.Draw(image)
     r = width * k / 2
     for stroke in strokes:
         points = [(float(x) * k, float(y) * k) for x, y in stroke]
-        draw.line(points, fill=255, width=max(1, round(2 * r)), joint="curve")
+        if len(points) > 1:
+            draw.line(points, fill=255, width=max(1, round(2 * r)), joint="curve")
         for x, y in (points[0], points[-1]):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    image = image.resize((CANVAS, CANVAS), Image.Resampling.BOX)
-    return np.asarray(image, dtype=np.float32) / 255
+    return image.resize((size, size), Image.Resampling.BOX)
 
 
 def sample(label: int, rng: np.random.Generator) -> np.ndarray:
@@ -143,7 +148,8 @@ def sample(label: int, rng: np.random.Generator) -> np.ndarray:
         s = s @ rotation.T * height + CANVAS / 2
         placed.append(s)
     brush = height * rng.uniform(0.07, 0.15)
-    return normalise_ink(_render(placed, brush))
+    ink = draw_strokes(placed, CANVAS, brush, SUPERSAMPLE)
+    return normalise_ink(np.asarray(ink, dtype=np.float32) / 255)
 
 
 def synthetic_set(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
