@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,36 +22,7 @@ import httpx
 import numpy as np
 
 from benchmarks import pendigits
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    """uvicorn on a loopback port, with its own data home; waits (≤ 30 s) until it is ready."""
-    port = free_port()
-    env = {**os.environ, "DIGITS_HOME": str(home)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not become ready within 30 s")
+from benchmarks.server import start_server
 
 
 def install_model(home: Path, model_file: Path) -> None:

@@ -31,7 +31,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.server import ROOT, start_server
+
 CONCURRENCY = (1, 8, 32)
 
 
@@ -82,31 +82,6 @@ def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
 
 
 # --- the server -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(home: Path, port: int, token: str) -> subprocess.Popen:
-    env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_ADMIN_TOKEN": token}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not become ready within 60 s")
 
 
 def rss_mb(pid: int) -> float:
@@ -228,14 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.mnist.is_file():
         (home / "mnist.npz").symlink_to(args.mnist.resolve())
     token = secrets.token_urlsafe(24)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     load = payloads(tmp)
     from benchmarks.train_speed import describe_machine
 
     for line in describe_machine()[:2]:
         print(line)
-    server = start_server(home, port, token)
+    server, base = start_server(home, {"DIGITS_ADMIN_TOKEN": token}, ("--no-access-log",))
     try:
         for path, kind, body in load.values():  # warm-up: imports, first-call caches
             hey(base + path, kind, body, 2, requests=50)
