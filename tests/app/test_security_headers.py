@@ -24,6 +24,7 @@ def check_headers(response, csp: str = CONTENT_SECURITY_POLICY) -> None:
     ("method", "path", "kwargs", "status", "media"),
     [
         ("GET", "/", {}, 200, "text/html"),
+        ("GET", "/admin", {}, 200, "text/html"),
         ("GET", "/healthz", {}, 200, "application/json"),
         ("POST", "/api/predict", {"json": {"pixels": SEVEN_PIXELS}}, 200, "application/json"),
         ("POST", "/api/predict", {"json": {"pixels": []}}, 422, "application/json"),
