@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, gt=0)
     # Largest body for /api/predict/batch: 1000 items of 784 numbers in JSON need ~5-9 MB.
     max_batch_body_bytes: int = Field(20_000_000, gt=0)
+    # A request body must arrive within this many seconds of the app starting to read it; 408
+    # beyond it (a client trickling its body in would otherwise hold the request open).
+    body_timeout_seconds: float = Field(20.0, gt=0.0)
+    # Predictions (/api/predict, /api/predict/batch) in progress at once, in each server
+    # process; past it, 503 `overloaded` at once rather than a queue that grows without bound.
+    max_concurrent_predictions: int = Field(64, gt=0)
     # Largest image, width × height, read from its header before any pixel is decoded.
     max_image_pixels: int = Field(4_000_000, gt=0)
     # Most items in one /api/predict/batch request.
@@ -36,6 +42,9 @@ class Settings(BaseSettings):
     # The bearer token for /api/admin/* (DIGITS_ADMIN_TOKEN). `digits serve` makes a random one
     # when it is unset; an app created without one refuses every admin request (503).
     admin_token: SecretStr | None = None
+    # Wrong admin tokens accepted per minute from one client, in each server process; past it,
+    # every admin request from that client gets 429 for the rest of the minute. 0 = no limit.
+    admin_failure_limit: int = Field(10, ge=0)
     # The quality gate: a retrained model goes live only if its MNIST test accuracy is no lower
     # than the active model's minus this many percentage points.
     gate_tolerance_pp: float = Field(0.3, ge=0.0, le=100.0)

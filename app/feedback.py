@@ -23,9 +23,6 @@ import base64
 import hashlib
 import io
 import sqlite3
-import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -362,42 +359,3 @@ def _pixels_bytes(pixels: np.ndarray) -> bytes:
     if array.dtype != np.uint8 or array.size != 784:
         raise ValueError("pixels must be 784 uint8 values (a 28×28 image)")
     return np.ascontiguousarray(array).tobytes()
-
-
-# ---- the rate limit -----------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most ``per_minute`` events per client in any 60-second window (0 = no limit).
-
-    In memory, per server process; the client key (an address) is never written anywhere.
-    """
-
-    def __init__(self, per_minute: int, window: float = 60.0, max_clients: int = 10_000):
-        self.per_minute = per_minute
-        self.window = window
-        self.max_clients = max_clients
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, client: str) -> float | None:
-        """Count one event for client; None if allowed, else seconds until it would be."""
-        if self.per_minute <= 0:
-            return None
-        moment = time.monotonic()
-        with self._lock:
-            events = self._events.get(client)
-            if events is None:
-                if len(self._events) >= self.max_clients:
-                    self._forget_idle(moment)
-                events = self._events[client] = deque()
-            while events and moment - events[0] >= self.window:
-                events.popleft()
-            if len(events) >= self.per_minute:
-                return self.window - (moment - events[0])
-            events.append(moment)
-            return None
-
-    def _forget_idle(self, moment: float) -> None:
-        for key in [k for k, v in self._events.items() if not v or moment - v[-1] >= self.window]:
-            del self._events[key]

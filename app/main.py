@@ -18,14 +18,15 @@ from threadpoolctl import threadpool_limits
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.feedback import FeedbackStore, RateLimiter
+from app.feedback import FeedbackStore
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
-from app.limits import BodySizeLimit
+from app.limits import BodyLimits, ConcurrencyLimit
 from app.metrics import HttpMetrics, Metrics
 from app.openapi import document_request_models
 from app.predictor import Predictor
+from app.ratelimit import RateLimiter
 from app.routes import admin, admin_page, docs, feedback, health, model, pages, predict
 from app.routes import metrics as metrics_routes
 from app.schemas import BatchRequest, DrawingInput, FeedbackInput
@@ -56,6 +57,8 @@ Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 | 422 | `bad_data_url` | `image` is not a base64 data URL |
 | 422 | `empty_body`, `invalid_json`, `validation_error` | the request is missing or malformed |
 | 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
+| 408 | `body_timeout` | the body did not arrive within the time limit |
+| 503 | `overloaded` | too many predictions are in progress; retry after `Retry-After` |
 | 503 | `model_unavailable` | no model is loaded yet |
 
 `POST /api/feedback` takes the same drawing forms plus `label` (0-9) and optionally `predicted`
@@ -72,6 +75,7 @@ it `digits serve` prints a random one at start-up). Its own errors:
 | status | code | when |
 |---|---|---|
 | 401 | `unauthorized`, `invalid_token` | the token is missing, or wrong |
+| 429 | `admin_rate_limited` | too many wrong tokens from this client this minute (`Retry-After`) |
 | 503 | `admin_disabled` | the server has no admin token configured |
 | 422 | `validation_error` | a retrain field is out of its range (the message says the range) |
 | 409 | `job_running` | a job is running already (`details.job_id` names it) |
@@ -143,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.insights = Insights(settings.home)
     app.state.feedback = FeedbackStore(settings.home)
     app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit)
+    app.state.admin_failures = RateLimiter(settings.admin_failure_limit)
 
     install_error_handlers(app)
     for routes in (pages, admin_page, predict, feedback, model, admin, health, metrics_routes,
@@ -152,15 +157,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     document_request_models(app, DrawingInput, BatchRequest, FeedbackInput)
 
-    # The last added runs first: headers go on every response, metrics see every request,
-    # and the size limit applies before any route reads a body.
+    # The last added runs first: headers go on every response, metrics see every request (a
+    # refused one too), and the body limits apply before any route reads a body.
     app.add_middleware(
-        BodySizeLimit,
+        BodyLimits,
         default_limit=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
         limits={
             "/api/predict/batch": settings.max_batch_body_bytes,
             "/api/admin/feedback/import": settings.max_import_bytes,
         },
+    )
+    app.add_middleware(
+        ConcurrencyLimit,
+        limit=settings.max_concurrent_predictions,
+        prefixes=("/api/predict",),
+        refused=metrics.refused.labels("overloaded"),
     )
     app.add_middleware(HttpMetrics, metrics=metrics)
     app.add_middleware(SecurityHeaders)

@@ -61,6 +61,15 @@ class Metrics:
             ["digit"],
             registry=self.registry,
         )
+        self.refused = Counter(
+            "digits_requests_refused",
+            "Requests refused to protect the server: 'overloaded' (too many predictions in "
+            "flight, 503) or 'admin_rate_limited' (too many wrong admin tokens, 429)",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in ("overloaded", "admin_rate_limited"):
+            self.refused.labels(reason)
         for digit in range(10):  # every digit shows up, at 0, before its first prediction
             self.predictions.labels(str(digit))
         self.registry.register(_ModelCollector(server))

@@ -3,6 +3,14 @@
 The token comes from ``Settings.admin_token`` (``DIGITS_ADMIN_TOKEN``; ``digits serve`` makes a
 random one when it is unset). It is compared in constant time and never logged or echoed. An app
 that has no token configured refuses every admin request with 503 rather than being open.
+
+The token is read from that header only: one in the query string (which lands in logs and
+browser history), a cookie (which a browser sends on its own, so a forged cross-site request
+would carry it) or basic auth is refused like a missing one.
+
+Wrong tokens are counted per client: after ``admin_failure_limit`` in a minute, every admin
+request from that client gets 429 until the minute has passed, whatever token it carries, so the
+token cannot be guessed at the speed of the server.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from fastapi import Depends, Request
 
 from app.deps import SettingsDep
 from app.errors import ApiError
+from app.ratelimit import RateLimiter, client_key, too_many
 
 
 def _unauthorized(code: str, message: str, challenge: str) -> ApiError:
@@ -23,7 +32,8 @@ def _unauthorized(code: str, message: str, challenge: str) -> ApiError:
 
 
 def require_admin(request: Request, settings: SettingsDep) -> None:
-    """Raise 401 unless the request carries the admin bearer token (503 if none is set)."""
+    """Raise 401 unless the request carries the admin bearer token (503 if none is set, 429
+    after too many wrong ones from this client)."""
     configured = settings.admin_token
     if configured is None:
         raise ApiError(
@@ -32,6 +42,13 @@ def require_admin(request: Request, settings: SettingsDep) -> None:
             "no admin token is configured on this server; set DIGITS_ADMIN_TOKEN, or start it "
             "with `digits serve`, which prints one",
         )
+    failures: RateLimiter = request.app.state.admin_failures
+    client = client_key(request)
+    wait = failures.wait(client)
+    if wait is not None:
+        request.app.state.metrics.refused.labels("admin_rate_limited").inc()
+        message = f"too many wrong admin tokens from this client ({failures.per_minute} a minute)"
+        raise too_many("admin_rate_limited", message, wait)
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if not header or scheme.lower() != "bearer" or not given.strip():
@@ -42,6 +59,7 @@ def require_admin(request: Request, settings: SettingsDep) -> None:
         )
     expected = configured.get_secret_value().encode()
     if not hmac.compare_digest(given.strip().encode(), expected):
+        failures.check(client)
         raise _unauthorized(
             "invalid_token",
             "the admin token is not correct",

@@ -7,7 +7,6 @@ admin token. The store itself is ``app.feedback``.
 from __future__ import annotations
 
 import io
-import math
 import zipfile
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -30,6 +29,7 @@ from app.inputs import (
     read_upload,
     to_vector,
 )
+from app.ratelimit import client_key, too_many
 from app.schemas import (
     Digit,
     ErrorResponse,
@@ -133,17 +133,11 @@ async def post_feedback(request: Request) -> FeedbackCreated:
     image as PNG when it is small, the label, and the prediction it corrects. No address or
     user agent is stored."""
     state = request.app.state
-    client = request.client.host if request.client else "unknown"
-    wait = state.feedback_limiter.check(client)
+    wait = state.feedback_limiter.check(client_key(request))
     if wait is not None:
-        error = ApiError(
-            429,
-            "rate_limited",
-            f"at most {state.settings.feedback_rate_limit} feedback posts a minute are accepted "
-            f"from one client; try again in {math.ceil(wait)} s",
-        )
-        error.headers = {"Retry-After": str(max(1, math.ceil(wait)))}
-        raise error
+        limit = state.settings.feedback_rate_limit
+        message = f"at most {limit} feedback posts a minute are accepted from one client"
+        raise too_many("rate_limited", message, wait)
     image, drawing, fields = await _read_feedback(request)
     sample_id = await run_in_threadpool(
         _save, state.feedback, state.settings, image, drawing, fields

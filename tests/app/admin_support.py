@@ -67,14 +67,22 @@ def free_port() -> int:
 class Server:
     """`digits serve` (or plain uvicorn) on a loopback port, its output captured in a file."""
 
-    def __init__(self, home: Path, log: Path, workers: int = 1, token: str | None = TOKEN):
+    def __init__(
+        self,
+        home: Path,
+        log: Path,
+        workers: int = 1,
+        token: str | None = TOKEN,
+        env: dict[str, str] | None = None,
+    ):
         self.home, self.log_path, self.workers, self.token = home, log, workers, token
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> Server:
-        env = {**os.environ, "DIGITS_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "DIGITS_HOME": str(self.home), "PYTHONUNBUFFERED": "1", **self.env}
         env.pop("DIGITS_ADMIN_TOKEN", None)
         if self.token:
             env["DIGITS_ADMIN_TOKEN"] = self.token

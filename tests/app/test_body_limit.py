@@ -1,16 +1,19 @@
-"""The body-size limit: refused up-front by Content-Length, and while a chunked body streams."""
+"""The body limits: a size refused up-front by Content-Length or while a chunked body streams,
+and a time limit on the whole body."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 from drawings import SEVEN_PNG
 from fastapi import FastAPI, Request
 
 from app.errors import install_error_handlers
-from app.limits import BodySizeLimit
+from app.limits import BodyLimits
 
 LIMIT = 1000
+TIMEOUT = 0.5  # seconds
 
 
 def test_a_declared_length_over_the_limit_is_refused(make_client):
@@ -50,10 +53,11 @@ def test_an_oversized_multipart_upload_is_refused(make_client):
 # --- the middleware alone, driven chunk by chunk ------------------------------------------------
 
 
-def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]]):
-    """Send chunks through BodySizeLimit(LIMIT) to an app that reads the whole body.
+def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]], pause: float = 0.0):
+    """Send chunks, pause seconds apart, through BodyLimits(LIMIT, TIMEOUT) to an app that reads
+    the whole body.
 
-    Returns (status, number of chunks the middleware pulled from the client).
+    Returns (status, number of chunks the middleware pulled from the client, the JSON body).
     """
     inner = FastAPI()
     install_error_handlers(inner)
@@ -62,12 +66,14 @@ def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]]):
     async def upload(request: Request) -> dict:
         return {"size": len(await request.body())}
 
-    app = BodySizeLimit(inner, default_limit=LIMIT)
+    app = BodyLimits(inner, default_limit=LIMIT, timeout=TIMEOUT)
     pulled = 0
     sent = []
 
     async def receive():
         nonlocal pulled
+        if pulled:
+            await asyncio.sleep(pause)
         pulled += 1
         more = pulled < len(chunks)
         return {"type": "http.request", "body": chunks[pulled - 1], "more_body": more}
@@ -78,22 +84,67 @@ def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]]):
     scope = {"type": "http", "method": "POST", "path": "/upload", "headers": headers,
              "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
     asyncio.run(app(scope, receive, send))
-    return sent[0]["status"], pulled
+    return sent[0]["status"], pulled, json.loads(sent[1]["body"])
 
 
 def test_streaming_stops_at_the_chunk_that_crosses_the_limit():
-    status, pulled = run_upload([b"x" * 400] * 10, headers=[])
+    status, pulled, _ = run_upload([b"x" * 400] * 10, headers=[])
     assert status == 413
     assert pulled == 3  # 400, 800, 1200 > 1000: the other 7 chunks are never read
 
 
 def test_a_declared_length_is_refused_before_any_chunk_is_read():
-    status, pulled = run_upload([b"x" * 400] * 10, headers=[(b"content-length", b"4000")])
+    status, pulled, _ = run_upload([b"x" * 400] * 10, headers=[(b"content-length", b"4000")])
     assert status == 413
     assert pulled == 0
 
 
 def test_a_body_under_the_limit_streams_through():
-    status, pulled = run_upload([b"x" * 400, b"x" * 400], headers=[])
+    status, pulled, _ = run_upload([b"x" * 400, b"x" * 400], headers=[])
     assert status == 200
     assert pulled == 2
+
+
+def test_a_body_trickling_in_past_the_timeout_gets_408():
+    # 10 chunks of 10 bytes, 0.1 s apart: well under the size limit, but 0.9 s in all
+    status, pulled, body = run_upload([b"x" * 10] * 10, headers=[], pause=0.1)
+    assert status == 408
+    assert body["error"]["code"] == "body_timeout"
+    assert f"{TIMEOUT:g} s" in body["error"]["message"]
+    assert pulled < 10  # cut off at the deadline, not read to the end
+
+
+def test_a_slow_body_within_the_timeout_is_read():
+    status, pulled, body = run_upload([b"x" * 10] * 3, headers=[], pause=0.1)
+    assert status == 200
+    assert body == {"size": 30}
+
+
+def test_the_timeout_does_not_cut_a_streamed_response_short():
+    """After the body, receive waits for the client to disconnect, as a streamed response
+    listens for that: the deadline must not apply there."""
+    inner = FastAPI()
+
+    @inner.get("/wait")
+    async def wait_for_disconnect(request: Request) -> dict:
+        await request.body()
+        await request.receive()  # past the body: returns only on disconnect
+        return {"ok": True}
+
+    app = BodyLimits(inner, default_limit=LIMIT, timeout=0.05)
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    sent = []
+
+    async def receive():
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(0.3)  # the client disconnects long after the 0.05 s deadline
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/wait", "headers": [],
+             "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200
