@@ -4,6 +4,7 @@
     python3 dev.py run [digits serve options]   set up, then serve the app on the active model
     python3 dev.py test [pytest options]        set up everything (incl. Chromium, MNIST), then test
     python3 dev.py default-model                retrain the shipped model from its seed
+    python3 dev.py audit [pip-audit options]    check the installed packages for known CVEs
 
 Setting up means: a virtual environment in .venv with the project and its dev extra installed
 (redone when pyproject.toml changes).
@@ -70,6 +71,12 @@ def main(argv: list[str]) -> int:
         run(BIN / "digits", "data", "fetch")
         run(BIN / "digits", "train", "--seed", "0", "--out", "model/weights/default.npz", *rest)
         return 0
+    if command == "audit":
+        setup()
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[audit]")
+        # --strict: a package that cannot be looked up fails the audit instead of passing unseen.
+        audit = [BIN / "pip-audit", "--strict", "--skip-editable", "--progress-spinner", "off"]
+        return subprocess.run([str(c) for c in [*audit, *rest]], cwd=ROOT).returncode
     print(__doc__, file=sys.stderr)
     return 2
 
