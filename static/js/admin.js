@@ -64,6 +64,11 @@ async function api(path, options = {}) {
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
+  if (data?.error?.code === "admin_rate_limited") {
+    // Too many wrong tokens from this address: the server's message says how long to wait.
+    signOut(data.error.message);
+    throw new Unauthorized();
+  }
   if (!response.ok) {
     const error = new Error(data?.error?.message || `${response.status} ${response.statusText}`);
     error.status = response.status;

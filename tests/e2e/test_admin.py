@@ -120,3 +120,39 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_url)
         assert TOKEN not in " ".join(requests)  # never in a URL
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def strict_admin_url(tmp_path_factory) -> Iterator[str]:
+    """A server that locks a client out after two wrong tokens."""
+    home = tmp_path_factory.mktemp("strict-home")
+    log = tmp_path_factory.mktemp("strict-log") / "server.log"
+    with (
+        _env(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_ADMIN_FAILURE_LIMIT="2"),
+        running_server(home, log) as url,
+    ):
+        yield url
+
+
+def test_repeated_wrong_tokens_lock_the_page_out_and_say_how_long(browser, strict_admin_url):
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(strict_admin_url + "/admin")
+        page.wait_for_selector("html.js-ready")
+        error = page.locator("[data-role=signin-error]")
+        for attempt in range(2):
+            page.get_by_test_id("token").fill(f"wrong-token-number-{attempt}")
+            page.get_by_test_id("unlock").click()
+            page.get_by_text("The token was not accepted").wait_for()
+            page.evaluate("document.querySelector('[data-role=signin-error]').hidden = true")
+
+        page.get_by_test_id("token").fill(TOKEN)  # even the right one, while locked out
+        page.get_by_test_id("unlock").click()
+        page.get_by_text("too many wrong admin tokens").wait_for()
+        assert error.is_visible()
+        assert "try again in" in error.inner_text()
+        assert page.get_by_test_id("retrain").is_hidden()
+        assert page.evaluate("sessionStorage.getItem('digits.adminToken')") is None
+    finally:
+        page.close()
