@@ -62,6 +62,12 @@ def error_response(
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's own body parsing (a JSON body parameter) turns bytes that are not UTF-8 into a
+        # bare 400; everywhere else in this API an unreadable JSON body is 422 invalid_json.
+        return error_response(
+            422, "invalid_json", "the body is not valid JSON (it is not UTF-8); send a JSON object"
+        )
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = str(exc.detail)
     if exc.status_code == 404:

@@ -23,6 +23,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ApiError
 from app.schemas import DrawingInput
@@ -106,7 +107,19 @@ async def read_json_body(request: Request) -> bytes:
 
 async def read_upload(request: Request, fields: Iterable[str] = ()) -> tuple[bytes, dict]:
     """A multipart request → (the bytes of its file field 'file', {name: value} of ``fields``)."""
-    form = await request.form(max_files=1, max_fields=10)
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except StarletteHTTPException as e:
+        if e.status_code != 400 or isinstance(e, ApiError):
+            raise
+        # Starlette answers a body its multipart parser cannot read (no boundary, a broken part,
+        # too many parts) with a bare 400; a malformed request is 422 everywhere in this API.
+        raise ApiError(
+            422,
+            "validation_error",
+            f"the multipart/form-data body could not be read ({e.detail}); send the image in a "
+            "part named 'file'",
+        ) from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

@@ -25,12 +25,27 @@ from app.serving import NoModelError
 from model.data import DataError
 from model.registry import ModelFileError
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+# What app.security's require_admin can answer, declared on every admin route (this router's and
+# app.routes.feedback's admin_router).
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "The admin token is missing or wrong."},
+    429: {
+        "model": ErrorResponse,
+        "description": "Too many wrong admin tokens from this client (`admin_rate_limited`); "
+        "`Retry-After` says when to try again.",
+    },
     503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
 }
+_NO_TOKEN_OR_MNIST = {
+    "model": ErrorResponse,
+    "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "
+    "not in the data home (`mnist_unavailable`).",
+}
 router = APIRouter(
-    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=_ERRORS
+    prefix="/api/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
 )
 
 _NO_MNIST = "MNIST is not in the data home; run `digits data fetch` on the server"
@@ -62,6 +77,7 @@ def _read_job(jobs, job_id: str) -> dict:
     responses={
         409: {"model": ErrorResponse, "description": "A job is running (its id is in details)."},
         422: {"model": ErrorResponse, "description": "A field is out of its allowed range."},
+        503: _NO_TOKEN_OR_MNIST,
     },
 )
 def retrain(
@@ -309,7 +325,7 @@ def delete_model(version: str, server: ServerDep) -> Response:
 @router.get(
     "/insights",
     summary="The served model's confusion matrix and worst mistakes",
-    responses={503: {"model": ErrorResponse}},
+    responses={503: _NO_TOKEN_OR_MNIST},
 )
 def insights(server: ServerDep, insights: InsightsDep) -> dict:
     """On the MNIST test set: the confusion matrix (rows = true digit, columns = predicted)

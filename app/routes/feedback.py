@@ -30,6 +30,7 @@ from app.inputs import (
     to_vector,
 )
 from app.ratelimit import client_key, too_many
+from app.routes.admin import ADMIN_ERRORS
 from app.schemas import (
     Digit,
     ErrorResponse,
@@ -49,7 +50,7 @@ admin_router = APIRouter(
     prefix="/api/admin/feedback",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses={401: {"model": ErrorResponse, "description": "The admin token is missing/wrong."}},
+    responses=ADMIN_ERRORS,
 )
 
 # An export of this many samples is far more than any store holds; it bounds what an import may
@@ -223,6 +224,16 @@ def _digit_query(value: str | None, name: str) -> int | None:
     raise ApiError(422, "validation_error", f"query.{name}: must be a digit 0 to 9 or empty")
 
 
+# SQLite keeps ids as signed 64-bit integers: a number outside that range is no sample's id (and
+# cannot even be put in a query). A page past MAX_PAGE would make an OFFSET outside it.
+_MAX_ID = 2**63 - 1
+MAX_PAGE = 1_000_000
+
+
+def _storable(sample_id: int) -> bool:
+    return -_MAX_ID - 1 <= sample_id <= _MAX_ID
+
+
 def _not_found(sample_id: int) -> ApiError:
     return ApiError(
         404, "feedback_not_found", f"there is no feedback sample {sample_id}; list them at "
@@ -236,7 +247,7 @@ def list_feedback(
     label: Annotated[str | None, Query(description="Only this label (0-9).")] = None,
     predicted: Annotated[str | None, Query(description="Only this prediction (0-9).")] = None,
     wrong_only: Annotated[bool, Query(description="Only samples the model got wrong.")] = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 48,
 ) -> FeedbackPage:
     """One page of samples with thumbnails (the 28×28 as a data URL), and counts per digit."""
@@ -280,7 +291,12 @@ def export_feedback(store: StoreDep) -> Response:
     "/import",
     response_model=FeedbackImported,
     summary="Load an exported .npz back (idempotent)",
-    responses={422: {"model": ErrorResponse, "description": "Not a valid feedback export."}},
+    responses={
+        422: {
+            "model": ErrorResponse,
+            "description": "Not a feedback export (`invalid_import`), or no file in the form.",
+        }
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -358,7 +374,7 @@ def read_export(data: bytes) -> dict[str, np.ndarray]:
     responses={404: {"model": ErrorResponse}},
 )
 def relabel_feedback(sample_id: int, body: Relabel, store: StoreDep) -> FeedbackItem:
-    sample = store.relabel(sample_id, body.label)
+    sample = store.relabel(sample_id, body.label) if _storable(sample_id) else None
     if sample is None:
         raise _not_found(sample_id)
     return _item(sample)
@@ -371,6 +387,6 @@ def relabel_feedback(sample_id: int, body: Relabel, store: StoreDep) -> Feedback
     responses={404: {"model": ErrorResponse}},
 )
 def delete_feedback(sample_id: int, store: StoreDep) -> Response:
-    if not store.delete(sample_id):
+    if not (_storable(sample_id) and store.delete(sample_id)):
         raise _not_found(sample_id)
     return Response(status_code=204)

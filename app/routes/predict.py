@@ -25,7 +25,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The body, or the image's declared size, is over the limit.",
         415: "The Content-Type, or the image format, is not accepted.",
         422: "The drawing is malformed, blank, or out of range; `error.code` says which.",
-        503: "No model is loaded yet.",
+        503: "No model is loaded yet (`model_unavailable`), or too many predictions are in "
+        "flight (`overloaded`); `Retry-After` says when to try again.",
     }
     return {s: {"model": ErrorResponse, "description": reasons[s]} for s in statuses}
 

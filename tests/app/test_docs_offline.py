@@ -70,6 +70,39 @@ def test_every_reference_in_the_openapi_document_resolves(client):
             node = node[part]  # a KeyError here is a dangling reference
 
 
+def test_every_422_is_declared_in_the_error_shape_the_app_sends(client):
+    """FastAPI declares its own {"detail": [...]} body for 422; the app sends ErrorResponse."""
+    spec = client.get("/openapi.json").json()
+    declared = [
+        (path, method, operation["responses"]["422"])
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if "422" in operation["responses"]
+    ]
+    assert len(declared) > 10
+    for path, method, response in declared:
+        schema = response["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_every_operation_with_a_body_declares_the_body_limits(client):
+    spec = client.get("/openapi.json").json()
+    with_body = [
+        (method, path, operation["responses"])
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    paths = {path for _, path, _ in with_body}
+    assert {"/api/predict", "/api/predict/batch", "/api/feedback", "/api/admin/retrain",
+            "/api/admin/feedback/import", "/api/admin/feedback/{sample_id}"} <= paths  # fmt: skip
+    for method, path, responses in with_body:
+        for status in ("408", "413"):
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
+
+
 def test_every_documented_example_is_a_request_that_works(client):
     """The examples in /docs are real: each one, sent as is, is recognised as a 7."""
     paths = client.get("/openapi.json").json()["paths"]

@@ -64,6 +64,9 @@ def test_list_filters_pages_thumbnails_and_counts(admin):
     assert ids_for("per_page=3&page=2") == [ids[0]]
     assert admin.get("/api/admin/feedback?label=12", headers=AUTH).status_code == 422
     assert admin.get("/api/admin/feedback?page=0", headers=AUTH).status_code == 422
+    # a page whose offset SQLite cannot hold was a 500 (found by the API fuzz)
+    r = admin.get("/api/admin/feedback?page=192153584101141164", headers=AUTH)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
 
 
 def test_relabel_and_delete(admin):
@@ -77,6 +80,23 @@ def test_relabel_and_delete(admin):
     assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 204
     assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 404
     assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
+
+
+@pytest.mark.parametrize("sample_id", [2**63, -(2**63) - 1, 10**30])
+def test_an_id_no_sample_can_have_is_not_found(admin, sample_id):
+    """Ids outside SQLite's 64-bit integers were a 500 (found by the API fuzz); they are 404 like
+    any id that is not stored."""
+    r = admin.patch(f"/api/admin/feedback/{sample_id}", json={"label": 1}, headers=AUTH)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "feedback_not_found"
+    r = admin.delete(f"/api/admin/feedback/{sample_id}", headers=AUTH)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "feedback_not_found"
+
+
+def test_a_relabel_body_that_is_not_utf8_gets_422_invalid_json(admin):
+    sample = _post(admin, 7)
+    headers = {**AUTH, "Content-Type": "application/json"}
+    r = admin.patch(f"/api/admin/feedback/{sample}", content=b'{"label": "\xff"}', headers=headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_json"
 
 
 def test_export_then_import_round_trips_and_is_idempotent(admin, tmp_path):

@@ -120,6 +120,11 @@ def test_other_bad_input_is_a_4xx_never_a_500(client):
     assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_image_format"
     r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": 1, "who": "me"})
     assert r.status_code == 422
+    # more form fields than a feedback post has: Starlette's bare 400 before (found by the fuzz)
+    fields = {f"field{i}": "x" for i in range(11)}
+    r = client.post("/api/feedback", data=fields, files={"file": ("a.png", SEVEN_PNG)})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+    assert "Too many fields" in r.json()["error"]["message"]
 
 
 def test_a_large_original_is_not_kept_but_the_sample_is(make_client):
