@@ -167,7 +167,11 @@ class Registry:
         version = meta["version"]
         if not self.path(version).exists():
             loaded = load_model(self.shipped)  # verify before copying
-            self._install(version, lambda dest: shutil.copyfile(self.shipped, dest), loaded.meta)
+            # Atomically: the workers of one server all start on a fresh home at once, and one
+            # that sees the file must never read it half-copied.
+            shipped = self.shipped.read_bytes()
+            self._install(version, lambda dest: atomic_write(dest, lambda f: f.write(shipped)),
+                          loaded.meta)  # fmt: skip
         self.activate(version)
         return version
 

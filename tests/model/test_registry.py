@@ -1,6 +1,7 @@
 """Model files and the registry: round trips, checksums, atomic activation, the shipped model."""
 
 import json
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -61,6 +62,34 @@ def test_a_fresh_registry_starts_on_the_shipped_model(tmp_path):
     assert version == read_meta(SHIPPED_MODEL)["version"]
     assert registry.versions() == [version]
     assert registry.load_active().version == version
+
+
+def _start_registry(home, barrier, results) -> None:
+    barrier.wait()
+    try:
+        registry = Registry(home)
+        registry.load(registry.ensure_initialised())
+        results.put("ok")
+    except Exception as e:  # reported to the test, which shows it
+        results.put(f"{type(e).__name__}: {e}")
+
+
+def test_workers_starting_together_on_a_fresh_home_all_load_the_shipped_model(tmp_path):
+    """The workers of one server initialise the registry at the same moment: none may see the
+    shipped model half-copied (it used to be copied in place, and 29 of 80 starts failed)."""
+    context = multiprocessing.get_context("fork")
+    outcomes = []
+    for attempt in range(10):
+        barrier, results = context.Barrier(4), context.Queue()
+        workers = [context.Process(target=_start_registry,
+                                   args=(tmp_path / str(attempt), barrier, results))
+                   for _ in range(4)]  # fmt: skip
+        for worker in workers:
+            worker.start()
+        outcomes += [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+    assert outcomes == ["ok"] * 40, [o for o in outcomes if o != "ok"][:3]
 
 
 def test_add_activate_and_delete_versions(tmp_path):
