@@ -24,7 +24,7 @@ from app.insights import Insights
 from app.jobs import JobManager
 from app.limits import BodyLimits, ConcurrencyLimit
 from app.metrics import HttpMetrics, Metrics
-from app.openapi import document_request_models
+from app.openapi import complete_openapi
 from app.predictor import Predictor
 from app.ratelimit import RateLimiter
 from app.routes import admin, admin_page, docs, feedback, health, model, pages, predict
@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(routes.router)
     app.include_router(feedback.admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    document_request_models(app, DrawingInput, BatchRequest, FeedbackInput)
+    complete_openapi(app, DrawingInput, BatchRequest, FeedbackInput)
 
     # The last added runs first: headers go on every response, metrics see every request (a
     # refused one too), and the body limits apply before any route reads a body.

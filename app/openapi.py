@@ -25,7 +25,8 @@ _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 _ERROR_RESPONSE = "#/components/schemas/ErrorResponse"
 
 
-def document_request_models(app: FastAPI, *models: type[BaseModel]) -> None:
+def complete_openapi(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Make app.openapi() add models' schemas and the corrections above to FastAPI's document."""
     generate = app.openapi
 
     def openapi() -> dict:
