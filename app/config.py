@@ -25,12 +25,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, gt=0)
     # Largest body for /api/predict/batch: 1000 items of 784 numbers in JSON need ~5-9 MB.
     max_batch_body_bytes: int = Field(20_000_000, gt=0)
-    # A request body must arrive within this many seconds of the app starting to read it; 408
-    # beyond it (a client trickling its body in would otherwise hold the request open).
+    # A request body must arrive within this many seconds of the app starting to read it, plus
+    # 1 s per 100 kB received (app.limits); 408 beyond it, so a client trickling its body in
+    # cannot hold the request open.
     body_timeout_seconds: float = Field(20.0, gt=0.0)
     # Predictions (/api/predict, /api/predict/batch) in progress at once, in each server
     # process; past it, 503 `overloaded` at once rather than a queue that grows without bound.
-    max_concurrent_predictions: int = Field(64, gt=0)
+    # Below the threadpool's 40 threads, which other routes need too.
+    max_concurrent_predictions: int = Field(32, gt=0)
     # Largest image, width × height, read from its header before any pixel is decoded.
     max_image_pixels: int = Field(4_000_000, gt=0)
     # Most items in one /api/predict/batch request.

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from app.config import Settings
 from app.insights import Insights
 from app.jobs import JobManager
+from app.limits import InFlightLimit
 from app.metrics import Metrics
 from app.predictor import Predictor
 from app.serving import ModelServer
@@ -31,6 +32,10 @@ async def predictor(request: Request) -> Predictor:
     return request.app.state.predictor
 
 
+async def predictions_in_flight(request: Request) -> InFlightLimit:
+    return request.app.state.predictions_in_flight
+
+
 async def metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
@@ -46,6 +51,7 @@ async def insights(request: Request) -> Insights:
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 ServerDep = Annotated[ModelServer, Depends(model_server)]
 PredictorDep = Annotated[Predictor, Depends(predictor)]
+InFlightDep = Annotated[InFlightLimit, Depends(predictions_in_flight)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 JobsDep = Annotated[JobManager, Depends(jobs)]
 InsightsDep = Annotated[Insights, Depends(insights)]

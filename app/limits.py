@@ -1,45 +1,59 @@
-"""Request limits, as pure ASGI middleware: body size, body time, and predictions in flight.
+"""Request limits: body size and body time (ASGI middleware), and predictions in progress.
 
 ``BodyLimits`` watches the app's ``receive``. A declared Content-Length over the size limit is
 refused at the first read, before a byte of the body is taken in, and a body without one (chunked
 transfer) is counted chunk by chunk as it arrives, so an oversized upload is cut off at the limit
-instead of being buffered whole. A body that has not fully arrived ``timeout`` seconds after the
-route began to read it is refused with 408, so a client that trickles its body in cannot hold a
-request open. A route that never reads its body is unaffected.
+instead of being buffered whole. A body must arrive within ``timeout`` seconds of the route's
+first read, plus one second for every ``MIN_BYTES_PER_SECOND`` bytes already received, so a
+large upload on a slow link gets its time while a client that trickles bytes in is cut off with
+408. Both refusals close the connection, so the client cannot keep it busy with the rest of a
+body nobody will read. A route that never reads its body is unaffected.
 
-``ConcurrencyLimit`` bounds the requests in flight under some paths, per server process. Past the
-bound a request is answered 503 at once, without reading its body, instead of waiting in a queue
-that only grows under overload.
+``InFlightLimit`` bounds the predictions in progress in one server process. A route takes a slot
+once it has the request's body (a client that is slow to send holds no slot, only its
+connection, and the body deadline ends that); past the bound it answers 503 at once, before any
+decoding or prediction, instead of queueing for the threadpool without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import Counter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ApiError, error_response
+from app.errors import ApiError
+
+# The slowest average rate a large body may arrive at: 100 kB/s (800 kbit/s).
+MIN_BYTES_PER_SECOND = 100_000
+# Sent with a refusal that leaves the body unread: uvicorn would otherwise go on reading (and
+# throwing away) whatever the client still sends, for as long as it sends it.
+_CLOSE = {"Connection": "close"}
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(
-        413, "body_too_large", f"the request body is larger than {limit} bytes, the limit here"
-    )
+    message = f"the request body is larger than {limit} bytes, the limit here"
+    error = ApiError(413, "body_too_large", message)
+    error.headers = _CLOSE
+    return error
 
 
 def _too_slow(timeout: float) -> ApiError:
-    return ApiError(
-        408,
-        "body_timeout",
-        f"the request body did not arrive within {timeout:g} s; send it in one go",
+    message = (
+        f"the request body arrived too slowly: a body gets {timeout:g} s, plus 1 s for every "
+        f"{MIN_BYTES_PER_SECOND // 1000} kB received"
     )
+    error = ApiError(408, "body_timeout", message)
+    error.headers = _CLOSE
+    return error
 
 
 class BodyLimits:
     """Bodies of at most ``default_limit`` bytes (``limits[path]`` for listed paths), arriving
-    within ``timeout`` seconds of the first read."""
+    within ``timeout`` seconds of the first read plus 1 s per ``MIN_BYTES_PER_SECOND`` bytes."""
 
     def __init__(
         self,
@@ -62,11 +76,11 @@ class BodyLimits:
         declared = Headers(scope=scope).get("content-length")
         declared_too_large = declared is not None and declared.isdigit() and int(declared) > limit
         received = 0
-        deadline: float | None = None
+        started: float | None = None
         body_complete = False
 
         async def receive_within_limits() -> Message:
-            nonlocal received, deadline, body_complete
+            nonlocal received, started, body_complete
             # Raised inside the route's body read, so the app's error handler answers and the
             # request is counted under its route. A declared length is refused before any byte
             # is read; a chunked body is refused at the chunk that crosses the limit.
@@ -77,9 +91,11 @@ class BodyLimits:
                 # response listens for that): no deadline applies.
                 return await receive()
             loop = asyncio.get_running_loop()
-            deadline = deadline or loop.time() + self.timeout
+            if started is None:
+                started = loop.time()
+            allowed = self.timeout + received / MIN_BYTES_PER_SECOND
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout_at(started + allowed):
                     message = await receive()
             except TimeoutError:
                 raise _too_slow(self.timeout) from None
@@ -93,36 +109,33 @@ class BodyLimits:
         await self.app(scope, receive_within_limits, send)
 
 
-class ConcurrencyLimit:
-    """At most ``limit`` requests in flight at once whose path starts with one of ``prefixes``."""
+class InFlightLimit:
+    """At most ``limit`` predictions in progress at once; ``slot()`` raises 503 past it.
 
-    def __init__(
-        self, app: ASGIApp, limit: int, prefixes: tuple[str, ...], refused: Counter | None = None
-    ):
-        self.app = app
+    Taken and given back on the event loop only (routes hold it around their threadpool call),
+    so the count needs no lock.
+    """
+
+    def __init__(self, limit: int, refused: Counter | None = None):
         self.limit = limit
-        self.prefixes = prefixes
         self.refused = refused
-        self.in_flight = 0  # only touched on the event loop, so no lock is needed
+        self.in_flight = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
-            await self.app(scope, receive, send)
-            return
+    @contextmanager
+    def slot(self) -> Iterator[None]:
         if self.in_flight >= self.limit:
             if self.refused is not None:
                 self.refused.inc()
-            response = error_response(
+            error = ApiError(
                 503,
                 "overloaded",
                 f"the server is busy: {self.limit} predictions are in progress in this process, "
                 "its limit; retry in a second",
-                headers={"Retry-After": "1"},
             )
-            await response(scope, receive, send)
-            return
+            error.headers = {"Retry-After": "1"}
+            raise error
         self.in_flight += 1
         try:
-            await self.app(scope, receive, send)
+            yield
         finally:
             self.in_flight -= 1

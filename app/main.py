@@ -22,7 +22,7 @@ from app.feedback import FeedbackStore
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
-from app.limits import BodyLimits, ConcurrencyLimit
+from app.limits import BodyLimits, InFlightLimit
 from app.metrics import HttpMetrics, Metrics
 from app.openapi import complete_openapi
 from app.predictor import Predictor
@@ -57,7 +57,7 @@ Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 | 422 | `bad_data_url` | `image` is not a base64 data URL |
 | 422 | `empty_body`, `invalid_json`, `validation_error` | the request is missing or malformed |
 | 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
-| 408 | `body_timeout` | the body did not arrive within the time limit |
+| 408 | `body_timeout` | the body did not arrive within the time limit (20 s plus 1 s per 100 kB) |
 | 503 | `overloaded` | too many predictions are in progress; retry after `Retry-After` |
 | 503 | `model_unavailable` | no model is loaded yet |
 
@@ -148,6 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feedback = FeedbackStore(settings.home)
     app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit)
     app.state.admin_failures = RateLimiter(settings.admin_failure_limit)
+    app.state.predictions_in_flight = InFlightLimit(
+        settings.max_concurrent_predictions, metrics.refused.labels("overloaded")
+    )
 
     install_error_handlers(app)
     for routes in (pages, admin_page, predict, feedback, model, admin, health, metrics_routes,
@@ -157,8 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     complete_openapi(app, DrawingInput, BatchRequest, FeedbackInput)
 
-    # The last added runs first: headers go on every response, metrics see every request (a
-    # refused one too), and the body limits apply before any route reads a body.
+    # The last added runs first: headers go on every response, metrics see every request,
+    # and the body limits apply before any route reads a body.
     app.add_middleware(
         BodyLimits,
         default_limit=settings.max_body_bytes,
@@ -167,12 +170,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/api/predict/batch": settings.max_batch_body_bytes,
             "/api/admin/feedback/import": settings.max_import_bytes,
         },
-    )
-    app.add_middleware(
-        ConcurrencyLimit,
-        limit=settings.max_concurrent_predictions,
-        prefixes=("/api/predict",),
-        refused=metrics.refused.labels("overloaded"),
     )
     app.add_middleware(HttpMetrics, metrics=metrics)
     app.add_middleware(SecurityHeaders)

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from fastapi import Request
 
@@ -31,42 +32,50 @@ def too_many(code: str, message: str, wait: float) -> ApiError:
 
 
 class RateLimiter:
-    """At most ``per_minute`` events per client in any ``window`` seconds (0 = no limit)."""
+    """At most ``limit`` events per client in any ``window`` seconds (a limit of 0 = no limit)."""
 
-    def __init__(self, per_minute: int, window: float = 60.0, max_clients: int = 10_000):
-        self.per_minute = per_minute
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.limit = limit
         self.window = window
         self.max_clients = max_clients
+        self.clock = clock
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def check(self, client: str) -> float | None:
-        """Count one event for client; None if allowed, else seconds until it would be."""
-        return self._wait(client, count=True)
+        """Count one event for client; None if allowed, else seconds until one would be.
 
-    def wait(self, client: str) -> float | None:
-        """Like check, but counts nothing: None if the client may act now, else seconds to wait."""
-        return self._wait(client, count=False)
-
-    def _wait(self, client: str, count: bool) -> float | None:
-        if self.per_minute <= 0:
+        Checking and counting happen under one lock, so concurrent requests cannot all slip
+        in under the limit before any of them is counted.
+        """
+        if self.limit <= 0:
             return None
-        moment = time.monotonic()
+        moment = self.clock()
         with self._lock:
             events = self._events.get(client)
             if events is None:
-                if not count:
-                    return None
                 if len(self._events) >= self.max_clients:
                     self._forget_idle(moment)
                 events = self._events[client] = deque()
             while events and moment - events[0] >= self.window:
                 events.popleft()
-            if len(events) >= self.per_minute:
+            if len(events) >= self.limit:
                 return self.window - (moment - events[0])
-            if count:
-                events.append(moment)
+            events.append(moment)
             return None
+
+    def refund(self, client: str) -> None:
+        """Take back the client's latest event (one that turned out not to count)."""
+        with self._lock:
+            events = self._events.get(client)
+            if events:
+                events.pop()
 
     def _forget_idle(self, moment: float) -> None:
         for key in [k for k, v in self._events.items() if not v or moment - v[-1] >= self.window]:

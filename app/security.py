@@ -8,9 +8,9 @@ The token is read from that header only: one in the query string (which lands in
 browser history), a cookie (which a browser sends on its own, so a forged cross-site request
 would carry it) or basic auth is refused like a missing one.
 
-Wrong tokens are counted per client: after ``admin_failure_limit`` in a minute, every admin
-request from that client gets 429 until the minute has passed, whatever token it carries, so the
-token cannot be guessed at the speed of the server.
+Wrong tokens are counted per client: after ``admin_failure_limit`` of them within 60 seconds,
+every request with a token from that client gets 429, whatever the token, until the oldest of
+those failures is 60 seconds old; so the token cannot be guessed at the speed of the server.
 """
 
 from __future__ import annotations
@@ -42,13 +42,6 @@ def require_admin(request: Request, settings: SettingsDep) -> None:
             "no admin token is configured on this server; set DIGITS_ADMIN_TOKEN, or start it "
             "with `digits serve`, which prints one",
         )
-    failures: RateLimiter = request.app.state.admin_failures
-    client = client_key(request)
-    wait = failures.wait(client)
-    if wait is not None:
-        request.app.state.metrics.refused.labels("admin_rate_limited").inc()
-        message = f"too many wrong admin tokens from this client ({failures.per_minute} a minute)"
-        raise too_many("admin_rate_limited", message, wait)
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if not header or scheme.lower() != "bearer" or not given.strip():
@@ -57,14 +50,23 @@ def require_admin(request: Request, settings: SettingsDep) -> None:
             "this endpoint needs the admin token: send 'Authorization: Bearer <token>'",
             'Bearer realm="digits admin"',
         )
+    # Every bearer token is counted as a failure before it is compared, and the count is taken
+    # back if it was right: a burst of parallel guesses cannot all be compared before any counts.
+    failures: RateLimiter = request.app.state.admin_failures
+    client = client_key(request)
+    wait = failures.check(client)
+    if wait is not None:
+        request.app.state.metrics.refused.labels("admin_rate_limited").inc()
+        message = f"too many wrong admin tokens from this client ({failures.limit} a minute)"
+        raise too_many("admin_rate_limited", message, wait)
     expected = configured.get_secret_value().encode()
     if not hmac.compare_digest(given.strip().encode(), expected):
-        failures.check(client)
         raise _unauthorized(
             "invalid_token",
             "the admin token is not correct",
             'Bearer realm="digits admin", error="invalid_token"',
         )
+    failures.refund(client)
 
 
 AdminDep = Annotated[None, Depends(require_admin)]

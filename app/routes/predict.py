@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import PredictorDep
+from app.deps import InFlightDep, PredictorDep
 from app.examples import BATCH_EXAMPLE, PREDICT_JSON_EXAMPLES
 from app.inputs import parse_json, read_drawing, read_json_body
 from app.predictor import Predictor
@@ -69,7 +69,10 @@ _PREDICT_BODY = {
     openapi_extra=_PREDICT_BODY,
 )
 async def predict(
-    request: Request, predictor: PredictorDep, include_input: IncludeInput = False
+    request: Request,
+    predictor: PredictorDep,
+    in_flight: InFlightDep,
+    include_input: IncludeInput = False,
 ) -> Prediction:
     """Send one drawing as JSON (a data URL or MNIST-form pixels), as a multipart upload in
     the field `file`, or as raw image bytes with an `image/*` Content-Type.
@@ -81,9 +84,10 @@ async def predict(
     # predict, less than a round trip to the threadpool costs the event loop, so they are done
     # here; an image (decoding, finding the ink, scaling: milliseconds) goes to the threadpool.
     drawing = await read_drawing(request)
-    if isinstance(drawing, DrawingInput) and drawing.pixels is not None:
-        return predictor.predict_one(drawing, include_input)
-    return await run_in_threadpool(predictor.predict_one, drawing, include_input)
+    with in_flight.slot():
+        if isinstance(drawing, DrawingInput) and drawing.pixels is not None:
+            return predictor.predict_one(drawing, include_input)
+        return await run_in_threadpool(predictor.predict_one, drawing, include_input)
 
 
 _BATCH_BODY = {
@@ -108,7 +112,10 @@ _BATCH_BODY = {
     openapi_extra=_BATCH_BODY,
 )
 async def predict_batch(
-    request: Request, predictor: PredictorDep, include_input: IncludeInput = False
+    request: Request,
+    predictor: PredictorDep,
+    in_flight: InFlightDep,
+    include_input: IncludeInput = False,
 ) -> BatchResponse:
     """Each item is a JSON drawing as for `/api/predict` (`pixels` or `image`). Predictions come
     back in the items' order. If any item is bad, the whole request fails with 422 and the
@@ -117,7 +124,8 @@ async def predict_batch(
     # A full batch is megabytes of JSON: parse it in the threadpool, not on the event loop, in
     # the same trip as the prediction.
     body = await read_json_body(request)
-    return await run_in_threadpool(_parse_and_predict_batch, predictor, body, include_input)
+    with in_flight.slot():
+        return await run_in_threadpool(_parse_and_predict_batch, predictor, body, include_input)
 
 
 def _parse_and_predict_batch(

@@ -3,7 +3,7 @@ per client: 429 for every admin request from that client once the burst is spent
 
 from __future__ import annotations
 
-import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from admin_support import AUTH, TOKEN
@@ -97,15 +97,35 @@ def test_predictions_are_not_touched_by_an_admin_lockout(guarded_app):
     assert r.status_code == 200
 
 
-def test_the_lockout_ends_when_the_window_has_passed():
-    limiter = RateLimiter(2, window=0.2)
-    assert limiter.check("a") is None and limiter.check("a") is None
-    wait = limiter.wait("a")
-    assert wait is not None and 0 < wait <= 0.2
-    assert limiter.wait("b") is None  # peeking at a new client counts nothing
-    time.sleep(0.25)
-    assert limiter.wait("a") is None
+def test_the_lockout_ends_when_the_oldest_failure_leaves_the_window():
+    now = [1000.0]
+    limiter = RateLimiter(2, window=60.0, clock=lambda: now[0])
     assert limiter.check("a") is None
+    now[0] += 10
+    assert limiter.check("a") is None
+    assert limiter.check("a") == pytest.approx(50.0)  # the first failure leaves at 1060
+    assert limiter.check("b") is None  # another client is counted apart
+    now[0] += 50
+    assert limiter.check("a") is None  # the first has left: one more is let through
+    assert limiter.check("a") == pytest.approx(10.0)
+
+
+def test_a_right_token_is_refunded_so_it_never_uses_up_the_allowance(guarded_app):
+    admin = client_at(guarded_app, "203.0.113.10")
+    for _ in range(3 * LIMIT):
+        assert admin.get(WORKER, headers=AUTH).status_code == 200
+    for _ in range(LIMIT):  # the whole allowance of wrong tokens is still there
+        assert admin.get(WORKER, headers=WRONG).status_code == 401
+    assert admin.get(WORKER, headers=WRONG).status_code == 429
+
+
+def test_parallel_guesses_are_compared_no_more_than_the_limit(guarded_app):
+    """Counting before comparing: a burst in parallel gets exactly LIMIT 401s, the rest 429."""
+    attacker = client_at(guarded_app, "203.0.113.11")
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: attacker.get(WORKER, headers=WRONG).status_code,
+                                 range(32)))  # fmt: skip
+    assert sorted(statuses) == [401] * LIMIT + [429] * (32 - LIMIT)
 
 
 def test_a_limit_of_zero_turns_the_lockout_off(home):

@@ -53,11 +53,13 @@ def test_an_oversized_multipart_upload_is_refused(make_client):
 # --- the middleware alone, driven chunk by chunk ------------------------------------------------
 
 
-def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]], pause: float = 0.0):
-    """Send chunks, pause seconds apart, through BodyLimits(LIMIT, TIMEOUT) to an app that reads
+def run_upload(
+    chunks: list[bytes], headers: list[tuple[bytes, bytes]], pause: float = 0.0, limit=LIMIT
+):
+    """Send chunks, pause seconds apart, through BodyLimits(limit, TIMEOUT) to an app that reads
     the whole body.
 
-    Returns (status, number of chunks the middleware pulled from the client, the JSON body).
+    Returns (status, chunks the middleware pulled from the client, JSON body, headers).
     """
     inner = FastAPI()
     install_error_handlers(inner)
@@ -66,7 +68,7 @@ def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]], pause: f
     async def upload(request: Request) -> dict:
         return {"size": len(await request.body())}
 
-    app = BodyLimits(inner, default_limit=LIMIT, timeout=TIMEOUT)
+    app = BodyLimits(inner, default_limit=limit, timeout=TIMEOUT)
     pulled = 0
     sent = []
 
@@ -84,38 +86,55 @@ def run_upload(chunks: list[bytes], headers: list[tuple[bytes, bytes]], pause: f
     scope = {"type": "http", "method": "POST", "path": "/upload", "headers": headers,
              "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
     asyncio.run(app(scope, receive, send))
-    return sent[0]["status"], pulled, json.loads(sent[1]["body"])
+    return sent[0]["status"], pulled, json.loads(sent[1]["body"]), dict(sent[0]["headers"])
 
 
 def test_streaming_stops_at_the_chunk_that_crosses_the_limit():
-    status, pulled, _ = run_upload([b"x" * 400] * 10, headers=[])
+    status, pulled, _, _ = run_upload([b"x" * 400] * 10, headers=[])
     assert status == 413
     assert pulled == 3  # 400, 800, 1200 > 1000: the other 7 chunks are never read
 
 
 def test_a_declared_length_is_refused_before_any_chunk_is_read():
-    status, pulled, _ = run_upload([b"x" * 400] * 10, headers=[(b"content-length", b"4000")])
+    status, pulled, _, _ = run_upload([b"x" * 400] * 10, headers=[(b"content-length", b"4000")])
     assert status == 413
     assert pulled == 0
 
 
 def test_a_body_under_the_limit_streams_through():
-    status, pulled, _ = run_upload([b"x" * 400, b"x" * 400], headers=[])
+    status, pulled, _, _ = run_upload([b"x" * 400, b"x" * 400], headers=[])
     assert status == 200
     assert pulled == 2
 
 
 def test_a_body_trickling_in_past_the_timeout_gets_408():
     # 10 chunks of 10 bytes, 0.1 s apart: well under the size limit, but 0.9 s in all
-    status, pulled, body = run_upload([b"x" * 10] * 10, headers=[], pause=0.1)
+    status, pulled, body, _ = run_upload([b"x" * 10] * 10, headers=[], pause=0.1)
     assert status == 408
     assert body["error"]["code"] == "body_timeout"
     assert f"{TIMEOUT:g} s" in body["error"]["message"]
     assert pulled < 10  # cut off at the deadline, not read to the end
 
 
+def test_a_refusal_closes_the_connection():
+    """uvicorn would otherwise go on reading whatever the client still sends, for as long as it
+    sends it, and the connection would stay busy."""
+    too_slow = run_upload([b"x" * 10] * 10, headers=[], pause=0.1)
+    too_large = run_upload([b"x" * 400] * 10, headers=[(b"content-length", b"4000")])
+    for status, _, _, headers in (too_slow, too_large):
+        assert status in (408, 413)
+        assert headers[b"connection"] == b"close"
+
+
+def test_a_large_body_gets_a_second_for_every_100_kb():
+    # 6 chunks of 100 kB, 0.3 s apart: 1.5 s in all, three times TIMEOUT, at ~330 kB/s
+    status, _, body, _ = run_upload([b"x" * 100_000] * 6, headers=[], pause=0.3, limit=10**7)
+    assert status == 200
+    assert body == {"size": 600_000}
+
+
 def test_a_slow_body_within_the_timeout_is_read():
-    status, pulled, body = run_upload([b"x" * 10] * 3, headers=[], pause=0.1)
+    status, pulled, body, _ = run_upload([b"x" * 10] * 3, headers=[], pause=0.1)
     assert status == 200
     assert body == {"size": 30}
 
