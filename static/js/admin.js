@@ -66,7 +66,8 @@ async function api(path, options = {}) {
   const data = await response.json().catch(() => ({}));
   if (data?.error?.code === "admin_rate_limited") {
     // Too many wrong tokens from this address: the server's message says how long to wait.
-    signOut(data.error.message);
+    const message = data.error.message;
+    signOut(message.charAt(0).toUpperCase() + message.slice(1));
     throw new Unauthorized();
   }
   if (!response.ok) {

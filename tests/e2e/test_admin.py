@@ -149,7 +149,7 @@ def test_repeated_wrong_tokens_lock_the_page_out_and_say_how_long(browser, stric
 
         page.get_by_test_id("token").fill(TOKEN)  # even the right one, while locked out
         page.get_by_test_id("unlock").click()
-        page.get_by_text("too many wrong admin tokens").wait_for()
+        page.get_by_text("Too many wrong admin tokens").wait_for()
         assert error.is_visible()
         assert "try again in" in error.inner_text()
         assert page.get_by_test_id("retrain").is_hidden()
