@@ -124,7 +124,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from model.preprocess import ImageError, decode_image, to_mnist
+    from model.decode import ImageError, decode_image
+    from model.preprocess import to_mnist
 
     loaded = _load(args.model)
     status = 0

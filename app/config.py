@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from model.decode import DecodeLimits
+
 _PLACEHOLDERS = {"changeme", "changethis", "password", "secret", "admin", "token"}
 
 
@@ -35,8 +37,15 @@ class Settings(BaseSettings):
     max_concurrent_predictions: int = Field(32, gt=0)
     # Largest image, width × height, read from its header before any pixel is decoded.
     max_image_pixels: int = Field(4_000_000, gt=0)
+    # CPU time one image may take to decode, in seconds; past it, 422 `image_too_complex`.
+    # A backstop behind the structural checks of model/decode.py (JPEG scans, chunk counts).
+    decode_cpu_seconds: float = Field(1.0, gt=0.0)
     # Most items in one /api/predict/batch request.
     batch_limit: int = Field(1000, gt=0)
+    # Pixels all the images of one batch may decode in all (1,000 canvases of 316×316); the
+    # item that crosses it gets 413 `batch_too_many_pixels`, so a batch costs at most this plus
+    # one image. Without it, 1,000 4-megapixel images held a thread for over a minute.
+    max_batch_pixels: int = Field(100_000_000, gt=0)
     # A prediction whose top probability is below this is flagged "unsure".
     unsure_threshold: float = Field(0.6, ge=0.0, le=1.0)
     # How often each process checks the registry's ACTIVE file for a new model, in seconds.
@@ -62,6 +71,10 @@ class Settings(BaseSettings):
     feedback_max_original_bytes: int = Field(200_000, ge=0)
     # Largest body for POST /api/admin/feedback/import (an .npz export), in bytes.
     max_import_bytes: int = Field(50_000_000, gt=0)
+
+    @property
+    def decode_limits(self) -> DecodeLimits:
+        return DecodeLimits(self.max_image_pixels, self.decode_cpu_seconds)
 
     @field_validator("admin_token")
     @classmethod

@@ -6,6 +6,8 @@ data URL or ready-made pixels. Each failure becomes an ``ApiError`` whose code n
     415 unsupported_media_type    the request's Content-Type is none of the accepted ones
     415 unsupported_image_format  the bytes (or a data URL's type) are not PNG/JPEG/WebP/GIF/BMP
     413 image_too_large           the image header declares more than max_image_pixels
+    413 batch_too_many_pixels     the images of one request hold more pixels than its budget
+    422 image_too_complex         its structure (JPEG scans, chunks) or decoding time is too much
     422 invalid_image             an accepted format, but truncated or corrupt
     422 empty_body / blank_image / bad_pixels / bad_data_url / invalid_json / validation_error
 """
@@ -21,13 +23,15 @@ from typing import TypeVar
 import numpy as np
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from PIL import Image
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ApiError
 from app.schemas import DrawingInput
-from model.preprocess import ImageError, decode_image, pixels_to_mnist, sniff_format, to_mnist
+from model.decode import DecodeLimits, ImageError, decode_image, sniff_format
+from model.preprocess import pixels_to_mnist, to_mnist
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -148,39 +152,70 @@ def parse_json(body: bytes, model: type[Body]) -> Body:
         ) from None
 
 
-def to_vector(drawing: Drawing, max_pixels: int) -> np.ndarray:
-    """One drawing → float32 (784,) in MNIST form. Raises ApiError (RequestValidationError for
-    a JSON body that does not match DrawingInput)."""
-    if isinstance(drawing, bytes):
-        return image_to_vector(drawing, max_pixels)
-    if isinstance(drawing, JsonDrawing):
-        drawing = parse_json(drawing.body, DrawingInput)
-    if drawing.image is not None:
-        return image_to_vector(decode_data_url(drawing.image), max_pixels)
-    return pixels_to_vector(drawing.pixels)
+class DrawingDecoder:
+    """Turns the drawings of one request into MNIST vectors, within the request's limits.
 
+    Each image is decoded within ``limits`` (size, structure and CPU time: ``model.decode``).
+    The images of one request may also decode at most ``max_total_pixels`` between them (a
+    batch's budget): the image that crosses it is refused with 413 ``batch_too_many_pixels``,
+    so a request costs at most the budget plus one image.
+    """
 
-def to_matrix(drawings: Sequence[Drawing], max_pixels: int) -> np.ndarray:
-    """Drawings → float32 (n, 784). An error names the item: 422 with details {"index": i}."""
-    x = np.empty((len(drawings), 28 * 28), dtype=np.float32)
-    for i, drawing in enumerate(drawings):
+    def __init__(self, limits: DecodeLimits, max_total_pixels: int | None = None):
+        self.limits = limits
+        self.max_total_pixels = max_total_pixels
+        self.pixels = 0  # decoded so far by this request
+
+    def vector(self, drawing: Drawing) -> np.ndarray:
+        """One drawing → float32 (784,) in MNIST form. Raises ApiError (RequestValidationError
+        for a JSON body that does not match DrawingInput)."""
+        if isinstance(drawing, JsonDrawing):
+            drawing = parse_json(drawing.body, DrawingInput)
+        if isinstance(drawing, DrawingInput):
+            if drawing.image is None:
+                return pixels_to_vector(drawing.pixels)
+            drawing = decode_data_url(drawing.image)
+        return image_to_vector(self.image(drawing))
+
+    def matrix(self, drawings: Sequence[Drawing]) -> np.ndarray:
+        """Drawings → float32 (n, 784). An error names the item: ``details: {"index": i}``."""
+        x = np.empty((len(drawings), 28 * 28), dtype=np.float32)
+        for i, drawing in enumerate(drawings):
+            try:
+                x[i] = self.vector(drawing)
+            except ApiError as e:
+                status = e.status_code if e.code == "batch_too_many_pixels" else 422
+                raise ApiError(status, e.code, f"item {i}: {e.message}", {"index": i}) from None
+        return x
+
+    def image(self, data: bytes) -> Image.Image:
+        """Image bytes → the decoded, upright image: format checked, size checked before
+        decoding, decoding bounded (ApiError 413/415/422 otherwise)."""
+        if data and sniff_format(data) is None:
+            refused = next((n for sig, n in _REFUSED_SIGNATURES if data.startswith(sig)), None)
+            what = f"{refused} images are not accepted" if refused else "the data is not an image"
+            raise ApiError(
+                415, "unsupported_image_format", f"{what}; send a {ACCEPTED_FORMATS_TEXT} image"
+            )
         try:
-            x[i] = to_vector(drawing, max_pixels)
-        except ApiError as e:
-            raise ApiError(422, e.code, f"item {i}: {e.message}", {"index": i}) from None
-    return x
+            image = decode_image(data, self.limits)
+        except ImageError as e:
+            raise _image_error(e) from None
+        self.pixels += image.width * image.height
+        if self.max_total_pixels is not None and self.pixels > self.max_total_pixels:
+            raise ApiError(
+                413,
+                "batch_too_many_pixels",
+                f"the images of this request hold more than {self.max_total_pixels} pixels "
+                "between them, the limit; send fewer or smaller images per request",
+            )
+        return image
 
 
-def image_to_vector(data: bytes, max_pixels: int) -> np.ndarray:
-    """Image bytes → float32 (784,): format checked, size checked before decoding, preprocessed."""
-    if data and sniff_format(data) is None:
-        refused = next((name for sig, name in _REFUSED_SIGNATURES if data.startswith(sig)), None)
-        what = f"{refused} images are not accepted" if refused else "the data is not an image"
-        raise ApiError(
-            415, "unsupported_image_format", f"{what}; send a {ACCEPTED_FORMATS_TEXT} image"
-        )
+def image_to_vector(image: Image.Image) -> np.ndarray:
+    """A decoded image → float32 (784,) in MNIST form (ApiError 422 blank_image if no ink)."""
     try:
-        return to_mnist(decode_image(data, max_pixels))
+        return to_mnist(image)
     except ImageError as e:
         raise _image_error(e) from None
 

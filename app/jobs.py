@@ -430,8 +430,16 @@ class _Runner:
                 {**config.to_dict(), "progress_every": max(1, batches // 25)}
             )
             mnist = load_mnist(self.home)
-            feedback = load_feedback(self.home)
             include = bool(record["request"].get("include_feedback"))
+            try:
+                feedback = load_feedback(self.home)
+            except Exception as e:
+                if include:
+                    raise
+                # Only asked for a score on the held-back drawings: never a reason to fail.
+                record["notes"].append(f"the stored drawings could not be read ({e}), so the "
+                                       "new model is not scored on them")  # fmt: skip
+                feedback = None
             weight = int(record["request"].get("feedback_weight") or DEFAULT_WEIGHT)
             if include and (feedback is None or len(feedback.train_y) == 0):
                 record["notes"].append("include_feedback: there are no stored drawings to train "
@@ -520,18 +528,17 @@ class _Runner:
 def load_feedback(home: Path):
     """The stored drawings split into training and held-back parts (None when there are none).
 
-    A data home without a feedback database is left without one."""
-    from app.feedback import DB_NAME, FeedbackStore
+    Only their pixels and labels are read (785 bytes a drawing). A data home without a feedback
+    database is left without one."""
+    from app.feedback.store import DB_NAME, FeedbackStore
     from model.feedback_data import split_feedback
 
     if not (Path(home) / DB_NAME).is_file():
         return None
     store = FeedbackStore(home)
     store.open()  # checks the file (a clear error if it is damaged) and its schema
-    arrays = store.arrays()
-    if len(arrays["y"]) == 0:
-        return None
-    return split_feedback(arrays["x"], arrays["y"])
+    x, y = store.labelled_pixels()
+    return split_feedback(x, y) if len(y) else None
 
 
 def feedback_report(held: dict | None, active: float | None) -> str:

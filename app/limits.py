@@ -9,8 +9,9 @@ large upload on a slow link gets its time while a client that trickles bytes in 
 408. Both refusals close the connection, so the client cannot keep it busy with the rest of a
 body nobody will read. A route that never reads its body is unaffected.
 
-``InFlightLimit`` bounds the predictions in progress in one server process. A route takes a slot
-once it has the request's body (a client that is slow to send holds no slot, only its
+``InFlightLimit`` bounds the drawings being read in one server process: every route that decodes
+an image or predicts (``/api/predict``, its batch, ``/api/feedback``) shares it. A route takes a
+slot once it has the request's body (a client that is slow to send holds no slot, only its
 connection, and the body deadline ends that); past the bound it answers 503 at once, before any
 decoding or prediction, instead of queueing for the threadpool without bound.
 """
@@ -110,7 +111,7 @@ class BodyLimits:
 
 
 class InFlightLimit:
-    """At most ``limit`` predictions in progress at once; ``slot()`` raises 503 past it.
+    """At most ``limit`` drawings being read at once; ``slot()`` raises 503 past it.
 
     Taken and given back on the event loop only (routes hold it around their threadpool call),
     so the count needs no lock.
@@ -129,8 +130,8 @@ class InFlightLimit:
             error = ApiError(
                 503,
                 "overloaded",
-                f"the server is busy: {self.limit} predictions are in progress in this process, "
-                "its limit; retry in a second",
+                f"the server is busy: {self.limit} drawings are being read (predictions and "
+                "feedback) in this process, its limit; retry in a second",
             )
             error.headers = {"Retry-After": "1"}
             raise error

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.feedback import FeedbackStore
+from app.feedback.store import FeedbackStore
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
@@ -27,7 +27,17 @@ from app.metrics import HttpMetrics, Metrics
 from app.openapi import complete_openapi
 from app.predictor import Predictor
 from app.ratelimit import RateLimiter
-from app.routes import admin, admin_page, docs, feedback, health, model, pages, predict
+from app.routes import (
+    admin,
+    admin_page,
+    docs,
+    feedback,
+    feedback_admin,
+    health,
+    model,
+    pages,
+    predict,
+)
 from app.routes import metrics as metrics_routes
 from app.schemas import BatchRequest, DrawingInput, FeedbackInput
 from app.serving import ModelServer
@@ -52,11 +62,13 @@ Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 | 415 | `unsupported_media_type` | the Content-Type is not JSON, multipart or `image/*` |
 | 415 | `unsupported_image_format` | the image (or data URL type) is not PNG/JPEG/WebP/GIF/BMP |
 | 422 | `invalid_image` | an accepted format, but truncated or corrupt |
+| 422 | `image_too_complex` | more decoding work than a drawing needs (scans, chunks, CPU) |
 | 422 | `blank_image` | there is no ink in the drawing |
 | 422 | `bad_pixels` | pixels are not 784 or 28×28 finite numbers in [0, 1] |
 | 422 | `bad_data_url` | `image` is not a base64 data URL |
 | 422 | `empty_body`, `invalid_json`, `validation_error` | the request is missing or malformed |
 | 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
+| 413 | `batch_too_many_pixels` | the images of a batch hold more pixels than its budget |
 | 408 | `body_timeout` | the body did not arrive within the time limit (20 s plus 1 s per 100 kB) |
 | 503 | `overloaded` | too many predictions are in progress; retry after `Retry-After` |
 | 503 | `model_unavailable` | no model is loaded yet |
@@ -153,10 +165,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    for routes in (pages, admin_page, predict, feedback, model, admin, health, metrics_routes,
-                   docs):  # fmt: skip
+    for routes in (pages, admin_page, predict, feedback, model, admin, feedback_admin, health,
+                   metrics_routes, docs):  # fmt: skip
         app.include_router(routes.router)
-    app.include_router(feedback.admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     complete_openapi(app, DrawingInput, BatchRequest, FeedbackInput)
 

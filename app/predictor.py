@@ -11,7 +11,7 @@ import numpy as np
 
 from app.config import Settings
 from app.errors import ApiError
-from app.inputs import Drawing, to_matrix, to_vector
+from app.inputs import Drawing, DrawingDecoder
 from app.metrics import Metrics
 from app.schemas import ModelRef, Prediction
 from app.serving import ModelServer
@@ -30,7 +30,7 @@ class Predictor:
         self.metrics = metrics
 
     def predict_one(self, drawing: Drawing, include_input: bool = False) -> Prediction:
-        x = to_vector(drawing, self.settings.max_image_pixels)[np.newaxis]
+        x = DrawingDecoder(self.settings.decode_limits).vector(drawing)[np.newaxis]
         return self._predict(x, include_input)[0]
 
     def predict_batch(
@@ -46,7 +46,8 @@ class Predictor:
                 "batch_too_large",
                 f"'items' has {len(drawings)} drawings; at most {limit} are accepted per request",
             )
-        return self._predict(to_matrix(drawings, self.settings.max_image_pixels), include_input)
+        decoder = DrawingDecoder(self.settings.decode_limits, self.settings.max_batch_pixels)
+        return self._predict(decoder.matrix(drawings), include_input)
 
     def _predict(self, x: np.ndarray, include_input: bool) -> list[Prediction]:
         """x float32 (n, 784) → n predictions, all from the same model."""

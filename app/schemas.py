@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
+from app.feedback.store import MODEL_VERSION_MAX_LENGTH
 from model.train import TrainConfig
 
 _ROW = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
@@ -268,28 +269,37 @@ class RetrainAccepted(BaseModel):
 Digit = Annotated[int, Field(ge=0, le=9)]
 
 
-class FeedbackInput(DrawingInput):
-    """A drawing and the digit it really is (JSON form; multipart and raw images carry the same
-    fields as form fields or query parameters)."""
+class FeedbackLabels(BaseModel):
+    """What a person says of a drawing. The JSON form carries these fields next to the drawing
+    (``FeedbackInput``); multipart and raw images carry them as form fields or query parameters."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    label: Digit = Field(description="The digit the drawing really is, 0 to 9.")
+    predicted: Digit | None = Field(None, description="The digit the model said, if it was asked.")
+    model_version: str | None = Field(
+        None,
+        max_length=MODEL_VERSION_MAX_LENGTH,
+        description="The model version that made `predicted`.",
+    )
+
+
+class FeedbackInput(FeedbackLabels, DrawingInput):
+    """A drawing and the digit it really is, as JSON."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"image": SEVEN_DATA_URL, "label": 7, "predicted": 1,
-                 "model_version": "20250101-120000-a1b2c3"}
+                {
+                    "image": SEVEN_DATA_URL,
+                    "label": 7,
+                    "predicted": 1,
+                    "model_version": "20250101-120000-a1b2c3",
+                }
             ]
         },
-    )  # fmt: skip
-
-    label: Digit = Field(description="The digit the drawing really is, 0 to 9.")
-    predicted: Digit | None = Field(None, description="The digit the model said, if it was asked.")
-    model_version: str | None = Field(
-        None, max_length=200, description="The model version that made `predicted`."
     )
-
-    def drawing(self) -> DrawingInput:
-        return DrawingInput(pixels=self.pixels, image=self.image)
 
 
 class FeedbackCreated(BaseModel):

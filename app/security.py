@@ -16,13 +16,25 @@ those failures is 60 seconds old; so the token cannot be guessed at the speed of
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from app.deps import SettingsDep
 from app.errors import ApiError
 from app.ratelimit import RateLimiter, client_key, too_many
+from app.schemas import ErrorResponse
+
+# What require_admin can answer, declared on every admin router for /docs.
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "The admin token is missing or wrong."},
+    429: {
+        "model": ErrorResponse,
+        "description": "Too many wrong admin tokens from this client (`admin_rate_limited`); "
+        "`Retry-After` says when to try again.",
+    },
+    503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
+}
 
 
 def _unauthorized(code: str, message: str, challenge: str) -> ApiError:

@@ -2,21 +2,18 @@
 
 MNIST digits were size-normalised to fit a 20×20 box (aspect ratio kept, anti-aliased), then
 centred by centre of mass in a 28×28 field, ink bright on a dark background. ``to_mnist`` brings
-any drawing to exactly that form; serving, the CLI and the feedback store all call it.
+any drawing to exactly that form; serving, the CLI and the feedback store all call it. (Turning
+bytes into an image, within limits, is ``model.decode``.)
 
 Output convention everywhere: float32, shape (784,), values in [0, 1], 1 = ink.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
-
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
-DEFAULT_MAX_PIXELS = 4_000_000  # ≈ 2000×2000; a phone photo fits, a decompression bomb does not
+from model.decode import ImageError
 
 FIELD = 28  # the output is FIELD × FIELD
 BOX = 20  # the digit's longer side, as in MNIST
@@ -24,70 +21,11 @@ INK_THRESHOLD = 0.1  # ink below this (after normalising) counts as background n
 MIN_CONTRAST = 0.08  # an image whose ink is fainter than this has no digit in it
 
 
-# The first bytes of each accepted format, as Pillow itself recognises them.
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"), (b"BM", "BMP"),
-)  # fmt: skip
-
-
-def sniff_format(data: bytes) -> str | None:
-    """The accepted format these bytes start like ("PNG", …), or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return next((name for sig, name in _SIGNATURES if data.startswith(sig)), None)
-
-
-class ImageError(ValueError):
-    """The bytes are not an image this service accepts. ``code`` names the reason for API errors."""
-
-    def __init__(self, message: str, code: str = "invalid_image"):
-        super().__init__(message)
-        self.code = code
-
-
 class BlankImageError(ImageError):
     """The image holds no ink at all, so there is nothing to recognise."""
 
     def __init__(self, message: str = "the image is blank: no ink was found"):
         super().__init__(message, code="blank_image")
-
-
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Decode PNG, JPEG, WebP, GIF or BMP bytes, refusing anything larger than max_pixels.
-
-    The size is read from the header and checked before any pixel is decoded, so a small file
-    that declares 20000×20000 costs nothing.
-    """
-    accepted = ", ".join(ACCEPTED_FORMATS)
-    if not data:
-        raise ImageError(f"the body is empty; send a {accepted} image", code="empty_body")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except UnidentifiedImageError:
-        if sniff_format(data):  # it starts like an accepted format but Pillow cannot parse it
-            raise ImageError("the image data is truncated or corrupt") from None
-        raise ImageError(
-            f"not an image in an accepted format ({accepted})", code="unsupported_image_format"
-        ) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"the image is too large: {e}", code="image_too_large") from None
-    except (OSError, ValueError) as e:
-        raise ImageError(f"the image could not be read: {e}") from None
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ImageError(
-            f"the image is {width}×{height} = {width * height} pixels; at most {max_pixels} "
-            "are accepted",
-            code="image_too_large",
-        )
-    try:
-        image.load()
-    except Exception as e:  # Pillow raises many types for truncated or corrupt data
-        raise ImageError(f"the image data is truncated or corrupt: {e}") from None
-    return image
 
 
 def ink_map(image: Image.Image) -> np.ndarray:

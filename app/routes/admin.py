@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -20,22 +20,11 @@ from app.deps import InsightsDep, JobsDep, ServerDep, SettingsDep
 from app.errors import ApiError
 from app.jobs import FINAL, JobBusy, JobFinished, JobNotFound, is_job_process
 from app.schemas import ErrorResponse, RetrainAccepted, RetrainRequest
-from app.security import require_admin
+from app.security import ADMIN_ERRORS, require_admin
 from app.serving import NoModelError
 from model.data import DataError
 from model.registry import ModelFileError
 
-# What app.security's require_admin can answer, declared on every admin route (this router's and
-# app.routes.feedback's admin_router).
-ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "The admin token is missing or wrong."},
-    429: {
-        "model": ErrorResponse,
-        "description": "Too many wrong admin tokens from this client (`admin_rate_limited`); "
-        "`Retry-After` says when to try again.",
-    },
-    503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
-}
 _NO_TOKEN_OR_MNIST = {
     "model": ErrorResponse,
     "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 from admin_support import ROOT, with_mnist
 
-from app.feedback import DB_NAME, FeedbackStore
+from app.feedback.store import DB_NAME, FeedbackStore
 from model.registry import load_model
 
 

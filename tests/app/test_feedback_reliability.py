@@ -12,7 +12,7 @@ import pytest
 from admin_support import Server
 from drawings import SEVEN_PIXELS
 
-from app.feedback import FeedbackStore
+from app.feedback.store import FeedbackStore
 
 
 def _drawing(i: int) -> dict:
@@ -20,6 +20,12 @@ def _drawing(i: int) -> dict:
     rows = np.asarray(SEVEN_PIXELS, dtype=np.float32).copy()
     rows[1 + i // 26 % 26, 1 + i % 26] = 1.0
     return {"pixels": rows.tolist(), "label": i % 10, "model_version": f"post-{i}"}
+
+
+def _rows(store: FeedbackStore) -> list[tuple[int, str, int]]:
+    """(id, model_version, label) of every stored sample."""
+    with store.snapshot() as snapshot:
+        return [row for page in snapshot.rows("id", "model_version", "label") for row in page]
 
 
 @pytest.fixture
@@ -41,10 +47,10 @@ def test_50_concurrent_posts_are_all_stored_once(tmp_path, no_rate_limit):
     assert [r.status_code for r in responses] == [201] * 50, [r.text for r in responses][:3]
     ids = [r.json()["id"] for r in responses]
     assert len(set(ids)) == 50
-    arrays = FeedbackStore(tmp_path / "home").arrays()
-    assert sorted(arrays["id"].tolist()) == sorted(ids)  # none lost, none duplicated
-    assert sorted(arrays["model_version"].tolist()) == sorted(f"post-{i}" for i in range(50))
-    for version, label in zip(arrays["model_version"], arrays["y"], strict=True):
+    rows = _rows(FeedbackStore(tmp_path / "home"))
+    assert sorted(i for i, _, _ in rows) == sorted(ids)  # none lost, none duplicated
+    assert sorted(version for _, version, _ in rows) == sorted(f"post-{i}" for i in range(50))
+    for _, version, label in rows:
         assert label == int(version.split("-")[1]) % 10
 
 
@@ -83,8 +89,7 @@ def test_sigkill_during_a_stream_of_posts_loses_nothing_that_got_201(tmp_path, n
     assert len(acknowledged) >= 40, server.log()
     store = FeedbackStore(tmp_path / "home")
     store.open()  # the database is intact after the crash (this runs its integrity check)
-    arrays = store.arrays()
-    stored = dict(zip(arrays["id"].tolist(), arrays["y"].tolist()))
+    stored = {sample_id: label for sample_id, _, label in _rows(store)}
     missing = [i for i in acknowledged if i not in stored]
     assert missing == []
     assert all(stored[i] == label for i, label in acknowledged.items())

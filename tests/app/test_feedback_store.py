@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+import tracemalloc
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app import feedback as fb
 from app.config import Settings
-from app.feedback import DB_NAME, FeedbackStore, FeedbackStoreError
+from app.feedback import store as fb
+from app.feedback.store import DB_NAME, FeedbackStore, FeedbackStoreError
+from app.jobs import load_feedback
 from app.main import create_app
 
 
@@ -90,3 +92,25 @@ def test_an_unreadable_file_stops_start_up(tmp_path):
     path.mkdir()  # a directory where the database should be
     with pytest.raises(FeedbackStoreError, match="cannot be read"):
         FeedbackStore(tmp_path).open()
+
+
+def test_training_reads_only_pixels_and_labels(tmp_path):
+    """Rows with 100,000-character model versions (stored before imports were checked) made
+    every retrain load all their text: MemoryError. Training reads 785 bytes a drawing."""
+    store = FeedbackStore(tmp_path)
+    store.open()
+    pixels = np.zeros((28, 28), np.uint8)
+    with sqlite3.connect(store.path) as db:
+        db.executemany(
+            "INSERT INTO feedback (created, label, predicted, model_version, pixels, original, "
+            "digest) VALUES ('2026-01-01', ?, NULL, ?, ?, NULL, 'd')",
+            [(i % 10, "v" * 100_000, (pixels + i).tobytes()) for i in range(200)],
+        )
+    tracemalloc.start()
+    try:
+        split = load_feedback(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(split.train_y) + len(split.held_y) == 200
+    assert peak < 2_000_000, peak  # the versions alone are 20 MB

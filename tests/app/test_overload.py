@@ -30,7 +30,7 @@ def test_past_the_limit_a_slot_is_refused_with_503_and_given_back_after():
     error = refused.value
     assert (error.status_code, error.code) == (503, "overloaded")
     assert error.headers == {"Retry-After": "1"}
-    assert "2 predictions" in error.message
+    assert "2 drawings are being read" in error.message
     with pytest.raises(ValueError), limit.slot():  # a failing prediction gives its slot back
         raise ValueError("boom")
     assert limit.in_flight == 0

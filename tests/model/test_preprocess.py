@@ -6,13 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from model.preprocess import (
-    BlankImageError,
-    ImageError,
-    decode_image,
-    pixels_to_mnist,
-    to_mnist,
-)
+from model.preprocess import BlankImageError, ImageError, pixels_to_mnist, to_mnist
 
 
 def canvas_with_line(mode="RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 255), size=(280, 280),
@@ -90,21 +84,6 @@ def png(image: Image.Image, fmt="PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
     return buffer.getvalue()
-
-
-def test_decode_image_checks_format_size_and_truncation():
-    good = png(canvas_with_line())
-    assert decode_image(good).size == (280, 280)
-    with pytest.raises(ImageError, match="not an image"):
-        decode_image(b"hello, world")
-    with pytest.raises(ImageError) as truncated:
-        decode_image(good[: len(good) // 2])
-    assert truncated.value.code == "invalid_image"
-    with pytest.raises(ImageError, match="not an image in an accepted format"):
-        decode_image(png(canvas_with_line("RGB", (255,) * 3, (0,) * 3), fmt="TIFF"))
-    with pytest.raises(ImageError) as too_big:
-        decode_image(good, max_pixels=1000)
-    assert too_big.value.code == "image_too_large"
 
 
 def test_pixels_are_used_as_they_are_after_checks():

@@ -34,6 +34,8 @@ from PIL import Image
 
 DB_NAME = "feedback.db"
 PAGE_SIZE_MAX = 200
+MODEL_VERSION_MAX_LENGTH = 200  # as the column is declared; posts and imports are held to it
+CREATED_MAX_LENGTH = 40  # an ISO 8601 time with milliseconds and offset takes 29
 
 # Each step moves the schema from version i to i + 1. Never edit a released step: add one.
 MIGRATIONS: list[list[str]] = [
@@ -332,26 +334,67 @@ class FeedbackStore:
         with self._read() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Every sample, oldest first: x (n, 28, 28) uint8, y (n,) uint8, id (n,) int64,
-        predicted (n,) int8 (-1 = none), model_version and created (n,) strings."""
+    def labelled_pixels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample's 28×28 and label, oldest first: x (n, 28, 28) uint8, y (n,) uint8.
+
+        Only those two columns are read (785 bytes a sample), which is all training needs."""
+        with self.snapshot() as snapshot:
+            n = snapshot.count()
+            x = np.empty((n, 28 * 28), dtype=np.uint8)
+            y = np.empty(n, dtype=np.uint8)
+            done = 0
+            for rows in snapshot.rows("pixels", "label"):
+                end = done + len(rows)
+                x[done:end] = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.uint8).reshape(
+                    len(rows), 28 * 28
+                )
+                y[done:end] = [r[1] for r in rows]
+                done = end
+        return x.reshape(n, 28, 28), y
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """One consistent read of the whole store: every query made through it sees the same
+        rows, however many are added or deleted meanwhile (a read transaction in WAL mode)."""
         with self._read() as connection:
-            rows = connection.execute(
-                "SELECT id, label, predicted, model_version, created, pixels FROM feedback "
-                "ORDER BY id"
-            ).fetchall()
-        n = len(rows)
-        x = np.empty((n, 28, 28), dtype=np.uint8)
-        for i, row in enumerate(rows):
-            x[i] = np.frombuffer(row[5], dtype=np.uint8).reshape(28, 28)
-        return {
-            "x": x,
-            "y": np.array([r[1] for r in rows], dtype=np.uint8),
-            "id": np.array([r[0] for r in rows], dtype=np.int64),
-            "predicted": np.array([-1 if r[2] is None else r[2] for r in rows], dtype=np.int8),
-            "model_version": np.array([r[3] or "" for r in rows], dtype=str),
-            "created": np.array([r[4] for r in rows], dtype=str),
-        }
+            connection.execute("BEGIN")
+            try:
+                yield Snapshot(connection)
+            finally:
+                connection.execute("ROLLBACK")
+
+
+# Columns a snapshot may read (names are put in SQL, so they come from this list only).
+_READABLE = frozenset({"id", "created", "label", "predicted", "model_version", "pixels"})
+
+
+class Snapshot:
+    """Reads of the store inside one read transaction (``FeedbackStore.snapshot``)."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self._connection = connection
+
+    def count(self) -> int:
+        return int(self._connection.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def longest(self, column: str) -> int:
+        """The length of the longest value of a text column (0 when there is none)."""
+        sql = f"SELECT MAX(LENGTH({_column(column)})) FROM feedback"
+        return int(self._connection.execute(sql).fetchone()[0] or 0)
+
+    def rows(self, *columns: str, page: int = 1000) -> Iterator[list[tuple]]:
+        """The columns of every sample, oldest first, ``page`` rows at a time (memory stays
+        flat however large the store)."""
+        names = ", ".join(_column(c) for c in columns)
+        cursor = self._connection.execute(f"SELECT {names} FROM feedback ORDER BY id")
+        while rows := cursor.fetchmany(page):
+            yield rows
+
+
+def _column(name: str) -> str:
+    if name not in _READABLE:
+        raise ValueError(f"not a readable column: {name!r}")
+    return name
 
 
 def _pixels_bytes(pixels: np.ndarray) -> bytes:

@@ -1,0 +1,2 @@
+"""The drawings people labelled: ``store`` keeps them (SQLite), ``intake`` turns a post into a
+stored sample, ``export`` writes and reads the ``.npz`` an admin downloads and imports."""
