@@ -9,7 +9,9 @@ up on the same version.
 A swap replaces one reference. ``predict`` reads that reference once, so a request always
 finishes on the model it started with, and the version it reports is the one that answered.
 If a newly activated version cannot be loaded, the current model keeps serving and the error
-is logged; the watcher tries again when ACTIVE next changes.
+is logged; the watcher tries again when ACTIVE next changes. At start-up, with no model to keep
+serving, a process whose ACTIVE names a version that cannot be loaded falls back to the newest
+version that can (``Registry.fall_back``), with an error in the log.
 """
 
 from __future__ import annotations
@@ -51,16 +53,26 @@ class ModelServer:
         return model.version if model else None
 
     def start(self) -> None:
-        """Register the shipped model on a fresh data home, then load the active version.
+        """Tidy the registry, register the shipped model on a fresh data home, then load the
+        active version (or, if it cannot be loaded, the newest version that can).
 
         A failure is logged rather than raised: the process comes up not ready (/readyz says
         503) and loads a model as soon as a loadable version is activated.
         """
         try:
+            for leftover in self.registry.clean():
+                log.warning("removed %s from the model registry (an interrupted write)", leftover)
             self.registry.ensure_initialised()
+            self.refresh()
+            if self._model is None:
+                active = self.registry.active_version()
+                fallback = self.registry.fall_back()
+                if fallback is not None:
+                    message = "the active model version %s cannot be loaded; serving %s instead"
+                    log.error(message, active, fallback)
+                    self.refresh()
         except (ModelFileError, OSError) as e:
             log.error("could not initialise the model registry at %s: %s", self.registry.root, e)
-        self.refresh()
 
     def refresh(self) -> bool:
         """Load the active version if ACTIVE changed since the last look; True if it was swapped."""

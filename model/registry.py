@@ -8,17 +8,32 @@ A model is rebuilt from its file alone, and a file whose checksum does not match
 The registry keeps one folder per version under ``<home>/models/``; each holds ``model.npz`` and a
 readable copy of its metadata as ``meta.json``. The active version is named in ``ACTIVE``, a small
 file replaced atomically, so every serving process can cheaply notice a change.
+
+The rules that keep it consistent, across threads and processes:
+
+- Every change (a new version, an activation, a deletion, a clean-up) holds one lock, an
+  ``flock`` on ``models/.lock``, so an activation and a deletion of the same version can never
+  both succeed: ``ACTIVE`` never names a missing version.
+- A version is activated only once its file loads, passes its checksum and has the shape of a
+  digit model (784 inputs, 10 outputs).
+- ``clean`` removes what a process killed mid-write leaves (temporary files, a version folder
+  without its model); ``fall_back`` makes the newest version that loads the active one when
+  ``ACTIVE`` names one that does not.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +44,17 @@ from model.network import MLP
 
 SHIPPED_MODEL = Path(__file__).parent / "weights" / "default.npz"
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DIGIT_MODEL = (784, 10)  # what a served model reads (28×28 pixels) and gives (ten digits)
+
+log = logging.getLogger(__name__)
 
 
 class ModelFileError(RuntimeError):
     """A model file is missing, unreadable, inconsistent or fails its checksum."""
+
+
+class VersionNotFound(ModelFileError):
+    """No such version in the registry."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,7 @@ class Registry:
     def __init__(self, home: Path, shipped: Path = SHIPPED_MODEL):
         self.root = Path(home) / "models"
         self.active_file = self.root / "ACTIVE"
+        self.lock_file = self.root / ".lock"
         self.shipped = Path(shipped)
 
     def path(self, version: str) -> Path:
@@ -158,21 +181,38 @@ class Registry:
         except FileNotFoundError:
             return None
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the registry's lock: every change happens inside it (threads and processes)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
     def ensure_initialised(self) -> str:
         """On a fresh data home, register the shipped default and make it active."""
         active = self.active_version()
         if active is not None:
             return active
-        meta = read_meta(self.shipped)
-        version = meta["version"]
-        if not self.path(version).exists():
+        with self._locked():
+            return self.active_version() or self._install_shipped()
+
+    def _install_shipped(self) -> str:
+        """Copy the shipped model in as a version (if it is not there) and activate it."""
+        version = read_meta(self.shipped)["version"]
+        try:
+            self.load(version)  # already installed, and intact
+        except ModelFileError:
             loaded = load_model(self.shipped)  # verify before copying
             # Atomically: the workers of one server all start on a fresh home at once, and one
             # that sees the file must never read it half-copied.
             shipped = self.shipped.read_bytes()
-            self._install(version, lambda dest: atomic_write(dest, lambda f: f.write(shipped)),
-                          loaded.meta)  # fmt: skip
-        self.activate(version)
+            self._install(version, lambda dest: atomic_write(dest, lambda f: f.write(shipped)))
+            _write_meta(self.root / version / "meta.json", loaded.meta)
+        self._activate(version)
         return version
 
     def add(self, network: MLP, meta: dict) -> str:
@@ -185,22 +225,31 @@ class Registry:
         def write(dest: Path):
             stored.update(save_model(dest, network, full))
 
-        self._install(version, write, None)
-        _write_meta(self.root / version / "meta.json", stored)
+        with self._locked():
+            self._install(version, write)
+            _write_meta(self.root / version / "meta.json", stored)
         return version
 
-    def _install(self, version: str, write, meta: dict | None) -> None:
+    def _install(self, version: str, write) -> None:
         dest = self.path(version)
         dest.parent.mkdir(parents=True, exist_ok=True)
         write(dest)
-        if meta is not None:
-            _write_meta(dest.parent / "meta.json", meta)
 
     def load(self, version: str) -> LoadedModel:
-        loaded = load_model(self.path(version))
+        """A version's model, verified: its checksum, its name, and the shape of a digit model.
+        Raises VersionNotFound, or ModelFileError for a file that cannot be served."""
+        path = self.path(version)
+        if not path.exists():
+            raise VersionNotFound(f"there is no model version {version!r}")
+        loaded = load_model(path)
         if loaded.version != version:
+            raise ModelFileError(f"{path} holds version {loaded.version}, not {version}")
+        sizes = loaded.network.sizes
+        if (sizes[0], sizes[-1]) != DIGIT_MODEL:
             raise ModelFileError(
-                f"{self.path(version)} holds version {loaded.version}, not {version}"
+                f"{path} is not a digit model: it reads {sizes[0]} inputs and gives {sizes[-1]} "
+                f"outputs, where a digit model reads {DIGIT_MODEL[0]} (28×28) and gives "
+                f"{DIGIT_MODEL[1]}"
             )
         return loaded
 
@@ -208,17 +257,66 @@ class Registry:
         return self.load(self.ensure_initialised())
 
     def activate(self, version: str) -> None:
-        """Make version active, after verifying its file. Raises ModelFileError if it is bad."""
+        """Make version active, after verifying its file. Raises VersionNotFound, or
+        ModelFileError if the file cannot be served; the active version is then unchanged."""
+        with self._locked():
+            self._activate(version)
+
+    def _activate(self, version: str) -> None:
         self.load(version)
         atomic_write(self.active_file, lambda f: f.write(version.encode()))
 
     def delete(self, version: str) -> None:
-        if version == self.active_version():
-            raise ValueError(f"version {version} is active and cannot be deleted")
-        path = self.path(version)
-        if not path.exists():
-            raise FileNotFoundError(version)
-        shutil.rmtree(path.parent)
+        """Remove a version that is not active. Raises ValueError (active), VersionNotFound."""
+        with self._locked():
+            if version == self.active_version():
+                raise ValueError(f"version {version} is active and cannot be deleted")
+            path = self.path(version)
+            if not path.exists():
+                raise VersionNotFound(f"there is no model version {version!r}")
+            shutil.rmtree(path.parent)
+
+    def clean(self) -> list[str]:
+        """Remove what a process killed while writing left behind: temporary files, and version
+        folders without a model file. Returns what was removed (paths under the registry)."""
+        if not self.root.is_dir():
+            return []
+        removed = []
+        with self._locked():  # no write is under way while the lock is held
+            for entry in sorted(self.root.iterdir()):
+                if entry.is_dir() and not entry.name.startswith("."):
+                    leftovers = list(entry.glob(".*.tmp"))
+                    if not (entry / "model.npz").is_file():
+                        shutil.rmtree(entry)
+                        removed.append(entry.name + "/")
+                        continue
+                elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                    leftovers = [entry]
+                else:
+                    continue
+                for leftover in leftovers:
+                    leftover.unlink(missing_ok=True)
+                    removed.append(str(leftover.relative_to(self.root)))
+        return removed
+
+    def fall_back(self) -> str | None:
+        """If ACTIVE names a version that cannot be loaded, activate the newest that can (the
+        shipped model as the last resort) and return its name; None if ACTIVE was good."""
+        with self._locked():
+            active = self.active_version()
+            if active is not None:
+                with contextlib.suppress(ModelFileError):
+                    self.load(active)
+                    return None
+            for meta in self.metas():
+                if meta.get("error") is None and meta["version"] != active:
+                    try:
+                        self._activate(meta["version"])
+                    except ModelFileError as e:
+                        log.warning("version %s cannot be served either: %s", meta["version"], e)
+                        continue
+                    return meta["version"]
+            return self._install_shipped()
 
     def metas(self) -> list[dict]:
         """Metadata of every version, newest first; unreadable ones say so instead of failing."""

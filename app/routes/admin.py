@@ -23,7 +23,7 @@ from app.schemas import ErrorResponse, RetrainAccepted, RetrainRequest
 from app.security import ADMIN_ERRORS, require_admin
 from app.serving import NoModelError
 from model.data import DataError
-from model.registry import ModelFileError
+from model.registry import VERSION_PATTERN, ModelFileError, VersionNotFound
 
 _NO_TOKEN_OR_MNIST = {
     "model": ErrorResponse,
@@ -254,18 +254,12 @@ def list_models(server: ServerDep) -> dict:
     }
 
 
-def _version_path(server, version: str):
-    try:
-        path = server.registry.path(version)
-    except ModelFileError:
-        path = None
-    if path is None or not path.exists():
-        raise ApiError(
-            404,
-            "model_not_found",
-            f"there is no model version {version!r}; GET /api/admin/models lists them",
-        )
-    return path
+def _model_not_found(version: str) -> ApiError:
+    return ApiError(
+        404,
+        "model_not_found",
+        f"there is no model version {version!r}; GET /api/admin/models lists them",
+    )
 
 
 @router.post(
@@ -274,16 +268,19 @@ def _version_path(server, version: str):
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
 def activate_model(version: str, server: ServerDep) -> dict:
-    """Verify the version's file (its checksum) and make it the active one. Every worker
-    serves it within about a second."""
-    _version_path(server, version)
+    """Verify the version's file (its checksum, and that it is a 784-in, 10-out digit model)
+    and make it the active one. Every worker serves it within about a second."""
     try:
         server.registry.activate(version)
+    except VersionNotFound:
+        raise _model_not_found(version) from None
     except ModelFileError as e:
+        if not VERSION_PATTERN.match(version):  # not a name any version can have
+            raise _model_not_found(version) from None
         raise ApiError(
             409,
             "model_corrupt",
-            f"version {version} was not activated: its file is damaged ({e}); the "
+            f"version {version} was not activated: its file cannot be served ({e}); the "
             f"active model is unchanged",
         ) from None
     server.refresh()  # this worker switches now; the others within a poll interval
@@ -297,7 +294,6 @@ def activate_model(version: str, server: ServerDep) -> dict:
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
 def delete_model(version: str, server: ServerDep) -> Response:
-    _version_path(server, version)
     try:
         server.registry.delete(version)
     except ValueError:
@@ -306,8 +302,8 @@ def delete_model(version: str, server: ServerDep) -> Response:
             "model_active",
             f"version {version} is active; activate another version before deleting it",
         ) from None
-    except FileNotFoundError:
-        raise ApiError(404, "model_not_found", f"there is no model version {version!r}") from None
+    except ModelFileError:  # no such version, or not a name any version can have
+        raise _model_not_found(version) from None
     return Response(status_code=204)
 
 

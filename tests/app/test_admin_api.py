@@ -342,6 +342,19 @@ def test_a_corrupted_version_is_refused_on_activation_and_serving_goes_on(admin,
     assert {m["version"] for m in listed["models"]} == {first, bad}
 
 
+def test_a_valid_file_of_the_wrong_shape_is_refused_on_activation(admin, home):
+    """It used to be activated; then every prediction was a 500 while /readyz said ready."""
+    registry = Registry(home)
+    first = registry.active_version()
+    wrong = registry.add(MLP([784, 16, 5], seed=2), {})  # checksum fine, five outputs
+    response = admin.post(f"/api/admin/models/{wrong}/activate", headers=AUTH)
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "model_corrupt" and "not a digit model" in error["message"]
+    assert registry.active_version() == first
+    assert admin.post("/api/predict", json=SEVEN).status_code == 200
+
+
 def test_insights_give_the_confusion_matrix_and_confident_mistakes(admin):
     data = admin.get("/api/admin/insights", headers=AUTH).json()
     confusion = np.array(data["confusion"])

@@ -86,23 +86,30 @@ def test_garbage_in_the_active_file_leaves_the_old_model_serving(client, tmp_pat
     assert served_version(client) == first
 
 
-def test_a_process_starts_unready_on_a_broken_model_and_recovers(make_client, tmp_path):
+def test_a_process_whose_active_model_is_broken_falls_back_to_the_newest_that_loads(
+    make_client, tmp_path, caplog
+):
     registry = Registry(tmp_path)
-    shipped = registry.ensure_initialised()
+    registry.ensure_initialised()
+    good = registry.add(MLP([784, 16, 10]), {"metrics": {}})
     broken = registry.add(MLP([784, 16, 10]), {"metrics": {}})
     registry.activate(broken)
     registry.path(broken).write_bytes(b"\0" * 100)
 
     client = make_client()
-    for r in (client.get("/readyz"), client.post("/api/predict", json=SEVEN),
-              client.get("/api/model")):  # fmt: skip
-        assert r.status_code == 503
-        assert r.json()["error"]["code"] == "model_unavailable"
-    assert client.get("/healthz").status_code == 200  # alive, just not ready
+    assert client.get("/readyz").status_code == 200
+    assert served_version(client) == good and registry.active_version() == good
+    assert f"the active model version {broken} cannot be loaded; serving {good}" in caplog.text
 
-    registry.activate(shipped)
-    assert eventually(lambda: client.get("/readyz").status_code == 200)
-    assert served_version(client) == shipped
+
+def test_an_active_version_that_is_missing_falls_back_too(make_client, tmp_path, caplog):
+    """ACTIVE naming a deleted version made every prediction 503 after a restart."""
+    registry = Registry(tmp_path)
+    shipped = registry.ensure_initialised()
+    registry.active_file.write_text("20250101-000000-abcdef")  # as a lost race once left it
+    client = make_client()
+    assert served_version(client) == shipped and registry.active_version() == shipped
+    assert "20250101-000000-abcdef cannot be loaded" in caplog.text
 
 
 def test_every_answer_comes_from_the_version_it_names(client, tmp_path):
@@ -138,3 +145,16 @@ def test_every_answer_comes_from_the_version_it_names(client, tmp_path):
         flipper.join()
     assert answers > 50
     assert seen == {real, three}
+
+
+def test_start_up_clears_what_a_killed_promotion_left(make_client, tmp_path, caplog):
+    registry = Registry(tmp_path)
+    shipped = registry.ensure_initialised()
+    half = registry.root / "20250101-000000-abcdef"
+    half.mkdir()
+    (half / ".model.npz.k3j.tmp").write_bytes(b"partial")
+    (registry.root / ".ACTIVE.m2.tmp").write_bytes(b"partial")
+    client = make_client()
+    assert served_version(client) == shipped
+    assert sorted(p.name for p in registry.root.iterdir()) == [".lock", "ACTIVE", shipped]
+    assert "removed 20250101-000000-abcdef/ from the model registry" in caplog.text

@@ -2,6 +2,7 @@
 
 import json
 import multiprocessing
+import threading
 
 import numpy as np
 import pytest
@@ -131,3 +132,64 @@ def test_the_shipped_model_matches_its_checksum_and_recorded_accuracy(mnist_test
     assert evaluate(loaded.network, x, y)["accuracy"] == recorded
     assert recorded >= 0.985
     assert SHIPPED_MODEL.stat().st_size < 5_000_000
+
+
+def test_activate_and_delete_of_one_version_never_both_succeed(tmp_path):
+    """They raced: both answered success and ACTIVE named a deleted version."""
+    registry = Registry(tmp_path)
+    registry.ensure_initialised()
+    outcomes = []
+    for _ in range(15):
+        version = registry.add(MLP([784, 256, 10], seed=2), {})
+        barrier = threading.Barrier(2)
+        done = {}
+
+        def attempt(name, action, version=version, barrier=barrier, done=done):
+            barrier.wait()
+            try:
+                action(version)
+                done[name] = True
+            except (ModelFileError, ValueError):
+                done[name] = False
+
+        threads = [
+            threading.Thread(target=attempt, args=("activate", registry.activate)),
+            threading.Thread(target=attempt, args=("delete", registry.delete)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outcomes.append((done["activate"], done["delete"]))
+        assert registry.path(registry.active_version()).exists()
+        registry.fall_back()  # back to a version that exists, for the next round
+    assert (True, True) not in outcomes
+    assert all(a or d for a, d in outcomes)  # one of the two always wins
+
+
+def test_only_digit_models_are_activated(tmp_path):
+    """A valid file with the wrong shapes was activated, then every prediction was a 500."""
+    registry = Registry(tmp_path)
+    first = registry.ensure_initialised()
+    for sizes in ([100, 10], [784, 16, 5]):
+        version = registry.add(MLP(sizes, seed=0), {})
+        with pytest.raises(ModelFileError, match="not a digit model"):
+            registry.activate(version)
+        assert registry.active_version() == first
+
+
+def test_clean_removes_what_an_interrupted_promotion_left(tmp_path):
+    registry = Registry(tmp_path)
+    first = registry.ensure_initialised()
+    half = registry.root / "20250101-000000-abcdef"
+    half.mkdir()
+    (half / ".model.npz.x1y2.tmp").write_bytes(b"partial")
+    (registry.root / ".ACTIVE.z9.tmp").write_bytes(b"partial")
+    (registry.root / first / ".meta.json.q.tmp").write_bytes(b"partial")
+    removed = registry.clean()
+    assert sorted(removed) == sorted(
+        ["20250101-000000-abcdef/", ".ACTIVE.z9.tmp", f"{first}/.meta.json.q.tmp"]
+    )
+    assert not half.exists() and registry.versions() == [first]
+    assert registry.load_active().version == first
+    assert registry.clean() == []
