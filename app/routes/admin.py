@@ -184,12 +184,15 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
         events, offset = await run_in_threadpool(jobs.store.read_events, job_id, offset)
         for event in events:
             seq += 1
-            if seq <= skip:
-                continue
             kind = event.get("kind", "message")
+            final = kind == "status" and event.get("status") in FINAL
+            # The final status is sent even to a client that says it has seen it (or claims an
+            # id past the end), so that a resumed stream of a finished job always ends.
+            if seq <= skip and not final:
+                continue
             yield f"id: {seq}\nevent: {kind}\ndata: {json.dumps(event)}\n\n"
             last_sent = time.monotonic()
-            if kind == "status" and event.get("status") in FINAL:
+            if final:
                 return
         if not events:
             polls += 1
