@@ -7,7 +7,10 @@ through a callback: one event every ``progress_every`` batches and one per epoch
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -116,11 +119,29 @@ def evaluate(network: MLP, x: np.ndarray, y: np.ndarray) -> dict:
 # The augmenting worker gets the images once, at fork, and sends back uint8 epochs (4× smaller
 # than float32), so distorting epoch e + 1 overlaps with training on epoch e.
 _worker_images: np.ndarray | None = None
+_PR_SET_PDEATHSIG = 1  # prctl(2): a signal the kernel sends this process when its parent dies
 
 
-def _init_worker(images: np.ndarray) -> None:
+def _init_worker(images: np.ndarray, parent: int) -> None:
     global _worker_images
     _worker_images = images
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when its parent ends, however it ends (SIGKILL too).
+
+    Otherwise a worker whose trainer was killed finishes its epoch and then blocks for ever on
+    the result pipe, holding its memory (it holds the pipe's other end itself, from the fork).
+    Linux only; elsewhere the worker outlives a killed trainer.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
 
 
 def _augmented_epoch(seed: int, epoch: int) -> np.ndarray:
@@ -195,7 +216,7 @@ def train(
             1,
             multiprocessing.get_context("fork"),
             initializer=_init_worker,
-            initargs=(train_images,),
+            initargs=(train_images, os.getpid()),
         )
         upcoming = pool.submit(_augmented_epoch, config.seed, 0)
     try:

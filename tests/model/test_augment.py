@@ -1,8 +1,17 @@
 """Augmentation keeps digits recognisable, in range, and is reproducible from its seed."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 
 from model.augment import Distortion, distort
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_distort_shapes_range_and_reproducibility(mnist_small):
@@ -31,3 +40,55 @@ def test_distortions_move_ink_but_keep_most_of_it(mnist_small):
     ratio = np.median(after / before)
     assert 0.7 < ratio < 1.4, ratio
     assert np.abs(out - images.reshape(1000, -1) / 255).mean() > 0.02
+
+
+_TRAINER = """
+import sys
+import numpy as np
+from model.train import TrainConfig, train
+rng = np.random.default_rng(0)
+images = rng.integers(0, 255, (20000, 28, 28), dtype=np.uint8)
+labels = rng.integers(0, 10, 20000)
+print("training", flush=True)
+train(TrainConfig(hidden=(8,), epochs=1000, synthetic_share=0, augment=True), images, labels)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"  # a zombie is dead, only not yet reaped
+    except OSError:
+        return False
+
+
+def test_the_augmentation_worker_dies_with_its_trainer():
+    """After SIGKILL of a trainer, its forked worker finished its epoch and then blocked for
+    ever, holding 238 MB (a child of PID 1 by then)."""
+    trainer = subprocess.Popen([sys.executable, "-c", _TRAINER], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    worker = None
+    try:
+        assert trainer.stdout.readline().strip() == "training"
+        deadline = time.monotonic() + 30
+        while not _children(trainer.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (worker,) = _children(trainer.pid)
+        os.kill(trainer.pid, signal.SIGKILL)
+        trainer.wait(10)
+        deadline = time.monotonic() + 5
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        trainer.kill()
+        if worker is not None and _alive(worker):
+            os.kill(worker, signal.SIGKILL)  # the failure this test is about: clean it up
