@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.headers import SECURITY_HEADERS
+from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
 from app.serving import NoModelError
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         500,
         "internal_error",
         "an unexpected error occurred on the server; this is a bug, please report it",
-        headers=SECURITY_HEADERS,
+        headers={**SECURITY_HEADERS, "Cache-Control": API_CACHE_CONTROL},
     )
 
 

@@ -4,6 +4,10 @@ The Content-Security-Policy allows only this origin's own scripts, styles and fo
 script or style, no CDN), images from this origin plus ``data:``/``blob:`` URLs (the canvas and
 the 28×28 preview), and no plugins, framing, or foreign form targets. A route that needs a
 different policy (the offline Swagger UI at /docs) sets its own header, which is kept.
+
+Every ``/api/`` answer is ``Cache-Control: no-store`` unless its route says otherwise: admin
+answers and the feedback export must never sit in a browser's or a proxy's cache, and a
+prediction belongs to the model that made it.
 """
 
 from __future__ import annotations
@@ -23,8 +27,13 @@ SECURITY_HEADERS = {
 }
 
 
+API_PREFIX = "/api/"
+API_CACHE_CONTROL = "no-store"
+
+
 class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every HTTP response that does not already set them."""
+    """Adds SECURITY_HEADERS to every HTTP response that does not already set them, and
+    ``Cache-Control: no-store`` to every API response that sets no Cache-Control."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -34,11 +43,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        api = scope["path"].startswith(API_PREFIX)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if api:
+                    headers.setdefault("Cache-Control", API_CACHE_CONTROL)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -7,6 +7,7 @@ import hashlib
 import re
 
 import pytest
+from admin_support import AUTH, TOKEN
 from drawings import SEVEN_PIXELS
 
 from app.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
@@ -67,3 +68,24 @@ def test_docs_allow_only_their_own_inline_script(client):
     assert "unsafe-inline" not in csp
     assert r.headers["X-Frame-Options"] == "DENY"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_api_answers_are_never_cached_and_pages_may_be(make_client):
+    """No /api response carried Cache-Control: an admin answer or the feedback export could sit
+    in a shared cache."""
+    client = make_client(admin_token=TOKEN)
+    answers = [
+        client.get("/api/admin/models", headers=AUTH),
+        client.get("/api/admin/jobs", headers=AUTH),
+        client.get("/api/admin/feedback", headers=AUTH),
+        client.get("/api/admin/feedback/export", headers=AUTH),
+        client.get("/api/admin/models"),  # 401
+        client.post("/api/predict", json={"pixels": SEVEN_PIXELS}),
+        client.post("/api/predict", json={"pixels": []}),  # 422
+        client.get("/api/model"),
+    ]
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 401, 200, 422, 200]
+    for r in answers:
+        assert r.headers["Cache-Control"] == "no-store", r.url
+    for path in ("/", "/static/css/app.css"):
+        assert "no-store" not in client.get(path).headers.get("Cache-Control", "")
