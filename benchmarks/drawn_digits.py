@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks import pendigits
 from benchmarks.server import start_server
+from model import pendigits
 
 
 def install_model(home: Path, model_file: Path) -> None:
