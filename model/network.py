@@ -4,6 +4,20 @@ Every layer computes z = a·W + b for a whole mini-batch at once: ``a`` is (n, f
 (fan_in, fan_out) and ``b`` is (fan_out,). Hidden layers apply an activation; the last layer
 applies softmax, so a forward pass returns (n, classes) probabilities whose rows sum to 1.
 
+The lecture writes one layer as a¹ = σ(W¹ a⁰ + b¹), with a column vector a⁰ (one sample) and W¹
+of shape (fan_out, fan_in), one row per neuron. Here a sample is a row, so the same layer is
+a¹ = σ(a⁰ · W + b) with W = (W¹)ᵀ; the rows of a mini-batch stack n samples, and one matrix
+product then does the work of n of the lecture's. The whole network is the lecture's nested
+function y = f(x) = σ(W^L … σ(W² σ(W¹ x + b¹) + b²) … + b^L), with softmax as the last σ.
+
+Backpropagation (``backward_``) runs the chain rule from the output down, one matrix product per
+layer. With δˡ = ∂L/∂zˡ, in this batch-first layout:
+
+    δᴸ          = ∂L/∂zᴸ                         (the loss gives it: p − y for cross-entropy)
+    δˡ          = (δˡ⁺¹ · Wˡ⁺¹ᵀ) ⊙ σ'(zˡ)          (the lecture's δˡ = σ'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹)
+    ∂L/∂Wˡ      = aˡ⁻¹ᵀ · δˡ                       (a sum over the batch's rows; a⁰ = x)
+    ∂L/∂bˡ      = Σ_rows δˡ
+
 The training path works in preallocated buffers (a ``Workspace``) so that the hot loop does not
 allocate; ``predict`` is the simple path for serving and evaluation.
 """
@@ -170,12 +184,36 @@ class MLP:
             raise ValueError(f"expected input of shape (n, {self.sizes[0]}), got {a.shape}")
         last = len(self.weights) - 1
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            a = a @ w
+            a = a @ w  # zˡ = aˡ⁻¹·Wˡ + bˡ
             a += b
             if layer < last:
-                self.activation.forward_(a)
+                self.activation.forward_(a)  # aˡ = σ(zˡ)
         softmax_(a)
         return a
+
+    def layer_outputs(self, x: np.ndarray, *, output: str = "softmax") -> list[np.ndarray]:
+        """x (n, sizes[0]) → every layer's output [a¹ (n, sizes[1]), …, aᴸ (n, sizes[-1])].
+
+        ``output="softmax"`` ends with the network's softmax, so the last entry equals
+        ``predict(x)``. ``output="activation"`` applies the hidden activation to the last layer
+        too: the lecture's first example is a network of sigmoids all the way to its output.
+        """
+        if output not in ("softmax", "activation"):
+            raise ValueError(f"output must be 'softmax' or 'activation', got {output!r}")
+        a = np.asarray(x, dtype=self.dtype)
+        if a.ndim != 2 or a.shape[1] != self.sizes[0]:
+            raise ValueError(f"expected input of shape (n, {self.sizes[0]}), got {a.shape}")
+        outputs = []
+        last = len(self.weights) - 1
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+            a = a @ w
+            a += b
+            if layer < last or output == "activation":
+                self.activation.forward_(a)
+            else:
+                softmax_(a)
+            outputs.append(a)
+        return outputs
 
     # --- training path: preallocated buffers, no allocation per batch ---------------------------
 
@@ -200,13 +238,15 @@ class MLP:
         a = x
         last = len(self.weights) - 1
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+            # zˡ = aˡ⁻¹·Wˡ + bˡ, then aˡ = σ(zˡ), overwriting z in place: the backward pass
+            # needs only aˡ, since σ' is written through the output (sigmoid' = a(1 − a)).
             z = ws.activations[layer][:n]
             np.matmul(a, w, out=z)
             z += b
             if layer < last:
                 self.activation.forward_(z)
             a = z
-        softmax_(a)
+        softmax_(a)  # y = softmax(zᴸ)
         return a
 
     def backward_(self, x: np.ndarray, ws: Workspace, delta_out: np.ndarray) -> None:
@@ -215,12 +255,15 @@ class MLP:
         Must follow ``forward_`` on the same x and ws, whose activations it reads.
         """
         n = x.shape[0]
-        delta = delta_out
+        delta = delta_out  # δᴸ = ∂L/∂zᴸ (n, classes), from the loss
         for layer in range(len(self.weights) - 1, -1, -1):
             a_in = x if layer == 0 else ws.activations[layer - 1][:n]
+            # ∂L/∂Wˡ = aˡ⁻¹ᵀ·δˡ and ∂L/∂bˡ = Σ_rows δˡ: one product sums the n samples' gradients.
             np.matmul(a_in.T, delta, out=ws.grad_w[layer])
             np.sum(delta, axis=0, out=ws.grad_b[layer])
             if layer > 0:
+                # δˡ⁻¹ = (δˡ·Wˡᵀ) ⊙ σ'(zˡ⁻¹): the error flows back through the same weights,
+                # then each unit scales it by its activation's slope (σ' read through aˡ⁻¹).
                 below = ws.deltas[layer - 1][:n]
                 np.matmul(delta, self.weights[layer].T, out=below)
                 self.activation.backward_(below, a_in, ws.scratch[layer - 1][:n])

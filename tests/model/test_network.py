@@ -59,6 +59,21 @@ def test_softmax_survives_huge_scores():
     assert np.isfinite(probs).all()
 
 
+def test_layer_outputs_end_with_predict_or_with_the_hidden_activation():
+    net = MLP([6, 5, 4, 3], "sigmoid", seed=2)
+    x = np.random.default_rng(0).uniform(0, 1, (7, 6)).astype(np.float32)
+    outputs = net.layer_outputs(x)
+    assert [o.shape for o in outputs] == [(7, 5), (7, 4), (7, 3)]
+    assert np.array_equal(outputs[-1], net.predict(x))  # the same operations, bit for bit
+    sigmoids = net.layer_outputs(x, output="activation")
+    for a, b in zip(outputs[:-1], sigmoids[:-1]):
+        assert np.array_equal(a, b)
+    z = outputs[-2] @ net.weights[-1] + net.biases[-1]
+    np.testing.assert_allclose(sigmoids[-1], 1 / (1 + np.exp(-z)), rtol=1e-6)
+    with pytest.raises(ValueError, match="output"):
+        net.layer_outputs(x, output="linear")
+
+
 def test_initialisation_suits_the_activation():
     relu = MLP([1000, 500, 10], "relu", seed=0)
     sigmoid = MLP([1000, 500, 10], "sigmoid", seed=0)
