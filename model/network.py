@@ -197,9 +197,10 @@ class MLP:
         ``output="softmax"`` ends with the network's softmax, so the last entry equals
         ``predict(x)``. ``output="activation"`` applies the hidden activation to the last layer
         too: the lecture's first example is a network of sigmoids all the way to its output.
+        ``output="scores"`` leaves the last layer's zᴸ as it is, before softmax.
         """
-        if output not in ("softmax", "activation"):
-            raise ValueError(f"output must be 'softmax' or 'activation', got {output!r}")
+        if output not in ("softmax", "activation", "scores"):
+            raise ValueError(f"output must be 'softmax', 'activation' or 'scores', got {output!r}")
         a = np.asarray(x, dtype=self.dtype)
         if a.ndim != 2 or a.shape[1] != self.sizes[0]:
             raise ValueError(f"expected input of shape (n, {self.sizes[0]}), got {a.shape}")
@@ -210,7 +211,7 @@ class MLP:
             a += b
             if layer < last or output == "activation":
                 self.activation.forward_(a)
-            else:
+            elif output == "softmax":
                 softmax_(a)
             outputs.append(a)
         return outputs
