@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import io
 
+import numpy as np
 from PIL import Image, ImageDraw
 
+from model.explain import explain
 from model.preprocess import to_mnist
 
 _SIZE = 140  # a small canvas keeps the example short
@@ -58,3 +60,13 @@ PREDICT_JSON_EXAMPLES = {
 }
 
 BATCH_EXAMPLE = {"items": [{"pixels": SEVEN_ROWS}, {"image": SEVEN_DATA_URL}]}
+
+
+def explanation_example(predictor) -> dict | None:
+    """A real /api/explain answer for the seven above from the served model (an
+    ``app.predictor.Predictor``), or None while no model is loaded."""
+    model = predictor.server.model
+    if model is None:
+        return None
+    x = np.asarray(SEVEN_FLAT, dtype=np.float32)
+    return predictor.explanation(explain(model.network, x), model, x).model_dump()

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
+from app.examples import explanation_example
 from app.feedback.store import FeedbackStore
 from app.headers import SecurityHeaders
 from app.insights import Insights
@@ -31,6 +32,7 @@ from app.routes import (
     admin,
     admin_page,
     docs,
+    explain,
     feedback,
     feedback_admin,
     health,
@@ -165,11 +167,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    for routes in (pages, admin_page, predict, feedback, model, admin, feedback_admin, health,
-                   metrics_routes, docs):  # fmt: skip
+    for routes in (pages, admin_page, predict, explain, feedback, model, admin, feedback_admin,
+                   health, metrics_routes, docs):  # fmt: skip
         app.include_router(routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    complete_openapi(app, DrawingInput, BatchRequest, FeedbackInput)
+    complete_openapi(
+        app,
+        DrawingInput,
+        BatchRequest,
+        FeedbackInput,
+        response_examples={"/api/explain": lambda: explanation_example(app.state.predictor)},
+    )
 
     # The last added runs first: headers go on every response, metrics see every request,
     # and the body limits apply before any route reads a body.

@@ -11,11 +11,16 @@ answers every validation error as ``ErrorResponse`` instead, so those declaratio
 
 The body limits (``app.limits``) apply to every request before any route sees it, so every
 operation that takes a body also declares their 413 and 408.
+
+Some answers are best shown as the served model really gives them (an explanation is hundreds of
+numbers): ``response_examples`` maps a POST path to a function that makes its 200 example when
+the document is first asked for, by which time the model is loaded.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -25,7 +30,11 @@ _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 _ERROR_RESPONSE = "#/components/schemas/ErrorResponse"
 
 
-def complete_openapi(app: FastAPI, *models: type[BaseModel]) -> None:
+def complete_openapi(
+    app: FastAPI,
+    *models: type[BaseModel],
+    response_examples: dict[str, Callable[[], dict | None]] | None = None,
+) -> None:
     """Make app.openapi() add models' schemas and the corrections above to FastAPI's document."""
     generate = app.openapi
 
@@ -40,6 +49,11 @@ def complete_openapi(app: FastAPI, *models: type[BaseModel]) -> None:
             components.update(definitions.get("$defs", {}))
             _declare_error_shape_for_422(schema)
             _declare_body_limits(schema)
+            for path, make in (response_examples or {}).items():
+                example = make()
+                if example is not None:
+                    answer = schema["paths"][path]["post"]["responses"]["200"]
+                    answer["content"]["application/json"]["example"] = example
         return app.openapi_schema
 
     app.openapi = openapi

@@ -124,6 +124,66 @@ class Prediction(BaseModel):
     )
 
 
+class LayerActivity(BaseModel):
+    """One hidden layer's answer to the drawing: a = σ(z), z = W·a_below + b."""
+
+    size: int = Field(description="Units in the layer.")
+    activation: Literal["relu", "sigmoid", "tanh"] = Field(description="σ, by name.")
+    values: list[float] = Field(description="Each unit's activation a, in unit order.")
+
+
+class Evidence(BaseModel):
+    """Which ink pushed the answer: per pixel, x · ∂z/∂x (gradient × input) of a score z."""
+
+    method: Literal["gradient_x_input"] = "gradient_x_input"
+    digit: int = Field(ge=0, le=9, description="The top digit, whose score `for_digit` splits.")
+    runner_up: int = Field(ge=0, le=9, description="The second digit.")
+    for_digit: list[list[float]] = Field(
+        description="28×28: each pixel's share of the score z of `digit`; positive pushed it up."
+    )
+    versus_runner_up: list[list[float]] = Field(
+        description="28×28: the same for z of `digit` minus z of `runner_up`: positive pixels "
+        "favour `digit` over `runner_up`."
+    )
+    bias_for_digit: float = Field(description="What the biases add to the score of `digit`.")
+    bias_versus_runner_up: float = Field(description="What they add to the difference.")
+    exact: bool = Field(
+        description="True for a ReLU network: the map's sum plus the bias part equals the score "
+        "(the network is linear around this drawing). Otherwise a first-order reading."
+    )
+
+
+class Explanation(Prediction):
+    """A prediction, and how the network arrived at it, layer by layer."""
+
+    layers: list[LayerActivity] = Field(description="The hidden layers, input side first.")
+    scores: list[float] = Field(
+        min_length=10, max_length=10, description="z of the output layer, before softmax."
+    )
+    evidence: Evidence
+
+
+class UnitWeights(BaseModel):
+    id: int = Field(description="The unit's index in its layer.")
+    scale: float = Field(
+        description="The largest |weight| of the unit; weight = byte × scale / 127."
+    )
+    spread: float = Field(description="The standard deviation of its weights.")
+    weights: str = Field(
+        description="Base64 of 784 signed bytes: the 28×28 incoming weights, row by row."
+    )
+
+
+class Units(BaseModel):
+    """First-layer units' incoming weights, each a 28×28 image of what the unit looks for."""
+
+    version: str = Field(description="The model version these weights belong to.")
+    layer: int
+    size: int = Field(description="Units in the layer.")
+    shape: list[int] = Field(description="Each unit's weights as an image: [28, 28].")
+    units: list[UnitWeights]
+
+
 class BatchResponse(BaseModel):
     predictions: list[Prediction] = Field(description="One per item, in the items' order.")
 

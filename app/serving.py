@@ -101,11 +101,17 @@ class ModelServer:
             log.info("serving model version %s", version)
             return True
 
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, LoadedModel]:
-        """x float32 (n, 784) → (probabilities (n, 10), the model that computed them)."""
-        model = self._model  # read once: a concurrent swap cannot change the model mid-request
+    def current(self) -> LoadedModel:
+        """The model to answer one request with (read once: a concurrent swap cannot change the
+        model mid-request). Raises NoModelError when none is loaded."""
+        model = self._model
         if model is None:
             raise NoModelError("no model is loaded")
+        return model
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, LoadedModel]:
+        """x float32 (n, 784) → (probabilities (n, 10), the model that computed them)."""
+        model = self.current()
         return model.network.predict(x), model
 
     async def watch(self, every_seconds: float) -> None:

@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import InFlightDep, PredictorDep
-from app.examples import BATCH_EXAMPLE, PREDICT_JSON_EXAMPLES
-from app.inputs import parse_json, read_drawing, read_json_body
+from app.examples import BATCH_EXAMPLE
+from app.inputs import parse_json, read_json_body
 from app.predictor import Predictor
-from app.schemas import BatchRequest, BatchResponse, DrawingInput, ErrorResponse, Prediction
+from app.routes.drawing import DRAWING_BODY, IncludeInput, answer_drawing, drawing_errors
+from app.schemas import BatchRequest, BatchResponse, Prediction
 
 router = APIRouter(prefix="/api", tags=["predict"])
-
-IncludeInput = Annotated[
-    bool, Query(description="Also return `input`: the 28×28 image the network saw.")
-]
-
-
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    reasons = {
-        413: "The body, or the image's declared size, is over the limit.",
-        415: "The Content-Type, or the image format, is not accepted.",
-        422: "The drawing is malformed, blank, or out of range; `error.code` says which.",
-        503: "No model is loaded yet (`model_unavailable`), or too many predictions are in "
-        "flight (`overloaded`); `Retry-After` says when to try again.",
-    }
-    return {s: {"model": ErrorResponse, "description": reasons[s]} for s in statuses}
-
-
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
-_PREDICT_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "One drawing, in any of these forms.",
-        "content": {
-            "application/json": {
-                "schema": {"$ref": "#/components/schemas/DrawingInput"},
-                "examples": PREDICT_JSON_EXAMPLES,
-            },
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "A PNG, JPEG, WebP, GIF or BMP image of one digit.",
-                        }
-                    },
-                    "required": ["file"],
-                }
-            },
-            **{f"image/{kind}": _BINARY for kind in ("png", "jpeg", "webp", "gif", "bmp")},
-        },
-    }
-}
 
 
 @router.post(
@@ -65,8 +20,8 @@ _PREDICT_BODY = {
     response_model=Prediction,
     response_model_exclude_none=True,
     summary="Recognise one drawn digit",
-    responses=_errors(413, 415, 422, 503),
-    openapi_extra=_PREDICT_BODY,
+    responses=drawing_errors(413, 415, 422, 503),
+    openapi_extra=DRAWING_BODY,
 )
 async def predict(
     request: Request,
@@ -80,14 +35,9 @@ async def predict(
     An image is brought to MNIST form first: ink found whatever its colours, cropped, scaled to
     fit 20×20, and centred by mass in 28×28. Pixels are used as they are.
     """
-    # Reading the body is I/O and stays on the event loop. Ready-made pixels cost ~0.2 ms to
-    # predict, less than a round trip to the threadpool costs the event loop, so they are done
-    # here; an image (decoding, finding the ink, scaling: milliseconds) goes to the threadpool.
-    drawing = await read_drawing(request)
-    with in_flight.slot():
-        if isinstance(drawing, DrawingInput) and drawing.pixels is not None:
-            return predictor.predict_one(drawing, include_input)
-        return await run_in_threadpool(predictor.predict_one, drawing, include_input)
+    return await answer_drawing(
+        request, in_flight, lambda drawing: predictor.predict_one(drawing, include_input)
+    )
 
 
 _BATCH_BODY = {
@@ -108,7 +58,7 @@ _BATCH_BODY = {
     response_model=BatchResponse,
     response_model_exclude_none=True,
     summary="Recognise many drawings in one forward pass",
-    responses=_errors(413, 415, 422, 503),
+    responses=drawing_errors(413, 415, 422, 503),
     openapi_extra=_BATCH_BODY,
 )
 async def predict_batch(

@@ -1,4 +1,5 @@
-"""Bad input to /api/predict: a clear 4xx with a stable code, never a 500, and service goes on."""
+"""Bad input to /api/predict (and /api/explain, which reads drawings the same way): a clear 4xx
+with a stable code, never a 500, and service goes on."""
 
 from __future__ import annotations
 
@@ -122,16 +123,17 @@ CASES = {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize("endpoint", ["/api/predict", "/api/explain"])
 @pytest.mark.parametrize(("request_kwargs", "status", "code"), CASES.values(), ids=CASES.keys())
-def test_bad_input_gets_a_clear_error(client, request_kwargs, status, code):
-    r = client.post("/api/predict", **request_kwargs)
+def test_bad_input_gets_a_clear_error(client, request_kwargs, status, code, endpoint):
+    r = client.post(endpoint, **request_kwargs)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/json"
     error = r.json()["error"]
     assert error["code"] == code
     assert len(error["message"]) > 15
     # The server is unharmed: the next request is answered normally.
-    assert client.post("/api/predict", json={"pixels": SEVEN_PIXELS}).status_code == 200
+    assert client.post(endpoint, json={"pixels": SEVEN_PIXELS}).status_code == 200
 
 
 def test_unaccepted_formats_are_named_with_what_is_accepted(client):

@@ -1,0 +1,79 @@
+"""What every route that reads one drawing shares: how it reads it, and how /docs describes it.
+
+The rule for the work: reading the body is I/O and stays on the event loop; then the route takes
+an in-flight slot (``app.limits``). Ready-made pixels are handled on the loop itself (they cost
+less than a round trip to the threadpool costs the loop); an image (decoding, finding the ink,
+scaling: milliseconds) goes to the threadpool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.examples import PREDICT_JSON_EXAMPLES
+from app.inputs import Drawing, read_drawing
+from app.limits import InFlightLimit
+from app.schemas import DrawingInput, ErrorResponse
+
+Answer = TypeVar("Answer")
+
+IncludeInput = Annotated[
+    bool, Query(description="Also return `input`: the 28×28 image the network saw.")
+]
+
+
+async def answer_drawing(
+    request: Request, in_flight: InFlightLimit, work: Callable[[Drawing], Answer]
+) -> Answer:
+    """Read the request's drawing, take a slot, and run ``work`` on it where it belongs."""
+    drawing = await read_drawing(request)
+    with in_flight.slot():
+        if isinstance(drawing, DrawingInput) and drawing.pixels is not None:
+            return work(drawing)
+        return await run_in_threadpool(work, drawing)
+
+
+def drawing_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route that reads drawings, for /docs."""
+    reasons = {
+        413: "The body, or the image's declared size, is over the limit.",
+        415: "The Content-Type, or the image format, is not accepted.",
+        422: "The drawing is malformed, blank, too complex to decode, or out of range; "
+        "`error.code` says which.",
+        503: "No model is loaded yet (`model_unavailable`), or too many drawings are being read "
+        "(`overloaded`); `Retry-After` says when to try again.",
+    }
+    return {s: {"model": ErrorResponse, "description": reasons[s]} for s in statuses}
+
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+DRAWING_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "One drawing, in any of these forms.",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/DrawingInput"},
+                "examples": PREDICT_JSON_EXAMPLES,
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A PNG, JPEG, WebP, GIF or BMP image of one digit.",
+                        }
+                    },
+                    "required": ["file"],
+                }
+            },
+            **{f"image/{kind}": _BINARY for kind in ("png", "jpeg", "webp", "gif", "bmp")},
+        },
+    }
+}
