@@ -5,8 +5,10 @@
 
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { aDigit, FeedbackPanel, PracticeDeck, sendFeedback } from "./feedback.js";
+import { InsidePanel } from "./inside.js";
 import { PredictionClient } from "./predict.js";
 import { ResultsView } from "./results.js";
+import { UnitWeights } from "./units.js";
 
 const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-testid=canvas]"));
 const undoButton = document.querySelector("[data-testid=undo]");
@@ -22,10 +24,21 @@ const feedback = new FeedbackPanel(document.querySelector("[data-testid=feedback
 const practiceToggle = document.querySelector("[data-testid=practice-toggle]");
 const practicePrompt = document.querySelector("[data-testid=practice-prompt]");
 const practiceDeck = new PracticeDeck();
+const inside = new InsidePanel(document.querySelector("[data-testid=inside]"), {
+  units: new UnitWeights(),
+});
+const PREDICT = "/api/predict?include_input=true";
+const EXPLAIN = "/api/explain"; // the same answer, with the layers and the evidence
 const client = new PredictionClient({
   getPayload: () => ({ image: pad.toDataURL(EXPORT_SIZE), strokes: pad.strokeCount }),
   onResult,
   onError,
+  endpoint: inside.open ? EXPLAIN : PREDICT,
+});
+inside.addEventListener("openchange", (event) => {
+  client.setEndpoint(/** @type {CustomEvent} */ (event).detail.open ? EXPLAIN : PREDICT);
+  // Opened with a drawing on the canvas: explain what is there now.
+  if (event.detail.open && pad.strokeCount > 0 && !pad.isDrawing) client.final();
 });
 
 /** Keep the stroke count, the buttons and the placeholder in step with the pad. */
@@ -50,6 +63,7 @@ function clearAll({ quiet = false } = {}) {
   client.reset();
   feedback.withdraw();
   view.showEmpty();
+  inside.showRest();
   view.showStatus("");
   syncControls();
   if (hadInk && !quiet) view.announceText("Canvas cleared");
@@ -110,6 +124,7 @@ function undoLast() {
 function onResult(data, outcome) {
   if (pad.strokeCount === 0) return; // cleared while it was in flight
   view.showPrediction(data);
+  inside.show(data);
   view.showStatus("");
   // "ready" means: this is the answer for exactly what is on the canvas, and nobody is drawing.
   if (outcome.final && outcome.strokes === pad.strokeCount && !pad.isDrawing) {
@@ -127,7 +142,10 @@ function onResult(data, outcome) {
 function onError(error, outcome) {
   if (error.kind === "http" && error.code === "blank_image") {
     // Not a failure: there is simply no ink the network could read (yet).
-    if (!pad.isDrawing) view.showEmpty();
+    if (!pad.isDrawing) {
+      view.showEmpty();
+      inside.showRest();
+    }
     return;
   }
   // The status line is a role="status" region, so screen readers hear this too.
@@ -157,12 +175,19 @@ function describeError(error) {
 /** The version is rendered server-side when known; otherwise ask the API once. */
 async function loadModelVersion() {
   const shown = document.querySelector("[data-testid=model-version]");
-  if (shown && shown.textContent.trim() !== "" && shown.textContent.trim() !== "…") return;
+  const known = shown?.textContent.trim() ?? "";
+  if (known !== "" && known !== "…") {
+    inside.setVersion(known);
+    return;
+  }
   try {
     const response = await fetch("/api/model", { headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const info = await response.json();
-    if (info?.version) view.showVersion(String(info.version));
+    if (info?.version) {
+      view.showVersion(String(info.version));
+      inside.setVersion(String(info.version));
+    }
   } catch {
     // Not essential: the version also arrives with the first prediction.
   }
@@ -224,4 +249,5 @@ window.addEventListener("online", () => {
 view.showEmpty();
 syncControls();
 void loadModelVersion();
+inside.showRest();
 document.documentElement.classList.add("js-ready");

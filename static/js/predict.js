@@ -74,6 +74,15 @@ export class PredictionClient {
     this.#timeout = timeout;
   }
 
+  /**
+   * Send later requests to another endpoint (one that answers the same JSON drawing, such as
+   * /api/explain). Requests already sent are answered and applied as usual.
+   * @param {string} endpoint
+   */
+  setEndpoint(endpoint) {
+    this.#endpoint = endpoint;
+  }
+
   /** Ask for a prediction of the drawing in progress; throttled and coalesced. */
   live() {
     this.#wanted = true;

@@ -3,6 +3,8 @@
  * polite live region. It only renders; app.js decides what to show and when.
  */
 
+import { paintInk } from "./heatmap.js";
+
 const DIGITS = 10;
 const FIELD = 28;
 
@@ -106,7 +108,7 @@ export class ResultsView {
       this.#setChip(`${digit}`, confidenceShort(confidence), false);
     }
     this.#setBars(probabilities, digit);
-    if (Array.isArray(data.input)) this.#drawPreview(data.input);
+    if (Array.isArray(data.input)) paintInk(this.#preview, data.input);
     if (data.model?.version) this.showVersion(data.model.version);
   }
 
@@ -175,25 +177,6 @@ export class ResultsView {
       fill.style.transform = `scaleX(${Math.min(Math.max(p, 0), 1)})`;
       row.classList.toggle("is-top", d === top);
     });
-  }
-
-  /**
-   * Paint the network's 28×28 input: ink as white with alpha = intensity, so blank pixels stay
-   * transparent and the dark tile behind the canvas (CSS) shows through, as in MNIST.
-   * @param {number[][]} rows 28 rows of 28 values in [0, 1], 1 = ink
-   */
-  #drawPreview(rows) {
-    const ctx = this.#preview.getContext("2d");
-    const image = ctx.createImageData(FIELD, FIELD);
-    for (let y = 0; y < FIELD; y++) {
-      for (let x = 0; x < FIELD; x++) {
-        const v = Number(rows[y]?.[x]) || 0;
-        const i = (y * FIELD + x) * 4;
-        image.data[i] = image.data[i + 1] = image.data[i + 2] = 255;
-        image.data[i + 3] = Math.round(Math.min(Math.max(v, 0), 1) * 255);
-      }
-    }
-    ctx.putImageData(image, 0, 0);
   }
 
   /** @param {string} text */

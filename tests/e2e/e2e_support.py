@@ -43,6 +43,21 @@ Strokes = Sequence[Sequence[Point]]
 # ---- server and browser ------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the block (a server started in it inherits them)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def free_port() -> int:
     """A TCP port on the loopback interface that nothing is listening on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -4,7 +4,9 @@
     .venv/bin/python tests/e2e/screenshots.py --url http://127.0.0.1:8000
 
 Writes docs/screenshot.png (desktop, 1200×800) and docs/screenshot-phone.png (360×740, DPR 2),
-each after drawing a real handwritten digit from the UCI pen-digits set.
+each after drawing a real handwritten digit from the UCI pen-digits set, and the same with the
+"Inside the network" panel open and in view: docs/inside.png (1366×768) and
+docs/inside-phone.png (390×844, DPR 2).
 """
 
 from __future__ import annotations
@@ -53,24 +55,32 @@ def main() -> None:
         browser = launch_chromium(playwright)
         stack.callback(browser.close)
 
+        desktop = {"viewport": {"width": 1200, "height": 800}}
+        laptop = {"viewport": {"width": 1366, "height": 768}}
+        phone = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
         shots = [
-            ("screenshot.png", args.desktop_sample, {"viewport": {"width": 1200, "height": 800}}),
-            (
-                "screenshot-phone.png",
-                args.phone_sample,
-                {
-                    "viewport": {"width": 360, "height": 740},
-                    "device_scale_factor": 2,
-                    "is_mobile": True,
-                    "has_touch": True,
-                },
-            ),
-        ]
-        for name, sample_id, options in shots:
+            ("screenshot.png", args.desktop_sample, desktop, False),
+            ("screenshot-phone.png", args.phone_sample,
+             {"viewport": {"width": 360, "height": 740}, **phone}, False),
+            ("inside.png", args.desktop_sample, laptop, True),
+            ("inside-phone.png", args.phone_sample,
+             {"viewport": {"width": 390, "height": 844}, **phone}, True),
+        ]  # fmt: skip
+        for name, sample_id, options, inside in shots:
             drawing = DrawingPage.open(browser, base_url, color_scheme=scheme, **options)
             sample = samples[sample_id]
-            digit = drawing.draw_and_read(sample["strokes"], steps=4)
+            if inside:
+                drawing.page.get_by_test_id("inside-toggle").click()
+                drawing.page.get_by_test_id("canvas").scroll_into_view_if_needed()
+            if options.get("has_touch"):
+                drawing.draw_with_touch(sample["strokes"], steps=4)
+                drawing.wait_settled(len(sample["strokes"]))
+                digit = drawing.top_digit()
+            else:
+                digit = drawing.draw_and_read(sample["strokes"], steps=4)
             drawing.page.mouse.move(0, 0)  # no hover effects in the picture
+            if inside:
+                drawing.page.get_by_test_id("inside").evaluate("(e) => e.scrollIntoView()")
             drawing.page.wait_for_timeout(400)  # let the bars finish their transition
             path = args.out / (name if scheme == "light" else name.replace(".png", "-dark.png"))
             drawing.page.screenshot(path=str(path))

@@ -3,33 +3,17 @@ grow and the status reach succeeded, then find the new model active in the list.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import ROOT, running_server
+from e2e_support import ROOT, environment, running_server
 
 from model.train import TrainConfig
 
 pytestmark = pytest.mark.e2e
 
 TOKEN = "e2e-admin-token-0123456789"
-
-
-@contextlib.contextmanager
-def _env(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +24,7 @@ def admin_url(tmp_path_factory) -> Iterator[str]:
     (home / "mnist.npz").symlink_to(ROOT / "var" / "mnist.npz")
     log = tmp_path_factory.mktemp("admin-log") / "server.log"
     with (
-        _env(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_GATE_TOLERANCE_PP="100"),
+        environment(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_GATE_TOLERANCE_PP="100"),
         running_server(home, log) as url,
     ):
         yield url
@@ -128,7 +112,7 @@ def strict_admin_url(tmp_path_factory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("strict-home")
     log = tmp_path_factory.mktemp("strict-log") / "server.log"
     with (
-        _env(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_ADMIN_FAILURE_LIMIT="2"),
+        environment(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_ADMIN_FAILURE_LIMIT="2"),
         running_server(home, log) as url,
     ):
         yield url
