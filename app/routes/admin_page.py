@@ -12,8 +12,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import NoMatchFound
 
 from app.deps import ServerDep
+from app.jobs import FINAL
 from app.routes.pages import TEMPLATES_DIR
 from app.schemas import RETRAIN_LIMITS, RetrainRequest
+from model.losses import LOSSES
+from model.network import ACTIVATIONS
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 router = APIRouter(tags=["pages"])
@@ -32,7 +35,13 @@ def admin(request: Request, server: ServerDep) -> HTMLResponse:
             "model_version": server.version,
             "docs_path": docs_path,
             "defaults": RetrainRequest().model_dump(),
+            "train_defaults": RetrainRequest().model_dump(),
             "limits": RETRAIN_LIMITS,
+            # The page reads these facts from here, so that they are written once (in app.jobs
+            # and in model/), never again in the page's script or template.
+            "job_statuses": sorted(FINAL),
+            "activations": list(ACTIVATIONS),
+            "losses": list(LOSSES),
         },
         headers={"Cache-Control": "no-store"},
     )
