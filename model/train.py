@@ -1,25 +1,21 @@
 """Training: mini-batch SGD with backprop, shuffled every epoch, seeded and reproducible.
 
-``train`` takes uint8 images and labels, holds out a validation split (used for reporting and for
-keeping the best epoch; the MNIST test set is never used to choose anything), and reports progress
-through a callback: one event every ``progress_every`` batches and one per epoch.
+``training_set`` assembles what a run trains on (a seeded validation split held out: it reports
+and keeps the best epoch; the MNIST test set never chooses anything), ``model.epochs`` supplies
+each epoch's images (distorted ahead by a worker when augmenting), and ``train`` runs the loop,
+reporting through a callback: one event every ``progress_every`` batches and one per epoch.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
-import os
-import signal
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from model.augment import distort
+from model.epochs import Epochs
 from model.losses import LOSSES
 from model.network import ACTIVATIONS, MLP
 from model.optim import SCHEDULES, SGD, learning_rate
@@ -116,39 +112,60 @@ def evaluate(network: MLP, x: np.ndarray, y: np.ndarray) -> dict:
     }
 
 
-# The augmenting worker gets the images once, at fork, and sends back uint8 epochs (4× smaller
-# than float32), so distorting epoch e + 1 overlaps with training on epoch e.
-_worker_images: np.ndarray | None = None
-_PR_SET_PDEATHSIG = 1  # prctl(2): a signal the kernel sends this process when its parent dies
+@dataclass(frozen=True)
+class TrainingSet:
+    """What one run trains on: images (n, 28, 28) uint8 and labels (n,) intp, in the order the
+    epochs shuffle; and the held-out validation split, x (m, 784) float32 and y (m,)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
 
 
-def _init_worker(images: np.ndarray, parent: int) -> None:
-    global _worker_images
-    _worker_images = images
-    _die_with(parent)
+def training_set_size(config: TrainConfig, available: int, extra: int = 0, repeats: int = 1) -> int:
+    """How many images an epoch of ``training_set`` holds, without building it: the MNIST
+    subset less its validation split, the synthetic share of that, and the extra samples."""
+    n = min(available, config.max_train_samples or available)
+    split = n - min(config.validation_size, n // 5)
+    return split + round(config.synthetic_share * split) + extra * repeats
 
 
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this worker when its parent ends, however it ends (SIGKILL too).
+def training_set(
+    config: TrainConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    extra: tuple[np.ndarray, np.ndarray, int] | None = None,
+) -> TrainingSet:
+    """images (n, 28, 28) uint8 and labels (n,) → the run's training and validation data.
 
-    Otherwise a worker whose trainer was killed finishes its epoch and then blocks for ever on
-    the result pipe, holding its memory (it holds the pipe's other end itself, from the fork).
-    Linux only; elsewhere the worker outlives a killed trainer.
+    ``max_train_samples`` picks a seeded subset; a seeded validation split is held out of it;
+    the synthetic stroke digits (``synthetic_share`` of the training split) and ``extra`` =
+    (images (m, 28, 28), labels (m,), repeats), each repeated, join the training split only.
     """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(1)
-
-
-def _augmented_epoch(seed: int, epoch: int) -> np.ndarray:
-    rng = np.random.default_rng([seed, 2, epoch])
-    with threadpool_limits(1):
-        x = distort(_worker_images, rng)
-    return np.round(x * 255).astype(np.uint8)
+    if config.max_train_samples is not None:
+        keep = np.random.default_rng([config.seed, 0]).permutation(len(images))
+        keep = np.sort(keep[: config.max_train_samples])
+        images, labels = images[keep], labels[keep]
+    val_size = min(config.validation_size, len(images) // 5)
+    train_idx, val_idx = split_validation(len(images), val_size, config.seed)
+    val_x = images[val_idx].reshape(len(val_idx), -1).astype(np.float32) / np.float32(255)
+    parts = [(images[train_idx], labels[train_idx].astype(np.intp))]
+    if config.synthetic_share:
+        count = round(config.synthetic_share * len(train_idx))
+        synth_images, synth_labels = synthetic_set(count, config.seed)
+        parts.append((synth_images, synth_labels.astype(np.intp)))
+    if extra is not None and len(extra[1]):
+        extra_images, extra_labels, repeats = extra
+        if repeats < 1:
+            raise ValueError("extra samples must be repeated at least once")
+        parts.append((np.repeat(extra_images, repeats, 0),
+                      np.repeat(np.asarray(extra_labels, dtype=np.intp), repeats)))  # fmt: skip
+    train_images, train_labels = parts[0]
+    if len(parts) > 1:
+        train_images = np.concatenate([p[0] for p in parts])
+        train_labels = np.concatenate([p[1] for p in parts])
+    return TrainingSet(train_images, train_labels, val_x, labels[val_idx].astype(np.intp))
 
 
 def train(
@@ -158,43 +175,14 @@ def train(
     callback: Callback | None = None,
     extra: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> TrainResult:
-    """Train a new network on images (n, 28, 28) uint8 and labels (n,).
-
-    ``extra`` = (images (m, 28, 28) uint8, labels (m,), repeats): samples such as user-labelled
-    drawings that join the training split only, each ``repeats`` times an epoch (oversampling,
-    since they are few); the validation split and ``max_train_samples`` never touch them.
-    Returns the weights of the epoch with the best validation accuracy. Raises
-    KeyboardInterrupt through, untouched, if interrupted.
+    """Train a new network on images (n, 28, 28) uint8 and labels (n,), plus ``extra``
+    (see ``training_set``). Returns the weights of the epoch with the best validation accuracy.
+    Raises KeyboardInterrupt through, untouched, if interrupted.
     """
     started = time.perf_counter()
     emit = callback or (lambda event: None)
-    if config.max_train_samples is not None:
-        keep = np.random.default_rng([config.seed, 0]).permutation(len(images))[
-            : config.max_train_samples
-        ]
-        keep.sort()
-        images, labels = images[keep], labels[keep]
-    val_size = min(config.validation_size, len(images) // 5)
-    train_idx, val_idx = split_validation(len(images), val_size, config.seed)
-    x_val = images[val_idx].reshape(len(val_idx), -1).astype(np.float32) / np.float32(255)
-    y_val = labels[val_idx].astype(np.intp)
-    train_images = images[train_idx]
-    train_labels = labels[train_idx].astype(np.intp)
-    parts = [(train_images, train_labels)]
-    if config.synthetic_share:
-        count = round(config.synthetic_share * len(train_labels))
-        synth_images, synth_labels = synthetic_set(count, config.seed)
-        parts.append((synth_images, synth_labels.astype(np.intp)))
-    if extra is not None and len(extra[1]):
-        extra_images, extra_labels, repeats = extra
-        if repeats < 1:
-            raise ValueError("extra samples must be repeated at least once")
-        parts.append((np.repeat(extra_images, repeats, 0),
-                      np.repeat(np.asarray(extra_labels, dtype=np.intp), repeats)))  # fmt: skip
-    if len(parts) > 1:
-        train_images = np.concatenate([p[0] for p in parts])
-        train_labels = np.concatenate([p[1] for p in parts])
-    n = len(train_labels)
+    data = training_set(config, images, labels, extra)
+    n = len(data.labels)
 
     network = MLP([784, *config.hidden, 10], config.activation, seed=config.seed)
     loss = LOSSES[config.loss]
@@ -205,70 +193,49 @@ def train(
     batches = -(-n // config.batch_size)
     result = TrainResult(network)
     best = [p.copy() for p in network.parameters]
-    plain = train_images.reshape(n, -1)
-    u8_epoch = np.empty((n, plain.shape[1]), dtype=np.uint8)  # this epoch's images, shuffled
-    x_batch = np.empty((config.batch_size, plain.shape[1]), dtype=np.float32)
+    u8_epoch = np.empty((n, 28 * 28), dtype=np.uint8)  # this epoch's images, shuffled
+    x_batch = np.empty((config.batch_size, 28 * 28), dtype=np.float32)
     scale = np.float32(1 / 255)
 
-    pool = None
-    if config.augment:
-        pool = ProcessPoolExecutor(
-            1,
-            multiprocessing.get_context("fork"),
-            initializer=_init_worker,
-            initargs=(train_images, os.getpid()),
-        )
-        upcoming = pool.submit(_augmented_epoch, config.seed, 0)
-    try:
-        # One BLAS thread: on these small matrices two threads are many times slower, and one
-        # thread makes the result bit-identical run to run.
-        with threadpool_limits(1):
-            for epoch in range(config.epochs):
-                if pool is not None:
-                    source = upcoming.result()
-                    if epoch + 1 < config.epochs:
-                        upcoming = pool.submit(_augmented_epoch, config.seed, epoch + 1)
-                else:
-                    source = plain
-                order = shuffle_rng.permutation(n)
-                # Shuffle once per epoch, as uint8 into a buffer reused every epoch; each batch is
-                # then scaled to float32 into one small buffer that stays in cache for its matrix
-                # products. A float32 copy of the whole epoch (188 MB at 60k images) would cost
-                # more in page faults and memory traffic than the products themselves.
-                # (mode="clip": a permutation is always in range, and "raise" would write through
-                # a temporary array.)
-                np.take(source, order, axis=0, out=u8_epoch, mode="clip")
-                y_epoch = train_labels[order]
-                loss_sum = correct = 0.0
-                for b in range(batches):
-                    lo, hi = b * config.batch_size, min(n, (b + 1) * config.batch_size)
-                    xb, yb = x_batch[: hi - lo], y_epoch[lo:hi]
-                    np.multiply(u8_epoch[lo:hi], scale, out=xb)  # uint8 → float32 in [0, 1]
-                    probs = network.forward_(xb, ws)
-                    loss_sum += loss.value(probs, yb) * (hi - lo)
-                    correct += int((probs.argmax(axis=1) == yb).sum())
-                    delta = loss.delta(probs, yb, out=ws.deltas[-1][: hi - lo])
-                    network.backward_(xb, ws, delta)
-                    lr = learning_rate(
-                        config.schedule, config.learning_rate, epoch + b / batches,
-                        config.epochs, config.warmup_epochs,
-                    )  # fmt: skip
-                    optimiser.step(grads, lr)
-                    if (b + 1) % config.progress_every == 0 and b + 1 < batches:
-                        emit(_event("batch", config, epoch, (b + 1) / batches, loss_sum / hi,
-                                    correct / hi, None, started))  # fmt: skip
-                val_accuracy = accuracy(network, x_val, y_val)
-                event = _event(
-                    "epoch", config, epoch, 1.0, loss_sum / n, correct / n, val_accuracy, started
-                )
-                result.history.append(event)
-                if val_accuracy >= result.validation_accuracy:  # a tie goes to the later epoch
-                    result.best_epoch, result.validation_accuracy = epoch + 1, val_accuracy
-                    best = [p.copy() for p in network.parameters]
-                emit(event)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+    # One BLAS thread: on these small matrices two threads are many times slower, and one thread
+    # makes the result bit-identical run to run.
+    with Epochs(data.images, config.augment, config.seed, config.epochs) as epochs, \
+            threadpool_limits(1):  # fmt: skip
+        for epoch in range(config.epochs):
+            source = epochs.get(epoch)
+            order = shuffle_rng.permutation(n)
+            # Shuffle once per epoch, as uint8 into a buffer reused every epoch; each batch is
+            # then scaled to float32 into one small buffer that stays in cache for its matrix
+            # products. A float32 copy of the whole epoch (188 MB at 60k images) would cost more
+            # in page faults and memory traffic than the products themselves. (mode="clip": a
+            # permutation is always in range, and "raise" would write through a temporary.)
+            np.take(source, order, axis=0, out=u8_epoch, mode="clip")
+            y_epoch = data.labels[order]
+            loss_sum = correct = 0.0
+            for b in range(batches):
+                lo, hi = b * config.batch_size, min(n, (b + 1) * config.batch_size)
+                xb, yb = x_batch[: hi - lo], y_epoch[lo:hi]
+                np.multiply(u8_epoch[lo:hi], scale, out=xb)  # uint8 → float32 in [0, 1]
+                probs = network.forward_(xb, ws)
+                loss_sum += loss.value(probs, yb) * (hi - lo)
+                correct += int((probs.argmax(axis=1) == yb).sum())
+                delta = loss.delta(probs, yb, out=ws.deltas[-1][: hi - lo])
+                network.backward_(xb, ws, delta)
+                lr = learning_rate(config.schedule, config.learning_rate, epoch + b / batches,
+                                   config.epochs, config.warmup_epochs)  # fmt: skip
+                optimiser.step(grads, lr)
+                if (b + 1) % config.progress_every == 0 and b + 1 < batches:
+                    emit(_event("batch", config, epoch, (b + 1) / batches, loss_sum / hi,
+                                correct / hi, None, started))  # fmt: skip
+            val_accuracy = accuracy(network, data.val_x, data.val_y)
+            event = _event(
+                "epoch", config, epoch, 1.0, loss_sum / n, correct / n, val_accuracy, started
+            )
+            result.history.append(event)
+            if val_accuracy >= result.validation_accuracy:  # a tie goes to the later epoch
+                result.best_epoch, result.validation_accuracy = epoch + 1, val_accuracy
+                best = [p.copy() for p in network.parameters]
+            emit(event)
     for p, b in zip(network.parameters, best):
         p[...] = b
     result.seconds = time.perf_counter() - started
