@@ -328,34 +328,3 @@ class Registry:
                 meta = {"version": version, "error": str(e)}
             result.append(meta)
         return sorted(result, key=lambda m: m.get("created", ""), reverse=True)
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """The quality gate's verdict on a candidate model, with both figures it compared."""
-
-    passed: bool
-    candidate_accuracy: float
-    active_accuracy: float | None
-    tolerance: float  # as a fraction: 0.003 is 0.3 percentage points
-    reason: str
-
-
-def gate(
-    candidate_accuracy: float, active_accuracy: float | None, tolerance: float = 0.003
-) -> GateResult:
-    """Promote a candidate only if its MNIST test accuracy is no lower than the active model's
-    minus ``tolerance`` (a fraction). With no active model to compare against, it passes."""
-    if active_accuracy is None:
-        return GateResult(True, candidate_accuracy, None, tolerance,
-                          f"no active model to compare with; test accuracy "
-                          f"{candidate_accuracy:.2%}")  # fmt: skip
-    floor = active_accuracy - tolerance
-    passed = candidate_accuracy >= floor - 1e-12
-    verb = "passes" if passed else "fails"
-    reason = (
-        f"{verb} the gate: test accuracy {candidate_accuracy:.2%} vs the active model's "
-        f"{active_accuracy:.2%} (minimum {max(floor, 0.0):.2%}, a tolerance of "
-        f"{tolerance * 100:.2f} percentage points)"
-    )
-    return GateResult(passed, candidate_accuracy, active_accuracy, tolerance, reason)

@@ -402,3 +402,17 @@ def _pixels_bytes(pixels: np.ndarray) -> bytes:
     if array.dtype != np.uint8 or array.size != 784:
         raise ValueError("pixels must be 784 uint8 values (a 28×28 image)")
     return np.ascontiguousarray(array).tobytes()
+
+
+def load_split(home: Path):
+    """The stored drawings as training data: a ``model.feedback_data.FeedbackSplit`` of their
+    training and held-back parts, or None when there are none. Only their pixels and labels are
+    read (785 bytes a drawing). A data home without a feedback database is left without one."""
+    from model.feedback_data import split_feedback
+
+    if not (Path(home) / DB_NAME).is_file():
+        return None
+    store = FeedbackStore(home)
+    store.open()  # checks the file (a clear error if it is damaged) and its schema
+    x, y = store.labelled_pixels()
+    return split_feedback(x, y) if len(y) else None

@@ -8,7 +8,7 @@ import pytest
 from admin_support import SLOW, finished, wait_for, with_mnist
 
 from app.jobs import JobBusy, JobManager, JobStore
-from model.registry import gate
+from model.promotion import gate
 
 
 def _start_in_a_process(home, barrier, results) -> None:

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.feedback import store as fb
-from app.feedback.store import DB_NAME, FeedbackStore, FeedbackStoreError
-from app.jobs import load_feedback
+from app.feedback.store import DB_NAME, FeedbackStore, FeedbackStoreError, load_split
 from app.main import create_app
 
 
@@ -108,7 +107,7 @@ def test_training_reads_only_pixels_and_labels(tmp_path):
         )
     tracemalloc.start()
     try:
-        split = load_feedback(tmp_path)
+        split = load_split(tmp_path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
