@@ -14,6 +14,7 @@ import numpy as np
 
 from model.data import load_mnist, to_float
 from model.registry import LoadedModel
+from model.train import confusion_matrix
 
 WRONG_SHOWN = 24  # the most confidently wrong test digits returned
 
@@ -46,8 +47,7 @@ class Insights:
             [model.network.predict(x[i : i + 2000]) for i in range(0, len(x), 2000)]
         )
         predicted = probs.argmax(axis=1)
-        confusion = np.zeros((10, 10), dtype=np.int64)
-        np.add.at(confusion, (labels.astype(np.intp), predicted), 1)
+        confusion = confusion_matrix(labels, predicted)
         wrong = np.flatnonzero(predicted != labels)
         confidence = probs[wrong, predicted[wrong]]
         worst = wrong[np.argsort(-confidence, kind="stable")[:WRONG_SHOWN]]

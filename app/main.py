@@ -29,7 +29,8 @@ from app.openapi import complete_openapi
 from app.predictor import Predictor
 from app.ratelimit import RateLimiter
 from app.routes import (
-    admin,
+    admin_jobs,
+    admin_models,
     admin_page,
     docs,
     explain,
@@ -167,8 +168,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    for routes in (pages, admin_page, predict, explain, feedback, model, admin, feedback_admin,
-                   health, metrics_routes, docs):  # fmt: skip
+    routers = (
+        *(pages, admin_page, predict, explain, feedback, model),
+        *(admin_jobs, admin_models, feedback_admin, health, metrics_routes, docs),
+    )
+    for routes in routers:
         app.include_router(routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     complete_openapi(

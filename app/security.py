@@ -35,6 +35,12 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
 }
+# For the routes that also need MNIST in the data home.
+NO_TOKEN_OR_MNIST = {
+    "model": ErrorResponse,
+    "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "
+    "not in the data home (`mnist_unavailable`).",
+}
 
 
 def _unauthorized(code: str, message: str, challenge: str) -> ApiError:

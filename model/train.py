@@ -96,14 +96,20 @@ def accuracy(network: MLP, x: np.ndarray, y: np.ndarray, batch: int = 4096) -> f
     return correct / max(len(x), 1)
 
 
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """labels (n,) and predicted (n,) digits → counts (10, 10): rows = true, columns = predicted."""
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (np.asarray(labels, dtype=np.intp), predicted), 1)
+    return confusion
+
+
 def evaluate(network: MLP, x: np.ndarray, y: np.ndarray) -> dict:
     """x (n, 784) float32, y (n,) → accuracy, per-class accuracy (10,) and confusion (10, 10)
     with rows = true digit, columns = predicted digit."""
     predicted = np.concatenate(
         [network.predict(x[i : i + 4096]).argmax(axis=1) for i in range(0, len(x), 4096)]
     )
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (y.astype(np.intp), predicted), 1)
+    confusion = confusion_matrix(y, predicted)
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     return {
         "accuracy": float(confusion.trace() / max(len(y), 1)),

@@ -1,4 +1,4 @@
-"""The admin API: retrain jobs, the model registry, and what the active model gets wrong.
+"""The admin API for training jobs: start one, list them, read one, cancel it, follow it live.
 
 Every route needs ``Authorization: Bearer <admin token>`` (``app.security``). Training runs in a
 separate process (``app.jobs``); these routes only start, read and signal jobs.
@@ -8,28 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import InsightsDep, JobsDep, ServerDep, SettingsDep
+from app.deps import JobsDep, SettingsDep
 from app.errors import ApiError
 from app.jobs import FINAL, JobBusy, JobFinished, JobNotFound, is_job_process
-from app.schemas import ErrorResponse, RetrainAccepted, RetrainRequest
-from app.security import ADMIN_ERRORS, require_admin
-from app.serving import NoModelError
-from model.data import DataError
-from model.registry import VERSION_PATTERN, ModelFileError, VersionNotFound
+from app.schemas import (
+    CancelAccepted,
+    ErrorResponse,
+    JobList,
+    JobRecord,
+    RetrainAccepted,
+    RetrainRequest,
+)
+from app.security import ADMIN_ERRORS, NO_TOKEN_OR_MNIST, require_admin
 
-_NO_TOKEN_OR_MNIST = {
-    "model": ErrorResponse,
-    "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "
-    "not in the data home (`mnist_unavailable`).",
-}
 router = APIRouter(
     prefix="/api/admin",
     tags=["admin"],
@@ -37,7 +35,7 @@ router = APIRouter(
     responses=ADMIN_ERRORS,
 )
 
-_NO_MNIST = "MNIST is not in the data home; run `digits data fetch` on the server"
+NO_MNIST = "MNIST is not in the data home; run `digits data fetch` on the server"
 EVENTS_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 15.0
 
@@ -55,9 +53,6 @@ def _read_job(jobs, job_id: str) -> dict:
         raise _job_not_found(job_id) from None
 
 
-# ---- jobs --------------------------------------------------------------------------------------
-
-
 @router.post(
     "/retrain",
     status_code=202,
@@ -66,7 +61,7 @@ def _read_job(jobs, job_id: str) -> dict:
     responses={
         409: {"model": ErrorResponse, "description": "A job is running (its id is in details)."},
         422: {"model": ErrorResponse, "description": "A field is out of its allowed range."},
-        503: _NO_TOKEN_OR_MNIST,
+        503: NO_TOKEN_OR_MNIST,
     },
 )
 def retrain(
@@ -81,7 +76,7 @@ def retrain(
     """
     body = body or RetrainRequest()
     if not (settings.home / "mnist.npz").is_file():
-        raise ApiError(503, "mnist_unavailable", _NO_MNIST)
+        raise ApiError(503, "mnist_unavailable", NO_MNIST)
     try:
         record = jobs.start(body.model_dump(), body.train_config().to_dict())
     except JobBusy as busy:
@@ -101,7 +96,7 @@ def retrain(
     )
 
 
-@router.get("/jobs", summary="Recent jobs, newest first")
+@router.get("/jobs", response_model=JobList, summary="Recent jobs, newest first")
 def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict:
     """Each job's status, config, result and reason (without its per-epoch history)."""
     jobs.store.reconcile()
@@ -117,6 +112,7 @@ def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) ->
 @router.get(
     "/jobs/{job_id}",
     name="job_status",
+    response_model=JobRecord,
     summary="One job",
     responses={404: {"model": ErrorResponse}},
 )
@@ -133,6 +129,7 @@ def job_status(job_id: str, jobs: JobsDep) -> dict:
 @router.post(
     "/jobs/{job_id}/cancel",
     status_code=202,
+    response_model=CancelAccepted,
     summary="Cancel a job",
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
@@ -212,128 +209,3 @@ def _check_alive(jobs, job_id: str) -> None:
     pid = record.get("pid")
     if record.get("status") not in FINAL and pid is not None and not is_job_process(pid, job_id):
         jobs.store.reconcile()
-
-
-# ---- models ------------------------------------------------------------------------------------
-
-
-def _summary(meta: dict, active: str | None) -> dict:
-    metrics = meta.get("metrics") or {}
-    return {
-        "version": meta.get("version"),
-        "active": meta.get("version") == active,
-        "created": meta.get("created"),
-        "parent": meta.get("parent"),
-        "job_id": meta.get("job_id"),
-        "sizes": meta.get("sizes"),
-        "activation": meta.get("activation"),
-        "config": meta.get("config"),
-        "metrics": {
-            k: metrics.get(k)
-            for k in (
-                "mnist_test_accuracy",
-                "validation_accuracy",
-                "best_epoch",
-                "train_seconds",
-                "feedback_accuracy",
-                "feedback_size",
-            )
-        },
-        "feedback": meta.get("feedback"),
-        "gate": meta.get("gate"),
-        "sha256": meta.get("sha256"),
-        "error": meta.get("error"),
-    }
-
-
-@router.get("/models", summary="Every model version, newest first")
-def list_models(server: ServerDep) -> dict:
-    registry = server.registry
-    active = registry.active_version()
-    return {
-        "active": active,
-        "serving": server.version,
-        "models": [_summary(m, active) for m in registry.metas()],
-    }
-
-
-def _model_not_found(version: str) -> ApiError:
-    return ApiError(
-        404,
-        "model_not_found",
-        f"there is no model version {version!r}; GET /api/admin/models lists them",
-    )
-
-
-@router.post(
-    "/models/{version}/activate",
-    summary="Make a version active (roll back or forward)",
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
-)
-def activate_model(version: str, server: ServerDep) -> dict:
-    """Verify the version's file (its checksum, and that it is a 784-in, 10-out digit model)
-    and make it the active one. Every worker serves it within about a second."""
-    try:
-        server.registry.activate(version)
-    except VersionNotFound:
-        raise _model_not_found(version) from None
-    except ModelFileError as e:
-        if not VERSION_PATTERN.match(version):  # not a name any version can have
-            raise _model_not_found(version) from None
-        raise ApiError(
-            409,
-            "model_corrupt",
-            f"version {version} was not activated: its file cannot be served ({e}); the "
-            f"active model is unchanged",
-        ) from None
-    server.refresh()  # this worker switches now; the others within a poll interval
-    return {"active": version, "serving": server.version}
-
-
-@router.delete(
-    "/models/{version}",
-    status_code=204,
-    summary="Delete a version that is not active",
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
-)
-def delete_model(version: str, server: ServerDep) -> Response:
-    try:
-        server.registry.delete(version)
-    except ValueError:
-        raise ApiError(
-            409,
-            "model_active",
-            f"version {version} is active; activate another version before deleting it",
-        ) from None
-    except ModelFileError:  # no such version, or not a name any version can have
-        raise _model_not_found(version) from None
-    return Response(status_code=204)
-
-
-@router.get(
-    "/insights",
-    summary="The served model's confusion matrix and worst mistakes",
-    responses={503: _NO_TOKEN_OR_MNIST},
-)
-def insights(server: ServerDep, insights: InsightsDep) -> dict:
-    """On the MNIST test set: the confusion matrix (rows = true digit, columns = predicted)
-    and the test digits the model got wrong with the highest confidence."""
-    model = server.model
-    if model is None:
-        raise NoModelError("no model is loaded")
-    try:
-        return insights.for_model(model)
-    except DataError:
-        raise ApiError(503, "mnist_unavailable", _NO_MNIST) from None
-
-
-@router.get("/worker", summary="This worker process: its pid and the version it serves")
-def worker(server: ServerDep) -> JSONResponse:
-    return JSONResponse(
-        {
-            "pid": os.getpid(),
-            "serving": server.version,
-            "active": server.registry.active_version(),
-            "loads": server.loads,
-        }
-    )

@@ -1,4 +1,5 @@
-"""The API contract: request and response bodies, as /docs shows them.
+"""The contract of the drawing routes: a drawing in, a prediction (or an explanation) out, and
+the one error shape every route answers with.
 
 Pixel conventions follow MNIST and the rest of the project: 28×28 values in [0, 1], 1 = ink.
 Pixels are validated as one array rather than number by number: the schema only requires a list,
@@ -11,20 +12,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
-from app.feedback.store import MODEL_VERSION_MAX_LENGTH
-from model.train import TrainConfig
+from model.network import ACTIVATIONS
+
+Activation = Literal[tuple(ACTIVATIONS)]  # the names model/network.py defines
 
 _ROW = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
 Pixels = Annotated[
@@ -128,7 +122,7 @@ class LayerActivity(BaseModel):
     """One hidden layer's answer to the drawing: a = σ(z), z = W·a_below + b."""
 
     size: int = Field(description="Units in the layer.")
-    activation: Literal["relu", "sigmoid", "tanh"] = Field(description="σ, by name.")
+    activation: Activation = Field(description="σ, by name.")
     values: list[float] = Field(description="Each unit's activation a, in unit order.")
 
 
@@ -220,186 +214,3 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
-
-
-# ---- admin ------------------------------------------------------------------------------------
-
-# Bounds on a retrain request: together they cap a job's memory (at most 4 × 1024-wide layers,
-# ~4 M parameters) and its length (the job's wall-clock limit, Settings.job_timeout_seconds, is
-# the backstop).
-RETRAIN_LIMITS = {
-    "hidden_layers": (1, 4),  # number of hidden layers
-    "width": (1, 1024),  # units in each hidden layer
-    "epochs": (1, 100),
-    "batch_size": (8, 1024),
-    "learning_rate": (1e-5, 2.0),
-    "momentum": (0.0, 0.999),
-    "weight_decay": (0.0, 0.1),
-    "seed": (0, 2**31 - 1),
-    "max_train_samples": (100, 60_000),
-    "feedback_weight": (1, 100),
-}
-
-
-def _within(name: str, what: str = ""):
-    lo, hi = RETRAIN_LIMITS[name]
-
-    def check(value):
-        if not lo <= value <= hi:
-            raise PydanticCustomError(
-                "out_of_range",
-                "{what}must be between {lo} and {hi}, got {value}",
-                {"what": what, "lo": lo, "hi": hi, "value": value},
-            )
-        return value
-
-    return AfterValidator(check)
-
-
-Width = Annotated[int, _within("width", "each hidden layer width ")]
-
-
-class RetrainRequest(BaseModel):
-    """A training config. Every field is optional; a missing one takes the CLI's default."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"hidden_layers": [128], "epochs": 3, "augment": False},
-                {"hidden_layers": [32], "epochs": 1, "max_train_samples": 2000, "force": True},
-            ]
-        },
-    )
-
-    hidden_layers: list[Width] = Field(
-        default_factory=lambda: list(TrainConfig().hidden),
-        description="Hidden layer widths, input to output: 1 to 4 layers of 1 to 1024 units.",
-    )
-    activation: Literal["relu", "sigmoid", "tanh"] = TrainConfig().activation
-    loss: Literal["cross-entropy", "squared"] = TrainConfig().loss
-    epochs: Annotated[int, _within("epochs")] = TrainConfig().epochs
-    batch_size: Annotated[int, _within("batch_size")] = TrainConfig().batch_size
-    learning_rate: Annotated[float, _within("learning_rate")] = TrainConfig().learning_rate
-    momentum: Annotated[float, _within("momentum")] = TrainConfig().momentum
-    weight_decay: Annotated[float, _within("weight_decay")] = TrainConfig().weight_decay
-    augment: bool = TrainConfig().augment
-    seed: Annotated[int, _within("seed")] = TrainConfig().seed
-    max_train_samples: Annotated[int, _within("max_train_samples")] | None = Field(
-        None, description="Train on a random subset of this many MNIST images (100 to 60000)."
-    )
-    include_feedback: bool = Field(
-        False,
-        description="Also train on the user-labelled drawings (all but the fixed held-back 20%).",
-    )
-    feedback_weight: Annotated[int, _within("feedback_weight")] = Field(
-        10, description="How many times each drawing is repeated per epoch (oversampling)."
-    )
-    force: bool = Field(False, description="Promote the new model even if it fails the gate.")
-
-    @field_validator("hidden_layers")
-    @classmethod
-    def _layer_count(cls, widths: list[int]) -> list[int]:
-        lo, hi = RETRAIN_LIMITS["hidden_layers"]
-        if not lo <= len(widths) <= hi:
-            raise PydanticCustomError(
-                "out_of_range",
-                "must have between {lo} and {hi} hidden layers, got {n}",
-                {"lo": lo, "hi": hi, "n": len(widths)},
-            )
-        return widths
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            hidden=tuple(self.hidden_layers), activation=self.activation, loss=self.loss,
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            momentum=self.momentum, weight_decay=self.weight_decay, augment=self.augment,
-            seed=self.seed, max_train_samples=self.max_train_samples,
-        )  # fmt: skip
-
-
-class RetrainAccepted(BaseModel):
-    job_id: str
-    status_url: str = Field(description="GET it for the job's status, history and result.")
-    events_url: str = Field(description="A Server-Sent Events stream of the job's progress.")
-
-
-# ---- feedback ---------------------------------------------------------------------------------
-
-Digit = Annotated[int, Field(ge=0, le=9)]
-
-
-class FeedbackLabels(BaseModel):
-    """What a person says of a drawing. The JSON form carries these fields next to the drawing
-    (``FeedbackInput``); multipart and raw images carry them as form fields or query parameters."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    label: Digit = Field(description="The digit the drawing really is, 0 to 9.")
-    predicted: Digit | None = Field(None, description="The digit the model said, if it was asked.")
-    model_version: str | None = Field(
-        None,
-        max_length=MODEL_VERSION_MAX_LENGTH,
-        description="The model version that made `predicted`.",
-    )
-
-
-class FeedbackInput(FeedbackLabels, DrawingInput):
-    """A drawing and the digit it really is, as JSON."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "image": SEVEN_DATA_URL,
-                    "label": 7,
-                    "predicted": 1,
-                    "model_version": "20250101-120000-a1b2c3",
-                }
-            ]
-        },
-    )
-
-
-class FeedbackCreated(BaseModel):
-    id: int = Field(description="The stored sample's id.")
-
-
-class FeedbackItem(BaseModel):
-    id: int
-    created: str
-    label: Digit
-    predicted: Digit | None
-    model_version: str | None
-    wrong: bool = Field(description="The model's prediction differs from the label.")
-    has_original: bool = Field(description="The original image is stored as well.")
-    thumbnail: str = Field(description="The 28×28 the network saw, as a PNG data URL.")
-
-
-class FeedbackCounts(BaseModel):
-    total: int
-    wrong: int
-    by_label: list[int] = Field(description="Samples per digit 0-9.")
-    wrong_by_label: list[int] = Field(description="Of those, how many the model had got wrong.")
-
-
-class FeedbackPage(BaseModel):
-    items: list[FeedbackItem]
-    page: int
-    per_page: int
-    total: int = Field(description="Samples matching the filters, on every page.")
-    pages: int
-    counts: FeedbackCounts = Field(description="Counts over the whole store (no filters).")
-
-
-class Relabel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: Digit
-
-
-class FeedbackImported(BaseModel):
-    added: int = Field(description="Samples that were new.")
-    skipped: int = Field(description="Samples already in the store (same 28×28 and label).")
-    total: int = Field(description="Samples in the store now.")
