@@ -41,7 +41,8 @@ def test_bars_and_canvas_are_labelled_for_assistive_technology(drawing: DrawingP
     meter_one = page.get_by_role("meter", name="Digit 1")
     assert float(meter_one.get_attribute("aria-valuenow")) > 50
     assert meter_one.get_attribute("aria-valuetext") == drawing.probabilities()[1]
-    announcer = page.locator("[aria-live=polite]")
+    announcer = page.locator("[data-role=announcer]")
+    assert announcer.get_attribute("aria-live") == "polite"
     assert announcer.text_content().startswith("Looks like a 1")
     drawing.assert_clean()
 
