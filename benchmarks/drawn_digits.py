@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import os
 import shutil
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks.server import start_server
+from app.live_server import LiveServer
 from model import pendigits
 
 
@@ -44,17 +45,21 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="placement and sampling seed")
     parser.add_argument("--model", type=Path, help="a model file to serve (default: shipped)")
     args = parser.parse_args()
+    # DIGITS_HOME set: serve that data home's active model, as the CLI would; otherwise a fresh
+    # data home, which starts on the shipped model.
+    given = os.environ.get("DIGITS_HOME")
 
     digits = pendigits.load()
     rng = np.random.default_rng(args.seed)
     if args.limit:
         digits = [digits[i] for i in sorted(rng.permutation(len(digits))[: args.limit])]
 
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(given) if given else Path(scratch)
         if args.model:
-            install_model(Path(home), args.model)
-        server, url = start_server(Path(home))
-        try:
+            install_model(home, args.model)
+        with LiveServer(home) as server:
+            url = server.url
             results = []
             errors = 0
             started = time.perf_counter()
@@ -73,9 +78,6 @@ def main() -> int:
                     results.append((digit, body["digit"]))
                 version = client.get("/api/model").json()["version"]
             seconds = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
     report(results, errors, version, seconds)
     return 0

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageDraw
 
-from benchmarks.server import start_server, stop_server
+from app.live_server import LiveServer
 
 
 def canvas_png() -> str:
@@ -49,25 +49,22 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="of each kind (default 400)")
     args = parser.parse_args()
     home = Path(os.environ.get("DIGITS_HOME") or tempfile.mkdtemp(prefix="digits-explain-"))
-    server, url = start_server(home, log=home / "server.log")
     body = {"image": canvas_png()}
     paths = {"predict": "/api/predict?include_input=true", "explain": "/api/explain"}
     times: dict[str, list[float]] = {name: [] for name in paths}
     sizes: dict[str, int] = {}
-    try:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for _ in range(30):  # warm up both paths
-                for path in paths.values():
-                    client.post(path, json=body).raise_for_status()
-            for _ in range(args.requests):
-                for name, path in paths.items():
-                    started = time.perf_counter()
-                    response = client.post(path, json=body)
-                    times[name].append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                    sizes[name] = len(response.content)
-    finally:
-        stop_server(server)
+    server = LiveServer(home, log=home / "server.log")
+    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+        for _ in range(30):  # warm up both paths
+            for path in paths.values():
+                client.post(path, json=body).raise_for_status()
+        for _ in range(args.requests):
+            for name, path in paths.items():
+                started = time.perf_counter()
+                response = client.post(path, json=body)
+                times[name].append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+                sizes[name] = len(response.content)
     p50 = {name: statistics.median(t) for name, t in times.items()}
     for name, t in times.items():
         spread = f"p50={p50[name]:.2f} ms p90={percentile(t, 0.9):.2f} ms"

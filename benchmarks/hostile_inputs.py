@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageDraw
 
-from benchmarks.server import ROOT, start_server, stop_server
+from app.live_server import ROOT, LiveServer
 
 sys.path.insert(0, str(ROOT / "tests"))  # the attack files live with the tests that send them
 from hostile_images import encode, jpeg_scan_bomb  # noqa: E402
@@ -108,8 +108,8 @@ def main() -> int:
 
     home = Path(os.environ.get("DIGITS_HOME") or tempfile.mkdtemp(prefix="digits-hostile-"))
     env = {"DIGITS_FEEDBACK_RATE_LIMIT": "0"}
-    server, url = start_server(home, env, workers=args.workers, log=home / "server.log")
-    try:
+    with LiveServer(home, workers=args.workers, env=env, log=home / "server.log") as server:
+        url = server.url
         sizes = f"{len(small) // 1000},{len(medium) // 1000},{len(large) // 1000} kB"
         idle = idle_model_p50(url)
         print(f"hostile: idle model_p50_ms={idle:.1f} bombs={sizes} workers={args.workers}")
@@ -117,8 +117,6 @@ def main() -> int:
         attack(url, "scan-bomb-2m", lambda c: [post_image(c, "/api/predict", large)])
         attack(url, "feedback-flood", flood)
         attack(url, "batch-4mp", lambda c: [c.post("/api/predict/batch", json=batch).status_code])
-    finally:
-        stop_server(server)
     return 0
 
 

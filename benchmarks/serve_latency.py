@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.server import ROOT, start_server
+from app.config import get_settings
+from app.live_server import LiveServer
 
 CONCURRENCY = (1, 8, 32)
 
@@ -189,7 +190,7 @@ def stop_retrain(base: str, token: str, job: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=3.0, help="load per endpoint × concurrency")
-    p.add_argument("--mnist", type=Path, default=ROOT / "var" / "mnist.npz",
+    p.add_argument("--mnist", type=Path, default=get_settings().home / "mnist.npz",
                    help="linked into the server's data home, for the retrain")  # fmt: skip
     p.add_argument("--memory-requests", type=int, default=10_000)
     p.add_argument("--no-retrain", action="store_true")
@@ -208,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for line in describe_machine()[:2]:
         print(line)
-    server, base = start_server(home, {"DIGITS_ADMIN_TOKEN": token}, ("--no-access-log",))
+    live = LiveServer(home, env={"DIGITS_ADMIN_TOKEN": token}, uvicorn_args=("--no-access-log",))
+    server, base = live.start().process, live.url
     try:
         for path, kind, body in load.values():  # warm-up: imports, first-call caches
             hey(base + path, kind, body, 2, requests=50)
@@ -254,11 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"idle {idle['p99']:.2f}/{idle_after['p99']:.2f} ms, during "
                             f"{busy['p99']:.2f} ms = {factor:.2f}× idle (target ≤ 2×)")  # fmt: skip
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        live.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()

@@ -53,9 +53,10 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from app.config import get_settings
 from app.jobs import FINAL
+from app.live_server import LiveServer
 from benchmarks.serve_latency import cpu_seconds, rss_mb
-from benchmarks.server import ROOT, start_server, stop_server
 from benchmarks.soak_report import report, startup_line
 
 # What the load is made of: kind → weight (of 100). Predictions 60, feedback 10, pages 30.
@@ -407,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=120.0, help="seconds left out of RSS trends")
     p.add_argument("--digits", type=int, default=300, help="distinct MNIST test digits sent")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--mnist", type=Path, default=ROOT / "var" / "mnist.npz")
+    p.add_argument("--mnist", type=Path, default=get_settings().home / "mnist.npz")
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--keep-home", action="store_true", help="keep the data home and server log")
     args = p.parse_args(argv)
@@ -430,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     stored = None
     try:
-        server, base = start_server(home, env, workers=args.workers, log=log_path)
+        live = LiveServer(home, workers=args.workers, env=env, log=log_path).start()
+        server, base = live.process, live.url
         answers = wait_for_workers(base, token, args.workers)
         print(f"server: supervisor pid {server.pid}, workers {workers_of(server.pid)}, {base}, "
               f"data home {home}; feedback limit {env['DIGITS_FEEDBACK_RATE_LIMIT']}/min; "
@@ -443,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.monotonic() - started
     finally:
         if server is not None:
-            stop_server(server)
+            live.stop()
         with contextlib.suppress(sqlite3.Error):
             stored = stored_feedback(home)  # after a clean stop: what is durably stored
         log = log_path.read_text(errors="replace") if log_path.exists() else ""

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.config import get_settings
+
 SIZES = (784, 256, 128, 10)
 BATCH = 128
 LR = 0.05
@@ -159,7 +161,8 @@ def describe_machine() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--home", type=Path, default=Path("var"), help="data home with mnist.npz")
+    p.add_argument("--home", type=Path, default=get_settings().home,
+                   help="data home with mnist.npz (default: DIGITS_HOME, as the CLI)")  # fmt: skip
     p.add_argument("--rounds", type=int, default=2, help="rounds, each contender once per round")
     p.add_argument("--epochs", type=int, default=2, help="epochs per contender per round")
     p.add_argument("--samples", type=int, default=None, help="train on the first N images only")

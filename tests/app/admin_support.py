@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
+from app.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 MNIST = ROOT / "var" / "mnist.npz"
@@ -58,68 +52,13 @@ def training(job: dict) -> bool:
 # ---- a real server in a subprocess -------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`digits serve` (or plain uvicorn) on a loopback port, its output captured in a file."""
-
-    def __init__(
-        self,
-        home: Path,
-        log: Path,
-        workers: int = 1,
-        token: str | None = TOKEN,
-        env: dict[str, str] | None = None,
-    ):
-        self.home, self.log_path, self.workers, self.token = home, log, workers, token
-        self.env = env or {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30.0) -> Server:
-        env = {**os.environ, "DIGITS_HOME": str(self.home), "PYTHONUNBUFFERED": "1", **self.env}
-        env.pop("DIGITS_ADMIN_TOKEN", None)
-        if self.token:
-            env["DIGITS_ADMIN_TOKEN"] = self.token
-        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port),
-                   "--workers", str(self.workers)]  # fmt: skip
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
-                                            start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"server exited:\n{self.log()}"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready in {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        """SIGKILL the whole server (supervisor and workers), as a crash would."""
-        if self.process and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+def digits_serve(
+    home: Path,
+    log: Path,
+    workers: int = 1,
+    token: str | None = TOKEN,
+    env: dict[str, str] | None = None,
+) -> LiveServer:
+    """`digits serve --workers N` on a loopback port, with the admin token (or none)."""
+    return LiveServer(home, workers=workers, log=log,
+                      env={"DIGITS_ADMIN_TOKEN": token, **(env or {})})  # fmt: skip

@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from admin_support import AUTH, SLOW, TINY, Server, finished, training, wait_for
+from admin_support import AUTH, SLOW, TINY, digits_serve, finished, training, wait_for
 from drawings import SEVEN_PIXELS
 
 from app.jobs import JobStore
@@ -112,7 +112,7 @@ def test_predictions_keep_answering_while_a_job_trains(admin):
 def test_a_server_restart_during_a_job_interrupts_it_and_serves_the_last_active(home, tmp_path):
     registry = Registry(home)
     log = tmp_path / "server.log"
-    server = Server(home, log).start()
+    server = digits_serve(home, log).start()
     try:
         active = httpx.get(f"{server.url}/api/model").json()["version"]
         response = httpx.post(f"{server.url}/api/admin/retrain", json={**SLOW, "force": True},
@@ -123,7 +123,7 @@ def test_a_server_restart_during_a_job_interrupts_it_and_serves_the_last_active(
     finally:
         server.kill()  # a crash: supervisor, worker and job all get SIGKILL
 
-    with Server(home, log) as again:
+    with digits_serve(home, log) as again:
         job = httpx.get(f"{again.url}/api/admin/jobs/{job_id}", headers=AUTH).json()
         assert job["status"] == "interrupted", job
         assert httpx.get(f"{again.url}/api/model").json()["version"] == active

@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from admin_support import AUTH, SLOW, TOKEN, Server, finished, wait_for, with_mnist
+from admin_support import AUTH, SLOW, TOKEN, digits_serve, finished, wait_for, with_mnist
 
 from app.jobs import JobStore
 from model.network import MLP
@@ -30,7 +30,7 @@ def worker_views(url: str, rounds: int = 40) -> dict[int, str]:
 
 def test_two_workers_both_serve_a_promotion_within_two_seconds(tmp_path):
     home = with_mnist(tmp_path / "home")
-    with Server(home, tmp_path / "server.log", workers=2) as server:
+    with digits_serve(home, tmp_path / "server.log", workers=2) as server:
         deadline = time.monotonic() + 20
         views = worker_views(server.url)
         while len(views) < 2 and time.monotonic() < deadline:
@@ -58,7 +58,7 @@ def test_two_workers_both_serve_a_promotion_within_two_seconds(tmp_path):
 
 def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
     home = with_mnist(tmp_path / "home")
-    with Server(home, tmp_path / "server.log", workers=2) as server:
+    with digits_serve(home, tmp_path / "server.log", workers=2) as server:
         for _ in range(3):  # a few rounds, so the pair lands on different workers at least once
             barrier = threading.Barrier(2)
             statuses: list[int] = []
@@ -90,7 +90,7 @@ def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
 
 def test_serve_prints_a_generated_token_once_and_never_logs_it(tmp_path):
     home = with_mnist(tmp_path / "home")
-    server = Server(home, tmp_path / "server.log", token=None)
+    server = digits_serve(home, tmp_path / "server.log", token=None)
     with server:
         text = server.log()
         match = re.search(r"Admin token for this run.*?\n\s*\n\s+(\S+)\n", text, re.DOTALL)

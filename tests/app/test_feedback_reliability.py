@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
-from admin_support import Server
+from admin_support import digits_serve
 from drawings import SEVEN_PIXELS
 
 from app.feedback.store import FeedbackStore
@@ -34,7 +34,7 @@ def no_rate_limit(monkeypatch):
 
 
 def test_50_concurrent_posts_are_all_stored_once(tmp_path, no_rate_limit):
-    server = Server(tmp_path / "home", tmp_path / "server.log", workers=2)
+    server = digits_serve(tmp_path / "home", tmp_path / "server.log", workers=2)
     with server, httpx.Client(base_url=server.url, timeout=30) as client:
         barrier = threading.Barrier(50)
 
@@ -58,7 +58,7 @@ def test_sigkill_during_a_stream_of_posts_loses_nothing_that_got_201(tmp_path, n
     acknowledged: dict[int, int] = {}  # id → the label it was posted with
     stop = threading.Event()
     lock = threading.Lock()
-    server = Server(tmp_path / "home", tmp_path / "server.log", workers=1).start()
+    server = digits_serve(tmp_path / "home", tmp_path / "server.log", workers=1).start()
 
     def stream(worker: int) -> None:
         i = worker

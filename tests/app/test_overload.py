@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from admin_support import Server
+from admin_support import digits_serve
 from drawings import SEVEN_DATA_URL, SEVEN_PIXELS
 
 from app.errors import ApiError
 from app.limits import InFlightLimit
+from app.live_server import LiveServer
 
 # --- the limit alone ----------------------------------------------------------------------------
 
@@ -50,11 +51,11 @@ JSON_TYPE = {"content-type": "application/json"}
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("overload")
     env = {"DIGITS_MAX_CONCURRENT_PREDICTIONS": str(LIMIT), "DIGITS_BODY_TIMEOUT_SECONDS": "2"}
-    with Server(tmp / "home", tmp / "server.log", env=env) as running:
+    with digits_serve(tmp / "home", tmp / "server.log", env=env) as running:
         yield running
 
 
-def send_partial_body(server: Server) -> socket.socket:
+def send_partial_body(server: LiveServer) -> socket.socket:
     """A POST /api/predict that declares 1,000 bytes and sends one."""
     s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     s.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"

@@ -7,7 +7,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from admin_support import Server
+from admin_support import digits_serve
+
+from app.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +40,11 @@ SECRETS = [b"create_app", b"root:", b"[project]", b"{%", b"{{", b"PK\x03\x04"]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("static")
-    with Server(tmp / "home", tmp / "server.log") as running:
+    with digits_serve(tmp / "home", tmp / "server.log") as running:
         yield running
 
 
-def raw_get(server: Server, target: str) -> tuple[int, bytes]:
+def raw_get(server: LiveServer, target: str) -> tuple[int, bytes]:
     """GET target exactly as written; returns (status, whole response)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())

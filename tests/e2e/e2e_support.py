@@ -13,22 +13,17 @@ import math
 import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
+from app.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PEN_DIGITS = Path(__file__).resolve().parents[3] / "shared" / "pen-digits"
 PEN_DIGITS_FILE = PEN_DIGITS / "pendigits-train.json.gz"
 
-READY_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_MS = 10_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -58,72 +53,12 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def free_port() -> int:
-    """A TCP port on the loopback interface that nothing is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_server(home: Path, log_path: Path) -> Iterator[str]:
-    """Start the real app with uvicorn on a free loopback port; yield its base URL.
-
-    DIGITS_HOME points at ``home`` (a fresh data home registers the shipped model). The server's
-    output goes to ``log_path`` and is quoted if it never becomes ready.
-    """
-    port = free_port()
-    env = {**os.environ, "DIGITS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    base_url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_ready(base_url, process, log_path)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
-    """Poll /readyz until it answers 200, the process dies, or READY_TIMEOUT_S passes."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"the server exited with code {process.returncode}:\n{_tail(log_path)}"
-            )
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S} s:\n{_tail(log_path)}")
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no server output)"
+    """The real app (one uvicorn process, DIGITS_HOME=home, its output in log_path) on a free
+    loopback port; yields its base URL. A fresh data home registers the shipped model."""
+    with LiveServer(home, log=log_path) as server:
+        yield server.url
 
 
 def chromium_path() -> str | None:
