@@ -7,8 +7,6 @@ Used by conftest.py and by screenshots.py (which makes the README's images).
 from __future__ import annotations
 
 import contextlib
-import gzip
-import json
 import math
 import os
 import random
@@ -19,10 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.live_server import LiveServer
+from model.pendigits import PenDigit
 
 ROOT = Path(__file__).resolve().parents[2]
-PEN_DIGITS = Path(__file__).resolve().parents[3] / "shared" / "pen-digits"
-PEN_DIGITS_FILE = PEN_DIGITS / "pendigits-train.json.gz"
 
 SETTLE_TIMEOUT_MS = 10_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -258,21 +255,18 @@ SEVEN: Strokes = [_line((0.08, 0.02), (0.92, 0.02)) + _line((0.92, 0.02), (0.38,
 BAR: Strokes = [_line((0.0, 0.45), (1.0, 0.45))]
 
 
-def load_pen_digits() -> list[dict]:
-    """The UCI pen-digits trajectories (see ../shared/pen-digits/README.md)."""
-    with gzip.open(PEN_DIGITS_FILE, "rt", encoding="utf-8") as f:
-        return json.load(f)
-
-
-def pick_pen_digits(samples: list[dict], per_digit: int = 4, seed: int = 20240603) -> list[dict]:
-    """`per_digit` samples of each digit, each from a different writer, chosen with a fixed seed."""
+def pick_pen_digits(
+    samples: list[PenDigit], per_digit: int = 4, seed: int = 20240603
+) -> list[PenDigit]:
+    """`per_digit` samples of each digit, each from a different writer, chosen with a fixed seed
+    (the samples are model.pendigits.load()'s)."""
     rng = random.Random(seed)
     chosen = []
     for label in range(10):
-        by_writer: dict[str, list[dict]] = {}
+        by_writer: dict[str, list[PenDigit]] = {}
         for s in samples:
-            if s["label"] == label:
-                by_writer.setdefault(s["writer"], []).append(s)
+            if s.label == label:
+                by_writer.setdefault(s.writer, []).append(s)
         writers = sorted(by_writer)
         rng.shuffle(writers)
         chosen += [rng.choice(by_writer[w]) for w in writers[:per_digit]]

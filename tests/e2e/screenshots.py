@@ -23,9 +23,10 @@ from e2e_support import (  # noqa: E402  (the path above makes the sibling modul
     ROOT,
     DrawingPage,
     launch_chromium,
-    load_pen_digits,
     running_server,
 )
+
+from model import pendigits  # noqa: E402
 
 DESKTOP_SAMPLE = "pendigits-train-0159"
 PHONE_SAMPLE = "pendigits-train-0008"
@@ -42,7 +43,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    samples = {s["id"]: s for s in load_pen_digits()}
+    samples = {s.id: s for s in pendigits.load()}
     args.out.mkdir(parents=True, exist_ok=True)
     scheme = "dark" if args.dark else "light"
     with contextlib.ExitStack() as stack:
@@ -73,18 +74,18 @@ def main() -> None:
                 drawing.page.get_by_test_id("inside-toggle").click()
                 drawing.page.get_by_test_id("canvas").scroll_into_view_if_needed()
             if options.get("has_touch"):
-                drawing.draw_with_touch(sample["strokes"], steps=4)
-                drawing.wait_settled(len(sample["strokes"]))
+                drawing.draw_with_touch(sample.strokes, steps=4)
+                drawing.wait_settled(len(sample.strokes))
                 digit = drawing.top_digit()
             else:
-                digit = drawing.draw_and_read(sample["strokes"], steps=4)
+                digit = drawing.draw_and_read(sample.strokes, steps=4)
             drawing.page.mouse.move(0, 0)  # no hover effects in the picture
             if inside:
                 drawing.page.get_by_test_id("inside").evaluate("(e) => e.scrollIntoView()")
             drawing.page.wait_for_timeout(400)  # let the bars finish their transition
             path = args.out / (name if scheme == "light" else name.replace(".png", "-dark.png"))
             drawing.page.screenshot(path=str(path))
-            print(f"{path}: drew {sample_id} (a {sample['label']}), the page read {digit}")
+            print(f"{path}: drew {sample_id} (a {sample.label}), the page read {digit}")
             drawing.close()
 
 

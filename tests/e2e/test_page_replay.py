@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from e2e_support import PEN_DIGITS_FILE, DrawingPage, load_pen_digits, pick_pen_digits
+from e2e_support import DrawingPage, pick_pen_digits
+
+from model import pendigits
 
 pytestmark = pytest.mark.e2e
 
@@ -18,11 +20,13 @@ PER_DIGIT = 4
 MIN_ACCURACY = 0.90
 
 
-@pytest.mark.skipif(not PEN_DIGITS_FILE.exists(), reason=f"{PEN_DIGITS_FILE} is not available")
+@pytest.mark.skipif(
+    not pendigits.PEN_DIGITS.exists(), reason=f"{pendigits.PEN_DIGITS} is not available"
+)
 def test_replayed_pen_digits_are_recognised(drawing: DrawingPage, capsys):
-    samples = pick_pen_digits(load_pen_digits(), per_digit=PER_DIGIT)
+    samples = pick_pen_digits(pendigits.load(), per_digit=PER_DIGIT)
     assert len(samples) == 10 * PER_DIGIT
-    assert len({s["writer"] for s in samples}) >= 10
+    assert len({s.writer for s in samples}) >= 10
 
     misses = []
     per_writer_total, per_writer_right = Counter(), Counter()
@@ -30,12 +34,12 @@ def test_replayed_pen_digits_are_recognised(drawing: DrawingPage, capsys):
     for sample in samples:
         # One mouse move per pen sample: the tablet's 10 samples per second are what a browser
         # would see from a slow pointer, and each move costs a frame (~16 ms) in headless Chromium.
-        got = drawing.draw_and_read(sample["strokes"], steps=1)
-        per_writer_total[sample["writer"]] += 1
-        if got == str(sample["label"]):
-            per_writer_right[sample["writer"]] += 1
+        got = drawing.draw_and_read(sample.strokes, steps=1)
+        per_writer_total[sample.writer] += 1
+        if got == str(sample.label):
+            per_writer_right[sample.writer] += 1
         else:
-            misses.append(f"{sample['id']} ({sample['writer']}): {sample['label']} read as {got}")
+            misses.append(f"{sample.id} ({sample.writer}): {sample.label} read as {got}")
         clear.click()
 
     accuracy = 1 - len(misses) / len(samples)
