@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from model.data import DataError, fetch, load_mnist, to_float
+from model.modelfile import ModelFileError, load_model, parameters_sha256, save_model
 from model.pipeline import train_and_evaluate
-from model.registry import ModelFileError, Registry, load_model, save_model
+from model.registry import Registry
 from model.train import TrainConfig, evaluate
 
 DEFAULTS = TrainConfig()
@@ -79,8 +80,6 @@ def cmd_train(args) -> int:
     result, test, meta = trained.result, trained.test, trained.meta
     if args.out:
         out = Path(args.out)
-        from model.registry import parameters_sha256
-
         meta["version"] = f"{out.stem}-{parameters_sha256(result.network)[:8]}"
         save_model(out, result.network, meta)
         where = str(out)
@@ -159,7 +158,7 @@ def cmd_data(args) -> int:
     return 0
 
 
-LAB_DEFAULTS = {"seeds": 3, "quick_seeds": 2, "workers": 2}
+LAB_DEFAULTS = {"seeds": 5, "quick_seeds": 2, "workers": 2}
 
 
 def _commit() -> str | None:
