@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from model.data import load_mnist, to_float
-from model.registry import LoadedModel
+from model.modelfile import LoadedModel
 from model.train import confusion_matrix
 
 WRONG_SHOWN = 24  # the most confidently wrong test digits returned

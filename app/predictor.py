@@ -17,7 +17,7 @@ from app.schemas import Evidence, Explanation, LayerActivity, ModelRef, Predicti
 from app.serving import ModelServer
 from model.explain import Explanation as ExplainResult
 from model.explain import explain
-from model.registry import LoadedModel
+from model.modelfile import LoadedModel
 
 PROBABILITY_DECIMALS = 6  # the ten still sum to 1 within 1e-5
 PIXEL_DECIMALS = 4  # finer than the 1/255 steps of an 8-bit image

@@ -23,7 +23,8 @@ import threading
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from model.registry import LoadedModel, ModelFileError, Registry
+from model.modelfile import LoadedModel, ModelFileError
+from model.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,8 @@ from model import pendigits
 
 def install_model(home: Path, model_file: Path) -> None:
     """Serve model_file instead of the shipped default: make it the registry's active version."""
-    from model.registry import Registry, load_model
+    from model.modelfile import load_model
+    from model.registry import Registry
 
     loaded = load_model(model_file)
     registry = Registry(home)

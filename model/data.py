@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.registry import atomic_write
+from model.atomic import atomic_write
 
 # sha256 of the *uncompressed* IDX files, so that gzipped and plain copies verify alike.
 IDX_FILES = {

@@ -1,11 +1,6 @@
-"""Model files and the versioned registry that holds them.
+"""The versioned registry of models under ``<home>/models/``, and which version is active.
 
-A model file is one ``.npz``: the arrays ``w0, b0, w1, b1, …`` plus ``meta``, a JSON string with
-everything needed to rebuild the network (sizes, activation), how it was made (train config,
-data fingerprint, parent version, created time), its metrics, and the sha256 of its parameters.
-A model is rebuilt from its file alone, and a file whose checksum does not match is refused.
-
-The registry keeps one folder per version under ``<home>/models/``; each holds ``model.npz`` and a
+The registry keeps one folder per version; each holds ``model.npz`` (``model.modelfile``) and a
 readable copy of its metadata as ``meta.json``. The active version is named in ``ACTIVE``, a small
 file replaced atomically, so every serving process can cheaply notice a change.
 
@@ -25,21 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import re
 import shutil
-import tempfile
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
+from model.atomic import atomic_write
+from model.modelfile import LoadedModel, ModelFileError, load_model, read_meta, save_model
 from model.network import MLP
 
 SHIPPED_MODEL = Path(__file__).parent / "weights" / "default.npz"
@@ -49,100 +40,8 @@ DIGIT_MODEL = (784, 10)  # what a served model reads (28×28 pixels) and gives (
 log = logging.getLogger(__name__)
 
 
-class ModelFileError(RuntimeError):
-    """A model file is missing, unreadable, inconsistent or fails its checksum."""
-
-
 class VersionNotFound(ModelFileError):
     """No such version in the registry."""
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    network: MLP
-    meta: dict
-
-    @property
-    def version(self) -> str:
-        return self.meta["version"]
-
-
-def parameters_sha256(network: MLP) -> str:
-    """sha256 over every parameter's shape, dtype and bytes, in MLP.parameters order."""
-    digest = hashlib.sha256()
-    for p in network.parameters:
-        digest.update(f"{p.shape}{p.dtype.str}".encode())
-        digest.update(np.ascontiguousarray(p).tobytes())
-    return digest.hexdigest()
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call write(file) on a temporary file beside path, fsync it, then rename it over path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a model or cache is not a secret
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
-
-
-def save_model(path: Path, network: MLP, meta: dict) -> dict:
-    """Write network and meta to path atomically; returns the meta as stored (with checksum)."""
-    meta = {
-        **meta,
-        "sizes": network.sizes,
-        "activation": network.activation.name,
-        "sha256": parameters_sha256(network),
-    }
-    meta.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
-    arrays = {}
-    for i, (w, b) in enumerate(zip(network.weights, network.biases)):
-        arrays[f"w{i}"], arrays[f"b{i}"] = w, b
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-    atomic_write(Path(path), lambda f: np.savez_compressed(f, **arrays))
-    return meta
-
-
-def load_model(path: Path) -> LoadedModel:
-    """Rebuild a network from its file and verify its checksum. Raises ModelFileError."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            layers = len(meta["sizes"]) - 1
-            weights = [npz[f"w{i}"] for i in range(layers)]
-            biases = [npz[f"b{i}"] for i in range(layers)]
-    except FileNotFoundError:
-        raise ModelFileError(f"model file not found: {path}") from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ModelFileError(f"model file {path} is unreadable or incomplete: {e}") from None
-    try:
-        network = MLP(meta["sizes"], meta["activation"], weights=weights, biases=biases)
-    except (KeyError, ValueError) as e:
-        raise ModelFileError(f"model file {path} is inconsistent: {e}") from None
-    actual = parameters_sha256(network)
-    if actual != meta.get("sha256"):
-        raise ModelFileError(
-            f"model file {path} fails its checksum: recorded {meta.get('sha256')}, actual {actual}"
-        )
-    return LoadedModel(network, meta)
-
-
-def read_meta(path: Path) -> dict:
-    """The metadata of a model file, without loading or verifying its weights."""
-    with np.load(path, allow_pickle=False) as npz:
-        return json.loads(str(npz["meta"]))
 
 
 def _write_meta(path: Path, meta: dict) -> None:

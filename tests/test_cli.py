@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from model.modelfile import load_model, save_model
 from model.network import MLP
-from model.registry import load_model, save_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_HOME = ROOT / "var"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.jobs.store import ACTIVE, JobNotFound, JobStore
-from model.registry import atomic_write
+from model.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 

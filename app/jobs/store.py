@@ -26,7 +26,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from model.registry import atomic_write
+from model.atomic import atomic_write
 
 # A job's statuses: queued and running while it lives, then exactly one of the final ones.
 ACTIVE = frozenset({"queued", "running"})

@@ -16,7 +16,8 @@ from app.routes.admin_jobs import NO_MNIST
 from app.schemas import Activated, ErrorResponse, Insights, ModelList, ModelSummary, WorkerInfo
 from app.security import ADMIN_ERRORS, NO_TOKEN_OR_MNIST, require_admin
 from model.data import DataError
-from model.registry import VERSION_PATTERN, ModelFileError, VersionNotFound
+from model.modelfile import ModelFileError
+from model.registry import VERSION_PATTERN, VersionNotFound
 
 router = APIRouter(
     prefix="/api/admin",

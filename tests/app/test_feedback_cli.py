@@ -10,7 +10,7 @@ import numpy as np
 from admin_support import ROOT, with_mnist
 
 from app.feedback.store import DB_NAME, FeedbackStore
-from model.registry import load_model
+from model.modelfile import load_model
 
 
 def _digits(home, *args, timeout=300) -> subprocess.CompletedProcess:

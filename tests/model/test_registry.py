@@ -7,15 +7,9 @@ import threading
 import numpy as np
 import pytest
 
+from model.modelfile import ModelFileError, load_model, read_meta, save_model
 from model.network import MLP
-from model.registry import (
-    SHIPPED_MODEL,
-    ModelFileError,
-    Registry,
-    load_model,
-    read_meta,
-    save_model,
-)
+from model.registry import SHIPPED_MODEL, Registry
 from model.train import evaluate
 
 
