@@ -10,10 +10,12 @@ time and reports p50/p90/p99 latency and requests per second:
     POST /api/predict  PNG (multipart) a 280×280 RGBA canvas drawing
     POST /api/predict/batch            100 JSON pixel items
 
-Then: the RSS of the worker over 10,000 predictions (target ≤ 150 MB, no growth), and JSON
-predict latency at concurrency 1 idle and while a retrain job runs (target p99 ≤ 2× idle). The
-retrain is started through POST /api/admin/retrain when the data home has mnist.npz, else it is
-simulated by a `digits train` subprocess at nice 10.
+The PNG's time over /healthz is then broken down: decode, preprocess and forward are timed in
+this process on the same PNG (medians), and the rest is the request's own work (multipart
+parsing, the threadpool hop, the answer). Then: the RSS of the worker over 10,000 predictions
+(target ≤ 150 MB, no growth), and JSON predict latency at concurrency 1 idle and while a retrain
+job runs (target p99 ≤ 2× idle). The retrain is started through POST /api/admin/retrain when the
+data home has mnist.npz, else it is simulated by a `digits train` subprocess at nice 10.
 
     .venv/bin/python -m benchmarks.serve_latency               # ≈ 2-3 minutes
     .venv/bin/python -m benchmarks.serve_latency --seconds 5 --no-retrain
@@ -73,6 +75,7 @@ def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
         + f"\r\n--{boundary}--\r\n".encode()
     )
     (tmp / "canvas.multipart").write_bytes(multipart)
+    (tmp / "canvas.png").write_bytes(png.getvalue())  # for the in-process breakdown
     return {
         "healthz": ("/healthz", "", None),
         "json": ("/api/predict", "application/json", tmp / "pixels.json"),
@@ -80,6 +83,37 @@ def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
                 tmp / "canvas.multipart"),
         "batch100": ("/api/predict/batch", "application/json", tmp / "batch.json"),
     }  # fmt: skip
+
+
+def breakdown(png: bytes, rounds: int = 7, per_round: int = 200) -> dict[str, float]:
+    """Median ms per call, in this process, of the steps a PNG prediction makes on the server:
+    decode (model.decode), preprocess (model.preprocess.to_mnist), forward (the served model on
+    one row, one BLAS thread as the server runs it)."""
+    from threadpoolctl import threadpool_limits
+
+    from model.decode import decode_image
+    from model.preprocess import to_mnist
+    from model.registry import SHIPPED_MODEL, load_model
+
+    network = load_model(SHIPPED_MODEL).network
+    image = decode_image(png)
+    x = to_mnist(image)[None]
+    steps = {
+        "decode": lambda: decode_image(png),
+        "preprocess": lambda: to_mnist(image),
+        "forward": lambda: network.predict(x),
+    }
+    medians = {}
+    with threadpool_limits(1):
+        for name, step in steps.items():
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                for _ in range(per_round):
+                    step()
+                times.append((time.perf_counter() - started) / per_round * 1000)
+            medians[name] = float(np.median(times))
+    return medians
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -257,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"{busy['p99']:.2f} ms = {factor:.2f}× idle (target ≤ 2×)")  # fmt: skip
     finally:
         live.stop()
+        png_bytes = (tmp / "canvas.png").read_bytes()
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
@@ -266,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     errors32 = sum(results[n, 32]["errors"] for n in load)
     errors = sum(r["errors"] for r in results.values())
     print(f"c=1 p50: png {png1:.2f} ms (target ≤ 3), json {json1:.2f} ms (target ≤ 2)")
+    healthz1 = results["healthz", 1]["p50"]
+    parts = breakdown(png_bytes)
+    rest = png1 - healthz1 - sum(parts.values())
+    print(f"c=1 png p50 over healthz: {png1 - healthz1:.2f} ms (target ≤ 1.5) = decode "
+          f"{parts['decode']:.2f} + preprocess {parts['preprocess']:.2f} + forward "
+          f"{parts['forward']:.2f} + the rest of the request (multipart, threadpool, answer) "
+          f"{rest:.2f} ms; healthz itself {healthz1:.2f} ms")  # fmt: skip
     print(f"c=8 throughput ÷ healthz ({floor:.0f} req/s): json {ratios['json']:.2f}, "
           f"png {ratios['png']:.2f}, batch100 {results['batch100', 8]['rps'] / floor:.3f} "
           f"(= {results['batch100', 8]['rps'] * 100:.0f} predictions/s) "

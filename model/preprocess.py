@@ -28,23 +28,41 @@ class BlankImageError(ImageError):
         super().__init__(message, code="blank_image")
 
 
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
 def ink_map(image: Image.Image) -> np.ndarray:
-    """An image → ink intensity (h, w) float32 in [0, 1], whatever its mode, alpha or polarity.
+    """An image → ink intensity float32 in [0, 1], whatever its mode, alpha or polarity, over a
+    box that holds all of the ink (outside it there is none).
 
     Transparent pixels are background: a browser canvas is transparent where nothing was drawn.
     Whether ink is dark-on-light or light-on-dark is read from the border, where a digit is not.
+    For a canvas (a transparent border around what was drawn) the box is the drawn pixels' box,
+    found by Pillow on the alpha channel, and only it is converted to float: the same numbers as
+    for the whole image, at a fraction of the work (a 280×280 canvas is mostly empty).
     """
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
-    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    image = image if image.mode == "RGBA" else image.convert("RGBA")
+    drawn_box = image.getbbox(alpha_only=True)  # (left, top, right, bottom) of alpha > 0, in C
+    if drawn_box is None:
+        return np.zeros((1, 1), dtype=np.float32)  # nothing drawn at all
+    left, top, right, bottom = drawn_box
+    transparent_border = left > 0 and top > 0 and right < image.width and bottom < image.height
+    if transparent_border:
+        image = image.crop(drawn_box)
+    rgba = np.asarray(image).astype(np.float32) / np.float32(255)
+    luminance = rgba[..., :3] @ _LUMA
     alpha = rgba[..., 3]
-    if alpha.min() < 1.0:
+    if transparent_border or alpha.min() < 1.0:
         # Composite onto the background that contrasts with the drawn pixels.
         drawn = alpha > 0
         ink_is_dark = drawn.any() and np.average(luminance[drawn], weights=alpha[drawn]) < 0.5
         background = 1.0 if ink_is_dark else 0.0
         luminance = luminance * alpha + background * (1.0 - alpha)
-    border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
-    background_level = float(np.median(border))
+    if transparent_border:
+        background_level = background  # what every border pixel composites to
+    else:
+        border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
+        background_level = float(np.median(border))
     if background_level > 0.5:
         ink = (background_level - luminance) / max(background_level, 1e-6)
     else:
@@ -62,8 +80,9 @@ def normalise_ink(ink: np.ndarray) -> np.ndarray:
     if peak < MIN_CONTRAST:
         raise BlankImageError()
     ink = ink / peak
-    rows = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=0))
+    inked = ink >= INK_THRESHOLD
+    rows = np.flatnonzero(inked.any(axis=1))
+    cols = np.flatnonzero(inked.any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     crop = np.where(crop >= INK_THRESHOLD, crop, 0.0).astype(np.float32)
 
@@ -84,12 +103,14 @@ def normalise_ink(ink: np.ndarray) -> np.ndarray:
     return _centre_by_mass(field, top, left, new_h, new_w).reshape(FIELD * FIELD)
 
 
+_ROWS, _COLUMNS = np.indices((FIELD, FIELD))  # each pixel's row and column
+
+
 def _centre_by_mass(field: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
     """Shift field (28, 28) by whole pixels so its centre of mass is where MNIST has it, (14, 14),
     as far as the digit's box (top, left, h, w) can move without leaving the field."""
     mass = field.sum()
-    ys, xs = np.indices(field.shape)
-    cy, cx = (ys * field).sum() / mass, (xs * field).sum() / mass
+    cy, cx = (_ROWS * field).sum() / mass, (_COLUMNS * field).sum() / mass
     dy = int(np.clip(round(FIELD / 2 - cy), -top, FIELD - (top + h)))
     dx = int(np.clip(round(FIELD / 2 - cx), -left, FIELD - (left + w)))
     return np.roll(field, (dy, dx), axis=(0, 1))

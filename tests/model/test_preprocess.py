@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from model.preprocess import BlankImageError, ImageError, pixels_to_mnist, to_mnist
+from model.preprocess import BlankImageError, ImageError, normalise_ink, pixels_to_mnist, to_mnist
 
 
 def canvas_with_line(mode="RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 255), size=(280, 280),
@@ -96,3 +96,33 @@ def test_pixels_are_used_as_they_are_after_checks():
             pixels_to_mnist(bad)
     with pytest.raises(BlankImageError):
         pixels_to_mnist(np.zeros(784))
+
+
+def _whole_image_ink(image: Image.Image) -> np.ndarray:
+    """The ink map computed over every pixel of the image, as ink_map did before it learnt to
+    crop a canvas to its drawn pixels first: the reference the fast path must match."""
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    alpha = rgba[..., 3]
+    if alpha.min() < 1.0:
+        drawn = alpha > 0
+        dark = drawn.any() and np.average(luminance[drawn], weights=alpha[drawn]) < 0.5
+        background = 1.0 if dark else 0.0
+        luminance = luminance * alpha + background * (1.0 - alpha)
+    border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
+    level = float(np.median(border))
+    if level > 0.5:
+        return np.clip((level - luminance) / max(level, 1e-6), 0.0, 1.0)
+    return np.clip((luminance - level) / max(1.0 - level, 1e-6), 0.0, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_canvas_cropped_to_its_ink_first_gives_the_same_28x28(seed):
+    rng = np.random.default_rng(seed)
+    ink = tuple(int(v) for v in rng.integers(0, 256, 3)) + (255,)
+    left, top = (int(v) for v in rng.integers(5, 120, 2))
+    box = (left, top, left + int(rng.integers(20, 150)), top + int(rng.integers(20, 150)))
+    image = canvas_with_line(ink=ink, box=box, width=int(rng.integers(3, 25)))
+    assert np.array_equal(to_mnist(image), normalise_ink(_whole_image_ink(image)))
+    touching = canvas_with_line(ink=ink, box=(0, top, 279, top + 40), width=12)  # at the edge
+    assert np.array_equal(to_mnist(touching), normalise_ink(_whole_image_ink(touching)))
