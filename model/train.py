@@ -79,6 +79,8 @@ class TrainResult:
     best_epoch: int = 0
     validation_accuracy: float = 0.0
     seconds: float = 0.0
+    prepare_seconds: float = 0.0  # assembling the training set, before the first epoch
+    waited_seconds: float = 0.0  # spent waiting for the augmentation worker's next epoch
 
 
 def split_validation(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -207,8 +209,11 @@ def train(
     # makes the result bit-identical run to run.
     with Epochs(data.images, config.augment, config.seed, config.epochs) as epochs, \
             threadpool_limits(1):  # fmt: skip
+        result.prepare_seconds = time.perf_counter() - started
         for epoch in range(config.epochs):
+            asked = time.perf_counter()
             source = epochs.get(epoch)
+            result.waited_seconds += time.perf_counter() - asked
             order = shuffle_rng.permutation(n)
             # Shuffle once per epoch, as uint8 into a buffer reused every epoch; each batch is
             # then scaled to float32 into one small buffer that stays in cache for its matrix
@@ -232,11 +237,10 @@ def train(
                 optimiser.step(grads, lr)
                 if (b + 1) % config.progress_every == 0 and b + 1 < batches:
                     emit(_event("batch", config, epoch, (b + 1) / batches, loss_sum / hi,
-                                correct / hi, None, started))  # fmt: skip
+                                correct / hi, None, started, result.prepare_seconds))  # fmt: skip
             val_accuracy = accuracy(network, data.val_x, data.val_y)
-            event = _event(
-                "epoch", config, epoch, 1.0, loss_sum / n, correct / n, val_accuracy, started
-            )
+            event = _event("epoch", config, epoch, 1.0, loss_sum / n, correct / n, val_accuracy,
+                           started, result.prepare_seconds)  # fmt: skip
             result.history.append(event)
             if val_accuracy >= result.validation_accuracy:  # a tie goes to the later epoch
                 result.best_epoch, result.validation_accuracy = epoch + 1, val_accuracy
@@ -248,8 +252,11 @@ def train(
     return result
 
 
-def _event(kind, config, epoch, fraction, loss, train_acc, val_acc, started) -> Event:
-    elapsed = time.perf_counter() - started
+def _event(kind, config, epoch, fraction, loss, train_acc, val_acc, started, prepared) -> Event:
+    """A progress event. The ETA extrapolates the epochs' own pace (time since the first epoch
+    began), not the whole elapsed time: assembling the data set happens once."""
+    now = time.perf_counter()
+    elapsed = now - started
     done = epoch + fraction
     return {
         "kind": kind,
@@ -260,5 +267,5 @@ def _event(kind, config, epoch, fraction, loss, train_acc, val_acc, started) -> 
         "train_accuracy": round(float(train_acc), 6),
         "validation_accuracy": None if val_acc is None else round(float(val_acc), 6),
         "elapsed": round(elapsed, 3),
-        "eta": round(elapsed / done * (config.epochs - done), 1),
+        "eta": round((now - started - prepared) / done * (config.epochs - done), 1),
     }
