@@ -1,0 +1,40 @@
+/**
+ * How the admin page writes numbers, durations, times and training configs: pure functions of
+ * their arguments, no DOM. A missing value is written as "–".
+ */
+
+/** 0.9924 → "99.24%" */
+export const pct = (x, digits = 2) => (x == null ? "–" : `${(x * 100).toFixed(digits)}%`);
+
+/** An ISO time: just the time of day when it is today, else the date and the time. */
+export function when(iso) {
+  if (!iso) return "–";
+  const d = new Date(iso);
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
+    : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Seconds → "42 s", "3 min 07 s", "1 h 05 min". */
+export function duration(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return "–";
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+/** Layer sizes and activation → "784–512–256–10 relu". */
+export const network = (sizes, activation) =>
+  sizes ? `${sizes.join("–")} ${activation || ""}` : "–";
+
+/** A job's training config, in short: "512·256 · 30 ep · 6,000 img · aug". */
+export function configText(c) {
+  if (!c) return "–";
+  const samples = c.max_train_samples ? ` · ${c.max_train_samples.toLocaleString()} img` : "";
+  return `${(c.hidden || c.hidden_layers || []).join("·")} · ${c.epochs} ep${samples}${
+    c.augment ? " · aug" : ""
+  }`;
+}

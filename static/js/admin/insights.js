@@ -1,0 +1,114 @@
+/**
+ * The active model on the MNIST test set: its confusion matrix, as a heat map of the mistakes
+ * (the diagonal, the right answers, apart), and its most confidently wrong test digits.
+ *
+ * show(version) loads them for the model this worker serves. `state.version` (created in
+ * main.js) is the version shown or being loaded, so the same model is never measured twice;
+ * after a failure it is cleared, and the next show() tries again.
+ */
+
+import { byRole, node } from "./dom.js";
+import { pct } from "./format.js";
+
+const HEAT_LEVELS = 8; // .heat-1 … .heat-8 in admin.css
+
+/**
+ * @param {object} options
+ * @param {ParentNode} options.root the page
+ * @param {ReturnType<import("./api.js").createApi>} options.api
+ * @param {{version: string|null}} options.state
+ */
+export function createInsights({ root, api, state }) {
+  const hint = byRole(root, "insight-hint");
+  const confusion = byRole(root, "confusion");
+  const mistakes = byRole(root, "mistakes");
+
+  async function show(version) {
+    if (version === state.version) return;
+    state.version = version;
+    hint.textContent = "Measuring…";
+    let data;
+    try {
+      data = await api.json("/api/admin/insights");
+    } catch (e) {
+      hint.textContent = e.signedOut ? "" : e.message;
+      state.version = null;
+      return;
+    }
+    state.version = data.version;
+    hint.textContent = `${data.version}: ${pct(data.accuracy)} correct, ${data.errors} of ${data.test_size.toLocaleString()} wrong`;
+    confusion.replaceChildren(...matrix(data.confusion));
+    mistakes.replaceChildren(...data.most_confident_mistakes.map(mistake));
+  }
+
+  return { show };
+}
+
+/** The table's head and body; the colour of a cell grows with the square root of its count. */
+function matrix(counts) {
+  const max = Math.max(1, ...counts.flatMap((row, i) => row.filter((_, j) => j !== i)));
+  const level = (n, i, j) => {
+    if (i === j) return "diag";
+    if (n === 0) return "0";
+    const scaled = Math.floor(((HEAT_LEVELS - 1) * Math.sqrt(n)) / Math.sqrt(max));
+    return String(1 + Math.min(HEAT_LEVELS - 1, scaled));
+  };
+  const digits = [...Array(10).keys()];
+  const head = node(
+    "tr",
+    {},
+    node("th", { scope: "col", class: "corner", text: "" }),
+    ...digits.map((d) => node("th", { scope: "col", text: String(d) })),
+  );
+  const rows = counts.map((row, i) =>
+    node(
+      "tr",
+      {},
+      node("th", { scope: "row", text: String(i) }),
+      ...row.map((n, j) =>
+        node("td", {
+          class: `heat heat-${level(n, i, j)}`,
+          title: `true ${i}, predicted ${j}: ${n}`,
+          text: n ? String(n) : "",
+        }),
+      ),
+    ),
+  );
+  return [node("thead", {}, head), node("tbody", {}, ...rows)];
+}
+
+function mistake(m) {
+  const canvas = node("canvas", {
+    width: "28",
+    height: "28",
+    class: "digit",
+    role: "img",
+    "aria-label": `a test ${m.label} read as ${m.predicted}`,
+  });
+  paintDigit(canvas, m.pixels_base64);
+  return node(
+    "li",
+    { class: "mistake", dataset: { label: String(m.label), predicted: String(m.predicted) } },
+    canvas,
+    node(
+      "span",
+      { class: "mistake-text" },
+      node("b", { text: String(m.label) }),
+      " → ",
+      node("b", { class: "wrong", text: String(m.predicted) }),
+    ),
+    node("span", { class: "mistake-conf", text: pct(m.confidence, 1) }),
+  );
+}
+
+/** 784 bytes of ink (MNIST form), drawn dark on paper like the drawing pad. */
+function paintDigit(canvas, b64) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = 255 - bytes[i];
+    image.data.set([v, v, v, 255], i * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+}

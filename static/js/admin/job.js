@@ -1,0 +1,164 @@
+/**
+ * The training job card: one job at a time, its status, progress, figures and Cancel.
+ *
+ * - watch(id, fresh) shows job `id`. A job just started (fresh) or still running is followed
+ *   over its event stream; a finished one is drawn at once from its record, without replaying
+ *   the stream. Watching the job already followed does nothing.
+ * - Every batch and epoch event moves the progress bar and the figures (epoch, loss, validation
+ *   accuracy, elapsed, ETA) and adds to the series of `job` that the charts draw. Status and
+ *   phase events set the status pill; a final status shows the job's reason.
+ * - `job` is the page's state of the shown job (created in main.js): its id, status, series and
+ *   epoch count. Statuses are the server's; `finalStatuses` says which ones end a job.
+ * - Callbacks: onBusy(busy) when a job starts or stops being queued or running; onChange()
+ *   when the job history is worth reloading; onFinished() when the job reached a final status.
+ * - Cancel asks the server to stop the job; its final status then arrives on the stream.
+ *   stop() stops following (at sign-out).
+ */
+
+import { byRole } from "./dom.js";
+import { duration, pct, when } from "./format.js";
+
+const isBusy = (status) => status === "queued" || status === "running";
+
+/**
+ * @param {object} options
+ * @param {ParentNode} options.root the job card
+ * @param {{id: string|null, status: string, loss: number[][], train: number[][],
+ *          val: number[][], epochs: number}} options.job
+ * @param {Set<string>} options.finalStatuses
+ * @param {ReturnType<import("./api.js").createApi>} options.api
+ * @param {ReturnType<import("./charts.js").createCharts>} options.charts
+ * @param {(busy: boolean) => void} options.onBusy
+ * @param {() => void} options.onChange
+ * @param {() => void} options.onFinished
+ */
+export function createJob({ root, job, finalStatuses, api, charts, onBusy, onChange, onFinished }) {
+  const pill = root.querySelector("[data-testid=job-status]");
+  const line = byRole(root, "job-line");
+  const progress = byRole(root, "progress");
+  const progressText = byRole(root, "progress-text");
+  const stats = ["epoch", "loss", "val", "elapsed", "eta"].map((s) => byRole(root, `stat-${s}`));
+  const [statEpoch, statLoss, statVal, statElapsed, statEta] = stats;
+  const reason = byRole(root, "job-reason");
+  const cancel = byRole(root, "cancel");
+  let following = null; // the AbortController of the stream being read
+
+  function setStatus(status, phase) {
+    job.status = status;
+    pill.textContent = status === "running" && phase ? `running · ${phase}` : status;
+    pill.dataset.status = status;
+    root.dataset.state = status;
+    cancel.hidden = !isBusy(status);
+    onBusy(isBusy(status));
+  }
+
+  function reset(id) {
+    Object.assign(job, { id, loss: [], train: [], val: [], epochs: 1 });
+    progress.value = 0;
+    progressText.textContent = "0%";
+    for (const s of stats) s.textContent = "–";
+    reason.textContent = "";
+    charts.draw();
+  }
+
+  function onProgress(e) {
+    const x = e.epoch - 1 + e.batch_fraction;
+    job.epochs = e.epochs;
+    job.loss.push([x, e.loss]);
+    job.train.push([x, e.train_accuracy]);
+    if (e.kind === "epoch" && e.validation_accuracy != null)
+      job.val.push([x, e.validation_accuracy]);
+    const done = x / e.epochs;
+    progress.value = done;
+    progressText.textContent = `${Math.floor(done * 100)}%`;
+    statEpoch.textContent = `${e.epoch} / ${e.epochs}`;
+    statLoss.textContent = e.loss.toFixed(4);
+    if (e.validation_accuracy != null) statVal.textContent = pct(e.validation_accuracy);
+    statElapsed.textContent = duration(e.elapsed);
+    statEta.textContent = done >= 1 ? "–" : duration(e.eta);
+    charts.schedule();
+  }
+
+  function onEvent({ type, data }) {
+    if (type === "status") {
+      setStatus(data.status);
+      if (data.status === "running") {
+        line.textContent = `Job ${job.id} is running.`;
+        onChange();
+      }
+      if (finalStatuses.has(data.status)) {
+        reason.textContent = data.reason || "";
+        line.textContent = `Job ${job.id} ${data.status}.`;
+        if (data.status === "succeeded") {
+          progress.value = 1;
+          progressText.textContent = "100%";
+          statEta.textContent = "–";
+        }
+        onFinished();
+        onChange();
+      }
+    } else if (type === "phase") {
+      if (job.status === "running") setStatus("running", data.phase);
+    } else if (type === "batch" || type === "epoch") {
+      onProgress(data);
+      if (type === "epoch") onChange();
+    }
+  }
+
+  function follow(id) {
+    stop();
+    following = new AbortController();
+    api.events(`/api/admin/jobs/${encodeURIComponent(id)}/events`, {
+      onEvent,
+      isLast: (e) => e.type === "status" && finalStatuses.has(e.data.status),
+      signal: following.signal,
+    });
+  }
+
+  function stop() {
+    following?.abort();
+    following = null;
+  }
+
+  async function watch(id, fresh = false) {
+    if (job.id === id && following && !fresh) return;
+    reset(id);
+    setStatus(fresh ? "queued" : "…");
+    line.textContent = `Job ${id}`;
+    if (!fresh) {
+      let record;
+      try {
+        record = await api.json(`/api/admin/jobs/${encodeURIComponent(id)}`);
+      } catch {
+        return;
+      }
+      if (finalStatuses.has(record.status)) {
+        // A finished job: show its history at once, without replaying its stream.
+        for (const e of record.history || []) onProgress(e);
+        setStatus(record.status);
+        reason.textContent = record.reason || "";
+        line.textContent = `Last job ${id} ${record.status} ${when(record.finished)}.`;
+        if (!record.history?.length) progressText.textContent = "–";
+        return;
+      }
+    }
+    follow(id);
+  }
+
+  cancel.addEventListener("click", async () => {
+    if (!job.id) return;
+    cancel.disabled = true;
+    try {
+      await api.json(`/api/admin/jobs/${encodeURIComponent(job.id)}/cancel`, { method: "POST" });
+      reason.textContent = "Cancelling…";
+    } catch (e) {
+      if (!e.signedOut) reason.textContent = e.message;
+    } finally {
+      cancel.disabled = false;
+    }
+  });
+
+  setStatus("idle");
+  charts.draw();
+  return { watch, stop };
+}

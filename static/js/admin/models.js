@@ -1,0 +1,112 @@
+/**
+ * The model versions table: every version with its network, test accuracy, accuracy on the
+ * held-back user drawings and parent; Activate and Delete (after a confirmation) for all but
+ * the active one.
+ *
+ * - refresh() reloads the table, writes the version this worker serves into the header's badge
+ *   and tells onServing(version).
+ * - After an activation the worker swaps to the new model within about a second; until the
+ *   served version is the active one, refresh() looks again once a second, at most ten times.
+ */
+
+import { byRole, node } from "./dom.js";
+import { network, pct, when } from "./format.js";
+
+/**
+ * @param {object} options
+ * @param {ParentNode} options.root the page (the models card and the header's badge)
+ * @param {ReturnType<import("./api.js").createApi>} options.api
+ * @param {(version: string) => void} options.onServing
+ */
+export function createModels({ root, api, onServing }) {
+  const body = byRole(root, "models-body");
+  const hint = byRole(root, "models-hint");
+  const badge = root.querySelector("[data-testid=model-version]");
+  let retries = 0;
+
+  async function refresh() {
+    const data = await api.json("/api/admin/models");
+    const n = data.models.length;
+    hint.textContent = `${n} version${n === 1 ? "" : "s"}`;
+    body.replaceChildren(...data.models.map(row));
+    if (data.serving) {
+      if (badge) badge.textContent = data.serving;
+      onServing(data.serving);
+    }
+    if (data.active !== data.serving && retries < 10) {
+      retries += 1;
+      setTimeout(() => refresh().catch(() => {}), 1000);
+    } else if (data.active === data.serving) {
+      retries = 0;
+    }
+    return data;
+  }
+
+  function row(m) {
+    const activate = button("Activate", "activate", "btn btn-small");
+    const remove = button("Delete", "delete", "btn btn-small btn-quiet-danger");
+    remove.setAttribute("aria-label", `Delete ${m.version}`);
+    activate.addEventListener("click", () => act("activate", m.version, activate));
+    remove.addEventListener("click", () => act("delete", m.version, remove));
+    const trained = m.feedback?.trained_on
+      ? `; trained on ${m.feedback.train_samples} drawings ×${m.feedback.weight}`
+      : "; not trained on drawings";
+    const held = m.metrics?.feedback_size;
+    return node(
+      "tr",
+      { class: m.active ? "is-active" : "", dataset: { version: m.version } },
+      node(
+        "td",
+        {},
+        node("code", { text: m.version }),
+        m.error ? node("span", { class: "tag tag-bad", text: "damaged" }) : null,
+      ),
+      node("td", { text: when(m.created) }),
+      node("td", { text: network(m.sizes, m.activation) }),
+      node("td", { class: "num", text: pct(m.metrics?.mnist_test_accuracy) }),
+      node(
+        "td",
+        {
+          class: "num",
+          dataset: { testid: "held-back" },
+          title: held
+            ? `${held} held-back drawings${trained}`
+            : "no held-back drawings when it was trained",
+        },
+        held ? `${pct(m.metrics.feedback_accuracy)} ` : "–",
+        held ? node("small", { class: "muted", text: `of ${held}` }) : null,
+        m.feedback?.trained_on ? node("span", { class: "tag tag-fb", text: "+drawings" }) : null,
+      ),
+      node("td", {}, m.parent ? node("code", { class: "muted", text: m.parent }) : "–"),
+      node(
+        "td",
+        { class: "cell-actions" },
+        m.active
+          ? node("span", { class: "tag tag-active", text: "Active" })
+          : node("span", { class: "actions" }, activate, remove),
+      ),
+    );
+  }
+
+  async function act(action, version, control) {
+    if (action === "delete" && !confirm(`Delete model ${version}? This cannot be undone.`)) return;
+    control.disabled = true;
+    const path = `/api/admin/models/${encodeURIComponent(version)}`;
+    try {
+      if (action === "activate") await api.json(`${path}/activate`, { method: "POST" });
+      else await api.json(path, { method: "DELETE" });
+      hint.textContent = action === "activate" ? `${version} is now active` : `${version} deleted`;
+    } catch (e) {
+      if (!e.signedOut) alert(e.message);
+    } finally {
+      control.disabled = false;
+      await refresh().catch(() => {});
+    }
+  }
+
+  return { refresh };
+}
+
+function button(text, action, className) {
+  return node("button", { type: "button", class: className, "data-action": action, text });
+}
