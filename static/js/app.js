@@ -76,7 +76,8 @@ function setPractice(on) {
   const target = on ? practiceDeck.next() : null;
   if (on) {
     practicePrompt.querySelector("[data-role=practice-digit]").textContent = String(target);
-    practicePrompt.querySelector("[data-role=practice-article]").textContent = target === 8 ? "an" : "a";
+    practicePrompt.querySelector("[data-role=practice-article]").textContent =
+      target === 8 ? "an" : "a";
     view.announceText(`Practice: draw ${aDigit(target)}`);
   }
   practicePrompt.dataset.digit = on ? String(target) : "";
@@ -87,7 +88,12 @@ function setPractice(on) {
 feedback.addEventListener("answer", async (event) => {
   const { label, predicted, modelVersion } = /** @type {CustomEvent} */ (event).detail;
   const strokes = pad.strokeCount;
-  const result = await sendFeedback({ image: pad.toDataURL(EXPORT_SIZE), label, predicted, modelVersion });
+  const result = await sendFeedback({
+    image: pad.toDataURL(EXPORT_SIZE),
+    label,
+    predicted,
+    modelVersion,
+  });
   if (!result.ok) {
     feedback.failed(result.message);
     return;
@@ -166,8 +172,10 @@ function describeError(error) {
     case "timeout":
       return "The server is taking too long to answer. Draw again to retry.";
     default:
-      if (error.status === 429) return "Too many requests right now. Wait a moment, then draw again.";
-      if (error.status >= 500) return `The server had a problem (${error.status}). Try again shortly.`;
+      if (error.status === 429)
+        return "Too many requests right now. Wait a moment, then draw again.";
+      if (error.status >= 500)
+        return `The server had a problem (${error.status}). Try again shortly.`;
       return error.message || `The request was refused (${error.status}).`;
   }
 }

@@ -46,7 +46,8 @@ export async function sendFeedback(body, { fetch: doFetch = fetch, timeout = 10_
       signal: controller.signal,
     });
     const data = await response.json().catch(() => null);
-    if (response.status === 201 && data && Number.isInteger(data.id)) return { ok: true, id: data.id };
+    if (response.status === 201 && data && Number.isInteger(data.id))
+      return { ok: true, id: data.id };
     if (response.status === 429) {
       const wait = Number(response.headers.get("Retry-After")) || 60;
       return { ok: false, message: `That's a lot of drawings at once. Try again in ${wait} s.` };
@@ -89,7 +90,8 @@ export class PracticeDeck {
         [this.#deck[i], this.#deck[j]] = [this.#deck[j], this.#deck[i]];
       }
       const top = this.#deck.length - 1;
-      if (this.#deck[top] === this.#last) [this.#deck[0], this.#deck[top]] = [this.#deck[top], this.#deck[0]];
+      if (this.#deck[top] === this.#last)
+        [this.#deck[0], this.#deck[top]] = [this.#deck[top], this.#deck[0]];
     }
     this.#last = /** @type {number} */ (this.#deck.pop());
     return this.#last;

@@ -73,7 +73,10 @@ export function paintInk(canvas, rows) {
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const v = Number(rows[y]?.[x]) || 0;
-      image.data.set([255, 255, 255, Math.round(Math.min(Math.max(v, 0), 1) * 255)], (y * size + x) * 4);
+      image.data.set(
+        [255, 255, 255, Math.round(Math.min(Math.max(v, 0), 1) * 255)],
+        (y * size + x) * 4,
+      );
     }
   }
   ctx.putImageData(image, 0, 0);

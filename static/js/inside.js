@@ -128,7 +128,7 @@ export class InsidePanel extends EventTarget {
       this.#selected = { layer: 0, unit: values.indexOf(Math.max(...values)) };
     }
     paintInk(this.#root.querySelector("[data-testid=inside-input]"), data.input);
-    data.layers.forEach((layer, i) => this.#paintLayer(i, colours));
+    for (let i = 0; i < data.layers.length; i++) this.#paintLayer(i, colours);
     this.#showScores(data);
     this.#showEvidence(data, colours);
     this.#showUnit(colours);
@@ -138,7 +138,9 @@ export class InsidePanel extends EventTarget {
   #layout(layers) {
     const shape = layers.map((l) => `${l.size}:${l.activation}`).join(",");
     if (shape === this.#shape) {
-      layers.forEach((layer, i) => (this.#layers[i].values = layer.values));
+      layers.forEach((layer, i) => {
+        this.#layers[i].values = layer.values;
+      });
       return;
     }
     this.#shape = shape;
@@ -146,7 +148,9 @@ export class InsidePanel extends EventTarget {
     this.#chosen = false;
     for (const old of this.#flow.querySelectorAll(".stage-layer")) old.remove();
     this.#layers = layers.map((layer, i) => {
-      const stage = /** @type {HTMLElement} */ (this.#template.content.firstElementChild.cloneNode(true));
+      const stage = /** @type {HTMLElement} */ (
+        this.#template.content.firstElementChild.cloneNode(true)
+      );
       const canvas = stage.querySelector("canvas");
       const columns = gridColumns(layer.size);
       const cell = Math.max(3, Math.floor(LAYER_BOX / columns));
@@ -229,7 +233,8 @@ export class InsidePanel extends EventTarget {
     const weights = this.#root.querySelector("[data-testid=unit-weights]");
     const caption = this.#root.querySelector("[data-role=unit-weights-caption]");
     const { layer, unit } = this.#selected;
-    if (this.#last) paintInk(this.#root.querySelector("[data-testid=unit-drawing]"), this.#last.input);
+    if (this.#last)
+      paintInk(this.#root.querySelector("[data-testid=unit-drawing]"), this.#last.input);
     if (layer < 0 || !this.#last) return;
     const value = this.#layers[layer].values[unit];
     text.textContent = `Layer ${layer + 1}, unit ${unit} of ${this.#layers[layer].values.length}: a = ${number(value)}`;
@@ -255,7 +260,8 @@ export class InsidePanel extends EventTarget {
     data.scores.forEach((score, d) => {
       const row = rows[d];
       row.classList.toggle("is-top", d === data.digit);
-      row.querySelector(".score-negative").style.transform = `scaleX(${Math.max(-score, 0) / peak})`;
+      row.querySelector(".score-negative").style.transform =
+        `scaleX(${Math.max(-score, 0) / peak})`;
       row.querySelector(".score-positive").style.transform = `scaleX(${Math.max(score, 0) / peak})`;
       row.querySelector(".score-value").textContent = number(score);
       const p = data.probabilities[d];
@@ -272,12 +278,25 @@ export class InsidePanel extends EventTarget {
     const { evidence } = data;
     const top = evidence.digit;
     const other = evidence.runner_up;
-    paintSigned(this.#root.querySelector("[data-testid=evidence]"), evidence.for_digit.flat(), FIELD, FIELD, colours);
-    paintSigned(this.#root.querySelector("[data-testid=contrast]"), evidence.versus_runner_up.flat(), FIELD, FIELD, colours);
+    paintSigned(
+      this.#root.querySelector("[data-testid=evidence]"),
+      evidence.for_digit.flat(),
+      FIELD,
+      FIELD,
+      colours,
+    );
+    paintSigned(
+      this.#root.querySelector("[data-testid=contrast]"),
+      evidence.versus_runner_up.flat(),
+      FIELD,
+      FIELD,
+      colours,
+    );
     this.#root.querySelector("[data-role=why-digit]").textContent = String(top);
     this.#root.querySelector("[data-role=evidence-caption]").textContent =
       `Orange ink raised ${z(top)}, the score of ${top}; blue ink lowered it.`;
-    this.#root.querySelector("[data-role=contrast-title]").textContent = `Why ${top} and not ${other}`;
+    this.#root.querySelector("[data-role=contrast-title]").textContent =
+      `Why ${top} and not ${other}`;
     this.#root.querySelector("[data-role=contrast-caption]").textContent =
       `Orange ink favours ${top}, blue favours ${other}.`;
     const mapSum = evidence.for_digit.flat().reduce((a, b) => a + b, 0);
