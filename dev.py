@@ -2,12 +2,13 @@
 """The project's commands, needing nothing but Python 3.11+ on the machine.
 
     python3 dev.py run [digits serve options]   set up, then serve the app on the active model
-    python3 dev.py test [pytest options]        set up everything (incl. Chromium, MNIST), then test
+    python3 dev.py test [pytest options]        set up all (Chromium, Biome, MNIST), then test
     python3 dev.py default-model                retrain the shipped model from its seed
     python3 dev.py audit [pip-audit options]    check the installed packages for known CVEs
 
 Setting up means: a virtual environment in .venv with the project and its dev extra installed
-(redone when pyproject.toml changes).
+(redone when pyproject.toml changes). The tests also need Debian's Chromium, and Biome (the
+JavaScript formatter and linter) from npm, as pinned in package-lock.json.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".installed"
+NODE_MODULES = ROOT / "node_modules"
+BIOME = NODE_MODULES / ".bin" / "biome"
+NPM_STAMP = NODE_MODULES / ".installed"
 
 
 def run(*cmd: str | Path, **kwargs) -> None:
@@ -44,14 +48,30 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_chromium() -> None:
-    """The browser tests drive Debian's Chromium; install it when it is missing."""
-    if shutil.which("chromium"):
-        return
+def apt_install(*packages: str) -> None:
+    """Install Debian packages (as root, or through sudo)."""
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(*sudo, "apt-get", "update", "-qq", env=env)
-    run(*sudo, "apt-get", "install", "-y", "-qq", "chromium", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-qq", *packages, env=env)
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it when it is missing."""
+    if not shutil.which("chromium"):
+        apt_install("chromium")
+
+
+def ensure_biome() -> None:
+    """Biome checks static/js; install it with npm ci, again whenever package-lock.json changes
+    (and Debian's Node.js and npm first, when npm is missing)."""
+    wanted = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
+    if BIOME.exists() and NPM_STAMP.exists() and NPM_STAMP.read_text() == wanted:
+        return
+    if not shutil.which("npm"):
+        apt_install("nodejs", "npm")
+    run("npm", "ci", "--no-audit", "--no-fund")  # exactly the locked versions, in node_modules/
+    NPM_STAMP.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
@@ -62,9 +82,11 @@ def main(argv: list[str]) -> int:
     if command == "test":
         setup()
         ensure_chromium()
+        ensure_biome()
         run(BIN / "digits", "data", "fetch")
         run(BIN / "ruff", "check", ".")
         run(BIN / "ruff", "format", "--check", ".")
+        run(BIOME, "ci", "--colors=off", "static/js")  # formatting and lint, like the two above
         return subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT).returncode
     if command == "default-model":
         setup()
