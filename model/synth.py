@@ -127,8 +127,17 @@ def draw_strokes(strokes, size: int, width: float, supersample: int) -> Image.Im
 def sample(label: int, rng: np.random.Generator) -> np.ndarray:
     """One synthetic digit of class label → float32 (784,) in MNIST form."""
     styles = TEMPLATES[label]
-    strokes = [np.array(s, dtype=np.float64) for s in styles[rng.integers(len(styles))]]
+    strokes = styles[rng.integers(len(styles))]
     width_ratio = rng.uniform(0.45, 0.95) if label != 1 else rng.uniform(0.3, 0.8)
+    return handwritten(strokes, width_ratio, rng)
+
+
+def handwritten(strokes: list[Stroke], width_ratio: float, rng: np.random.Generator) -> np.ndarray:
+    """Strokes in a unit box (x right, y down) → float32 (784,) in MNIST form, as one person
+    might write them: wobbled by one smooth field (curves wobble, corners stay corners),
+    jittered, squeezed to ``width_ratio``, slanted, turned, and drawn with a brush of random
+    width."""
+    strokes = [np.array(s, dtype=np.float64) for s in strokes]
     slant = rng.uniform(-0.35, 0.25)  # x shifts by slant · (y − ½): most people lean right
     angle = np.deg2rad(rng.uniform(-8, 8))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
@@ -136,7 +145,6 @@ def sample(label: int, rng: np.random.Generator) -> np.ndarray:
     warp = rng.normal(0, 0.04, (2, 2)), rng.uniform(0, 2 * np.pi, 2)  # a smooth wobble
     placed = []
     for s in strokes:
-        # Displace every point by one smooth field, so curves wobble but corners stay corners.
         (amp, phase) = warp
         s = s + np.stack(
             [amp[i, 0] * np.sin(np.pi * s[:, 1] + phase[i]) + amp[i, 1] * np.sin(np.pi * s[:, 0])

@@ -17,9 +17,12 @@ from threadpoolctl import threadpool_limits
 
 from model.epochs import Epochs
 from model.losses import LOSSES
+from model.marks import marks
 from model.network import ACTIVATIONS, MLP
 from model.optim import SCHEDULES, SGD, learning_rate
 from model.synth import synthetic_set
+
+NOT_A_DIGIT = 10  # the label, and the output, of marks that are not digits
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class TrainConfig:
     augment: bool = True  # distort every training image afresh each epoch (model/augment.py)
     synthetic_share: float = 0.5  # stroke-drawn digits in styles MNIST lacks (model/synth.py),
     # added to the training split as this share of its size
+    mark_share: float = 0.0  # marks that are not digits (model/marks.py), as this share of the
+    # training split, labelled NOT_A_DIGIT: the network gets an eleventh output for them
     seed: int = 0  # initial weights, validation split, shuffling and augmentation
     validation_size: int = 5000  # training samples held out for reporting and best-epoch choice
     max_train_samples: int | None = None  # train on a subset (quick runs and tests); None = all
@@ -53,9 +58,14 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
         if self.epochs < 1 or self.batch_size < 1 or any(h < 1 for h in self.hidden):
             raise ValueError("epochs, batch_size and hidden widths must be positive")
-        if not 0 <= self.synthetic_share <= 1:
-            raise ValueError("synthetic_share must be between 0 and 1")
+        if not 0 <= self.synthetic_share <= 1 or not 0 <= self.mark_share <= 1:
+            raise ValueError("synthetic_share and mark_share must be between 0 and 1")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+
+    @property
+    def classes(self) -> int:
+        """The network's outputs: the ten digits, and "not a digit" when it learns marks."""
+        return 11 if self.mark_share else 10
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -98,9 +108,10 @@ def accuracy(network: MLP, x: np.ndarray, y: np.ndarray, batch: int = 4096) -> f
     return correct / max(len(x), 1)
 
 
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """labels (n,) and predicted (n,) digits → counts (10, 10): rows = true, columns = predicted."""
-    confusion = np.zeros((10, 10), dtype=np.int64)
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+    """labels (n,) digits and predicted (n,) classes → counts (10, classes): rows = true digit,
+    columns = predicted (the eleventh, when there is one, is "not a digit")."""
+    confusion = np.zeros((10, classes), dtype=np.int64)
     np.add.at(confusion, (np.asarray(labels, dtype=np.intp), predicted), 1)
     return confusion
 
@@ -111,7 +122,7 @@ def evaluate(network: MLP, x: np.ndarray, y: np.ndarray) -> dict:
     predicted = np.concatenate(
         [network.predict(x[i : i + 4096]).argmax(axis=1) for i in range(0, len(x), 4096)]
     )
-    confusion = confusion_matrix(y, predicted)
+    confusion = confusion_matrix(y, predicted, network.sizes[-1])
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     return {
         "accuracy": float(confusion.trace() / max(len(y), 1)),
@@ -136,7 +147,8 @@ def training_set_size(config: TrainConfig, available: int, extra: int = 0, repea
     subset less its validation split, the synthetic share of that, and the extra samples."""
     n = min(available, config.max_train_samples or available)
     split = n - min(config.validation_size, n // 5)
-    return split + round(config.synthetic_share * split) + extra * repeats
+    generated = round(config.synthetic_share * split) + round(config.mark_share * split)
+    return split + generated + extra * repeats
 
 
 def training_set(
@@ -163,6 +175,9 @@ def training_set(
         count = round(config.synthetic_share * len(train_idx))
         synth_images, synth_labels = synthetic_set(count, config.seed)
         parts.append((synth_images, synth_labels.astype(np.intp)))
+    if config.mark_share:
+        count = round(config.mark_share * len(train_idx))
+        parts.append((marks(count, config.seed), np.full(count, NOT_A_DIGIT, dtype=np.intp)))
     if extra is not None and len(extra[1]):
         extra_images, extra_labels, repeats = extra
         if repeats < 1:
@@ -192,7 +207,7 @@ def train(
     data = training_set(config, images, labels, extra)
     n = len(data.labels)
 
-    network = MLP([784, *config.hidden, 10], config.activation, seed=config.seed)
+    network = MLP([784, *config.hidden, config.classes], config.activation, seed=config.seed)
     loss = LOSSES[config.loss]
     optimiser = SGD(network.parameters, config.momentum, config.weight_decay)
     ws = network.workspace(config.batch_size)
