@@ -1,4 +1,4 @@
-"""Request payloads → MNIST vectors: float32 (784,) in [0, 1], ink = 1.
+"""Request payloads → MNIST vectors: float32 (784,) in [0, 1], ink = 1, and how large the ink was.
 
 A drawing arrives as image bytes (a multipart upload or a raw ``image/*`` body) or as JSON with a
 data URL or ready-made pixels. Each failure becomes an ``ApiError`` whose code names the reason:
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -31,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.errors import ApiError
 from app.schemas import DrawingInput
 from model.decode import DecodeLimits, ImageError, decode_image, sniff_format
-from model.preprocess import pixels_to_mnist, to_mnist
+from model.preprocess import Prepared, pixels_to_mnist, prepare
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -166,27 +167,30 @@ class DrawingDecoder:
         self.max_total_pixels = max_total_pixels
         self.pixels = 0  # decoded so far by this request
 
-    def vector(self, drawing: Drawing) -> np.ndarray:
-        """One drawing → float32 (784,) in MNIST form. Raises ApiError (RequestValidationError
-        for a JSON body that does not match DrawingInput)."""
+    def prepare(self, drawing: Drawing) -> Prepared:
+        """One drawing → its MNIST form (784,) and its ink's extent (NaN for pixels, which come
+        already in MNIST form). Raises ApiError (RequestValidationError for a JSON body that
+        does not match DrawingInput)."""
         if isinstance(drawing, JsonDrawing):
             drawing = parse_json(drawing.body, DrawingInput)
         if isinstance(drawing, DrawingInput):
             if drawing.image is None:
-                return pixels_to_vector(drawing.pixels)
+                return Prepared(pixels_to_vector(drawing.pixels), math.nan)
             drawing = decode_data_url(drawing.image)
-        return image_to_vector(self.image(drawing))
+        return prepare_image(self.image(drawing))
 
-    def matrix(self, drawings: Sequence[Drawing]) -> np.ndarray:
-        """Drawings → float32 (n, 784). An error names the item: ``details: {"index": i}``."""
+    def prepare_all(self, drawings: Sequence[Drawing]) -> tuple[np.ndarray, np.ndarray]:
+        """Drawings → (pixels float32 (n, 784), extents (n,)). An error names the item:
+        ``details: {"index": i}``."""
         x = np.empty((len(drawings), 28 * 28), dtype=np.float32)
+        extents = np.empty(len(drawings))
         for i, drawing in enumerate(drawings):
             try:
-                x[i] = self.vector(drawing)
+                x[i], extents[i] = astuple(self.prepare(drawing))
             except ApiError as e:
                 status = e.status_code if e.code == "batch_too_many_pixels" else 422
                 raise ApiError(status, e.code, f"item {i}: {e.message}", {"index": i}) from None
-        return x
+        return x, extents
 
     def image(self, data: bytes) -> Image.Image:
         """Image bytes → the decoded, upright image: format checked, size checked before
@@ -212,10 +216,10 @@ class DrawingDecoder:
         return image
 
 
-def image_to_vector(image: Image.Image) -> np.ndarray:
-    """A decoded image → float32 (784,) in MNIST form (ApiError 422 blank_image if no ink)."""
+def prepare_image(image: Image.Image) -> Prepared:
+    """A decoded image → its MNIST form and extent (ApiError 422 blank_image if no ink)."""
     try:
-        return to_mnist(image)
+        return prepare(image)
     except ImageError as e:
         raise _image_error(e) from None
 

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.serving import ModelServer
+from model.verdict import VERDICTS
 
 # The *_created series (a timestamp per label set) double the output and tell a scraper nothing
 # that the process start time does not; this switch is process-wide in prometheus-client.
@@ -61,6 +62,12 @@ class Metrics:
             ["digit"],
             registry=self.registry,
         )
+        self.verdicts = Counter(
+            "digits_verdicts",
+            "Drawings by verdict: digit, unsure, or not_a_digit",
+            ["verdict"],
+            registry=self.registry,
+        )
         self.refused = Counter(
             "digits_requests_refused",
             "Requests refused to protect the server: 'overloaded' (too many predictions in "
@@ -72,13 +79,17 @@ class Metrics:
             self.refused.labels(reason)
         for digit in range(10):  # every digit shows up, at 0, before its first prediction
             self.predictions.labels(str(digit))
+        for verdict in VERDICTS:
+            self.verdicts.labels(verdict)
         self.registry.register(_ModelCollector(server))
 
-    def count_predictions(self, digits: np.ndarray) -> None:
-        """digits (n,) int: the predicted digit of each item."""
+    def count_predictions(self, digits: np.ndarray, verdicts: list[str]) -> None:
+        """digits (n,) int: the predicted digit of each item; verdicts (n,) each one's verdict."""
         for digit, count in enumerate(np.bincount(digits, minlength=10)):
             if count:
                 self.predictions.labels(str(digit)).inc(int(count))
+        for verdict in set(verdicts):
+            self.verdicts.labels(verdict).inc(verdicts.count(verdict))
 
     def render(self) -> bytes:
         """Everything in the Prometheus text exposition format."""

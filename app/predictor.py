@@ -5,6 +5,7 @@ CPU-bound throughout, so routes call it from the threadpool, never on the event 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from app.serving import ModelServer
 from model.explain import Explanation as ExplainResult
 from model.explain import explain
 from model.modelfile import LoadedModel
+from model.verdict import UNSURE, Calibration, read
 
 PROBABILITY_DECIMALS = 6  # the ten still sum to 1 within 1e-5
 PIXEL_DECIMALS = 4  # finer than the 1/255 steps of an 8-bit image
@@ -27,7 +29,7 @@ EVIDENCE_DECIMALS = 4
 
 
 class Predictor:
-    """Turns drawings into predictions with the served model, counting each predicted digit."""
+    """Turns drawings into predictions with the served model, counting digits and verdicts."""
 
     def __init__(self, server: ModelServer, settings: Settings, metrics: Metrics):
         self.server = server
@@ -35,8 +37,9 @@ class Predictor:
         self.metrics = metrics
 
     def predict_one(self, drawing: Drawing, include_input: bool = False) -> Prediction:
-        x = DrawingDecoder(self.settings.decode_limits).vector(drawing)[np.newaxis]
-        return self._predict(x, include_input)[0]
+        prepared = DrawingDecoder(self.settings.decode_limits).prepare(drawing)
+        x, extents = prepared.pixels[np.newaxis], np.array([prepared.extent])
+        return self._answers(self.server.current(), x, extents, include_input)[0]
 
     def predict_batch(
         self, drawings: Sequence[Drawing], include_input: bool = False
@@ -52,20 +55,23 @@ class Predictor:
                 f"'items' has {len(drawings)} drawings; at most {limit} are accepted per request",
             )
         decoder = DrawingDecoder(self.settings.decode_limits, self.settings.max_batch_pixels)
-        return self._predict(decoder.matrix(drawings), include_input)
+        x, extents = decoder.prepare_all(drawings)
+        return self._answers(self.server.current(), x, extents, include_input)
 
     def explain_one(self, drawing: Drawing) -> Explanation:
         """One drawing's prediction, with the network's layers, scores and evidence."""
-        x = DrawingDecoder(self.settings.decode_limits).vector(drawing)
+        prepared = DrawingDecoder(self.settings.decode_limits).prepare(drawing)
         model = self.server.current()
-        result = explain(model.network, x)
-        self.metrics.count_predictions([result.digit])
-        return self.explanation(result, model, x)
+        result = explain(model.network, prepared.pixels)
+        return self.explanation(result, model, prepared.pixels, prepared.extent)
 
-    def explanation(self, result: ExplainResult, model: LoadedModel, x: np.ndarray) -> Explanation:
+    def explanation(
+        self, result: ExplainResult, model: LoadedModel, x: np.ndarray, extent: float = math.nan
+    ) -> Explanation:
         """model.explain's result for x (784,) → the API's answer, rounded for the wire."""
-        p = np.round(result.probabilities.astype(np.float64), PROBABILITY_DECIMALS)
-        prediction = self._prediction(p, result.digit, result.runner_up, model, x)
+        (prediction,) = self._answers(
+            model, x[np.newaxis], np.array([extent]), True, result.scores[np.newaxis]
+        )
         activation = model.network.activation.name
         return Explanation(
             **dict(prediction),
@@ -85,31 +91,41 @@ class Predictor:
             ),
         )
 
-    def _predict(self, x: np.ndarray, include_input: bool) -> list[Prediction]:
-        """x float32 (n, 784) → n predictions, all from the same model."""
-        probabilities, model = self.server.predict(x)
-        ranked = np.argsort(-probabilities, axis=1, kind="stable")[:, :2]  # (n, 2): best, next
-        self.metrics.count_predictions(ranked[:, 0])
-        rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS)
-        return [
-            self._prediction(p, best, next_, model, x[i] if include_input else None)
-            for i, (p, (best, next_)) in enumerate(zip(rounded, ranked, strict=True))
-        ]
-
-    def _prediction(
-        self, p: np.ndarray, best: int, next_: int, model: LoadedModel, x: np.ndarray | None
-    ) -> Prediction:
-        """p (10,) rounded probabilities; x (784,) the input, when it is to be echoed."""
-        confidence = float(p[best])
-        return Prediction(
-            digit=int(best),
-            confidence=confidence,
-            probabilities=p.tolist(),
-            unsure=confidence < self.settings.unsure_threshold,
-            runner_up=int(next_),
-            model=ModelRef(version=model.version, created=str(model.meta.get("created", ""))),
-            input=None if x is None else np.round(x.reshape(28, 28), PIXEL_DECIMALS).tolist(),
-        )
+    def _answers(
+        self,
+        model: LoadedModel,
+        x: np.ndarray,
+        extents: np.ndarray,
+        include_input: bool,
+        scores: np.ndarray | None = None,
+    ) -> list[Prediction]:
+        """x float32 (n, 784) and extents (n,) → n predictions, all from ``model``; ``scores``
+        (n, k) when the forward pass has been made already."""
+        if scores is None:
+            scores = model.network.layer_outputs(x, output="scores")[-1]
+        calibration = Calibration.of(model.meta)
+        readings = read(scores, extents, calibration, self.settings.unsure_threshold)
+        ranked = np.argsort(-readings.probabilities, axis=1, kind="stable")[:, :2]
+        self.metrics.count_predictions(ranked[:, 0], readings.verdicts)
+        rounded = np.round(readings.probabilities, PROBABILITY_DECIMALS)
+        ref = ModelRef(version=model.version, created=str(model.meta.get("created", "")))
+        answers = []
+        for i, (best, next_) in enumerate(ranked):
+            not_a_digit = readings.not_a_digit
+            answers.append(Prediction(
+                digit=int(best),
+                confidence=float(rounded[i, best]),
+                probabilities=rounded[i].tolist(),
+                verdict=readings.verdicts[i],
+                unsure=readings.verdicts[i] == UNSURE,
+                runner_up=int(next_),
+                not_a_digit=None if not_a_digit is None else round(float(not_a_digit[i]), 6),
+                too_small=bool(readings.too_small[i]),
+                model=ref,
+                input=np.round(x[i].reshape(28, 28), PIXEL_DECIMALS).tolist()
+                if include_input else None,
+            ))  # fmt: skip
+        return answers
 
 
 def _rounded(values: np.ndarray, decimals: int) -> list:

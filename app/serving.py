@@ -20,7 +20,6 @@ import asyncio
 import logging
 import threading
 
-import numpy as np
 from starlette.concurrency import run_in_threadpool
 
 from model.modelfile import LoadedModel, ModelFileError
@@ -109,11 +108,6 @@ class ModelServer:
         if model is None:
             raise NoModelError("no model is loaded")
         return model
-
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, LoadedModel]:
-        """x float32 (n, 784) → (probabilities (n, 10), the model that computed them)."""
-        model = self.current()
-        return model.network.predict(x), model
 
     async def watch(self, every_seconds: float) -> None:
         """Check ACTIVE every ``every_seconds`` until cancelled; loads run in a worker thread."""

@@ -38,9 +38,9 @@ class Explanation:
     """One drawing through the network. Shapes are for a [784, h1, …, 10] network."""
 
     layers: list[np.ndarray]  # each hidden layer's activations a^l, (h_l,)
-    scores: np.ndarray  # z^L, (10,): the scores before softmax
-    probabilities: np.ndarray  # softmax(z^L), (10,)
-    digit: int  # the most probable digit
+    scores: np.ndarray  # z^L, (k,): the scores before softmax (k = 10, or 11 with "not a digit")
+    probabilities: np.ndarray  # softmax(z^L), (k,): the network's own, before any calibration
+    digit: int  # the digit with the highest score
     runner_up: int  # the second
     evidence: np.ndarray  # (784,) x · ∂z_digit/∂x
     contrast: np.ndarray  # (784,) x · ∂(z_digit − z_runner_up)/∂x
@@ -61,7 +61,8 @@ def explain(network: MLP, x: np.ndarray) -> Explanation:
     softmax_(z)  # the very operations of MLP.predict, so the probabilities are its own
     probabilities = z[0]
     last = len(network.weights) - 1
-    digit, runner_up = (int(i) for i in np.argsort(-probabilities, kind="stable")[:2])
+    # The two highest digits (an eleventh output, "not a digit", is never one of them).
+    digit, runner_up = (int(i) for i in np.argsort(-scores[:10], kind="stable")[:2])
 
     # Backward from two score combinations at once: z_digit, and z_digit − z_runner_up. In the
     # network's own precision: converting its weights to float64 would cost more than the rest.

@@ -10,6 +10,8 @@ Output convention everywhere: float32, shape (784,), values in [0, 1], 1 = ink.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -76,6 +78,11 @@ def normalise_ink(ink: np.ndarray) -> np.ndarray:
     Crop to the ink, scale the longer side to 20 px (aspect kept, area-averaged), then shift so
     the centre of mass sits at the centre of the 28×28 field. Raises BlankImageError if no ink.
     """
+    return _normalise(ink)[0]
+
+
+def _normalise(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """normalise_ink, and the (h, w) of the ink's box in ink's own pixels."""
     peak = float(ink.max()) if ink.size else 0.0
     if peak < MIN_CONTRAST:
         raise BlankImageError()
@@ -100,7 +107,7 @@ def normalise_ink(ink: np.ndarray) -> np.ndarray:
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     top, left = (FIELD - new_h) // 2, (FIELD - new_w) // 2
     field[top : top + new_h, left : left + new_w] = small
-    return _centre_by_mass(field, top, left, new_h, new_w).reshape(FIELD * FIELD)
+    return _centre_by_mass(field, top, left, new_h, new_w).reshape(FIELD * FIELD), (h, w)
 
 
 _ROWS, _COLUMNS = np.indices((FIELD, FIELD))  # each pixel's row and column
@@ -116,9 +123,23 @@ def _centre_by_mass(field: np.ndarray, top: int, left: int, h: int, w: int) -> n
     return np.roll(field, (dy, dx), axis=(0, 1))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A drawing in MNIST form, and how large its ink was on the image it came in."""
+
+    pixels: np.ndarray  # float32 (784,) in [0, 1], ink = 1
+    extent: float  # the ink's longer side ÷ the image's longer side, as drawn
+
+
+def prepare(image: Image.Image) -> Prepared:
+    """A decoded image of one digit → its MNIST form and its ink's extent (BlankImageError)."""
+    pixels, (h, w) = _normalise(ink_map(image))
+    return Prepared(pixels, max(h, w) / max(image.size))
+
+
 def to_mnist(image: Image.Image) -> np.ndarray:
     """A decoded image of one digit → float32 (784,) in [0, 1], ink = 1 (raises BlankImageError)."""
-    return normalise_ink(ink_map(image))
+    return prepare(image).pixels
 
 
 def pixels_to_mnist(pixels: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ The rules that keep it consistent, across threads and processes:
   ``flock`` on ``models/.lock``, so an activation and a deletion of the same version can never
   both succeed: ``ACTIVE`` never names a missing version.
 - A version is activated only once its file loads, passes its checksum and has the shape of a
-  digit model (784 inputs, 10 outputs).
+  digit model (784 inputs; 10 outputs, or 11 with "not a digit").
 - ``clean`` removes what a process killed mid-write leaves (temporary files, a version folder
   without its model); ``fall_back`` makes the newest version that loads the active one when
   ``ACTIVE`` names one that does not.
@@ -35,7 +35,9 @@ from model.network import MLP
 
 SHIPPED_MODEL = Path(__file__).parent / "weights" / "default.npz"
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-DIGIT_MODEL = (784, 10)  # what a served model reads (28×28 pixels) and gives (ten digits)
+# What a served model reads (28×28 pixels) and gives: ten digit scores, and perhaps an eleventh
+# for "not a digit" (model/verdict.py).
+INPUTS, OUTPUTS = 784, (10, 11)
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +146,11 @@ class Registry:
         if loaded.version != version:
             raise ModelFileError(f"{path} holds version {loaded.version}, not {version}")
         sizes = loaded.network.sizes
-        if (sizes[0], sizes[-1]) != DIGIT_MODEL:
+        if sizes[0] != INPUTS or sizes[-1] not in OUTPUTS:
             raise ModelFileError(
                 f"{path} is not a digit model: it reads {sizes[0]} inputs and gives {sizes[-1]} "
-                f"outputs, where a digit model reads {DIGIT_MODEL[0]} (28×28) and gives "
-                f"{DIGIT_MODEL[1]}"
+                f"outputs, where a digit model reads {INPUTS} (28×28) and gives 10 (or 11, with "
+                "'not a digit')"
             )
         return loaded
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from app.feedback.store import FeedbackStore
-from app.inputs import DrawingDecoder, decode_data_url, image_to_vector, pixels_to_vector
+from app.inputs import DrawingDecoder, decode_data_url, pixels_to_vector, prepare_image
 from app.schemas import DrawingInput, FeedbackLabels
 
 # An original whose upload is this many times over the size limit would not fit as a PNG
@@ -36,7 +36,7 @@ def save_feedback(
     else:
         data = drawing if isinstance(drawing, bytes) else decode_data_url(drawing.image)
         image = decoder.image(data)
-        vector = image_to_vector(image)
+        vector = prepare_image(image).pixels
         small = len(data) <= _REENCODE_FACTOR * max_original_bytes
         original = bare_png(image, max_original_bytes) if small else None
     pixels = np.round(vector * 255).astype(np.uint8).reshape(28, 28)

@@ -17,8 +17,10 @@ from pydantic_core import PydanticCustomError
 
 from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
 from model.network import ACTIVATIONS
+from model.verdict import VERDICTS
 
 Activation = Literal[tuple(ACTIVATIONS)]  # the names model/network.py defines
+Verdict = Literal[VERDICTS]
 
 _ROW = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}
 Pixels = Annotated[
@@ -93,8 +95,11 @@ class Prediction(BaseModel):
                     "confidence": 0.981234,
                     "probabilities": [0.0001, 0.0032, 0.0041, 0.0009, 0.0003, 0.0002, 0.0,
                                       0.981234, 0.0021, 0.007966],
+                    "verdict": "digit",
                     "unsure": False,
                     "runner_up": 9,
+                    "not_a_digit": 0.0012,
+                    "too_small": False,
                     "model": {"version": "20250101-120000-a1b2c3",
                               "created": "2025-01-01T12:00:00+00:00"},
                 }
@@ -105,10 +110,30 @@ class Prediction(BaseModel):
     digit: int = Field(ge=0, le=9, description="The most likely digit.")
     confidence: float = Field(ge=0, le=1, description="The probability of `digit`.")
     probabilities: list[float] = Field(
-        min_length=10, max_length=10, description="Softmax output for digits 0-9; sums to 1."
+        min_length=10,
+        max_length=10,
+        description="Each digit's probability, 0-9, calibrated (when the model says 90 %, it is "
+        "right about 90 % of the time on drawn digits); sums to 1.",
     )
-    unsure: bool = Field(description="True when `confidence` is below the service's threshold.")
+    verdict: Verdict = Field(
+        description="`digit`; `unsure` (the top probability is under the service's threshold: "
+        "`digit` and `runner_up` are the two candidates); or `not_a_digit` (the drawing is too "
+        "small to be a digit, see `too_small`, or the model's 'not a digit' output says so)."
+    )
+    unsure: bool = Field(description="True exactly when `verdict` is `unsure`.")
     runner_up: int = Field(ge=0, le=9, description="The second most likely digit.")
+    not_a_digit: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="The model's probability that this is no digit at all (its eleventh "
+        "output), or null for a model without one.",
+    )
+    too_small: bool = Field(
+        False,
+        description="The ink spans under 12 % of the image's longer side (a tap, a dot): not a "
+        "digit whatever the scores. Pixels sent in MNIST form are never too small.",
+    )
     model: ModelRef
     input: list[list[float]] | None = Field(
         None,
@@ -152,7 +177,10 @@ class Explanation(Prediction):
 
     layers: list[LayerActivity] = Field(description="The hidden layers, input side first.")
     scores: list[float] = Field(
-        min_length=10, max_length=10, description="z of the output layer, before softmax."
+        min_length=10,
+        max_length=11,
+        description="z of the output layer, before softmax: digits 0-9, then 'not a digit' for a "
+        "model that has that output.",
     )
     evidence: Evidence
 

@@ -11,7 +11,12 @@ from model.registry import Registry
 
 def check_prediction(body: dict, version: str) -> None:
     """The response contract: shapes, ranges and the relations between the fields."""
-    assert set(body) == {"digit", "confidence", "probabilities", "unsure", "runner_up", "model"}
+    required = {"digit", "confidence", "probabilities", "verdict", "unsure", "runner_up",
+                "too_small", "model"}  # fmt: skip
+    assert set(body) - {"not_a_digit"} == required  # absent for a model without that output
+    assert body["verdict"] in ("digit", "unsure", "not_a_digit")
+    assert body["unsure"] is (body["verdict"] == "unsure")
+    assert 0 <= body.get("not_a_digit", 0) <= 1
     p = np.array(body["probabilities"])
     assert p.shape == (10,)
     assert np.all(p >= 0) and abs(p.sum() - 1) < 1e-4

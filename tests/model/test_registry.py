@@ -165,7 +165,7 @@ def test_only_digit_models_are_activated(tmp_path):
     """A valid file with the wrong shapes was activated, then every prediction was a 500."""
     registry = Registry(tmp_path)
     first = registry.ensure_initialised()
-    for sizes in ([100, 10], [784, 16, 5]):
+    for sizes in ([100, 10], [784, 16, 5], [784, 16, 12]):
         version = registry.add(MLP(sizes, seed=0), {})
         with pytest.raises(ModelFileError, match="not a digit model"):
             registry.activate(version)

@@ -1,0 +1,79 @@
+"""The verdict on a drawing: a digit, unsure, or not a digit, with probabilities that mean it.
+
+The rules, in order:
+
+1. **Too small**: ink whose longer side is under ``MIN_EXTENT`` of the image's longer side (a
+   tap, a dot, a short tick on a canvas) is not a digit. It is measured on the image as it was
+   drawn, before anything is scaled: in MNIST form every mark fills the same 20×20 box. Pixels
+   sent already in MNIST form carry no such size and skip this rule.
+2. **Not a digit**: a model with an eleventh output ("not a digit", learnt from the marks of
+   ``model.marks``) says so when that output's probability, a softmax over all eleven scores,
+   reaches the model's threshold.
+3. **Unsure**: the top digit's calibrated probability is under the unsure threshold.
+4. Otherwise a **digit**.
+
+The ten digit probabilities are always a softmax over the ten digit scores alone, divided by the
+model's temperature (``model.calibrate``), so they sum to 1 and mean what they say whatever the
+verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.calibrate import softmax
+
+DIGIT, UNSURE, NOT_A_DIGIT = "digit", "unsure", "not_a_digit"
+VERDICTS = (DIGIT, UNSURE, NOT_A_DIGIT)
+MIN_EXTENT = 0.12  # a digit drawn on a 280 px canvas is at least 34 px tall (a dot is ~21)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A model's fitted numbers: the digits' softmax temperature, and the probability of "not a
+    digit" from which its eleventh output decides."""
+
+    temperature: float = 1.0
+    not_a_digit_threshold: float = 0.5
+
+    @classmethod
+    def of(cls, meta: dict) -> Calibration:
+        """The calibration a model's metadata records (the defaults for a model without one)."""
+        fitted = meta.get("calibration") or {}
+        return cls(
+            temperature=float(fitted.get("temperature", cls.temperature)),
+            not_a_digit_threshold=float(
+                fitted.get("not_a_digit_threshold", cls.not_a_digit_threshold)
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Readings:
+    """The verdicts on n drawings."""
+
+    probabilities: np.ndarray  # (n, 10) calibrated digit probabilities
+    not_a_digit: np.ndarray | None  # (n,) probability of the eleventh output, or None
+    too_small: np.ndarray  # (n,) bool
+    verdicts: list[str]  # one of VERDICTS each
+
+
+def read(
+    scores: np.ndarray,
+    extents: np.ndarray,
+    calibration: Calibration,
+    unsure_threshold: float,
+) -> Readings:
+    """scores (n, 10 or 11) before softmax, extents (n,) (NaN: no size known) → the verdicts."""
+    scores = np.asarray(scores, dtype=np.float64)
+    probabilities = softmax(scores[:, :10], calibration.temperature)
+    too_small = np.nan_to_num(np.asarray(extents, dtype=np.float64), nan=1.0) < MIN_EXTENT
+    not_a_digit = softmax(scores)[:, 10] if scores.shape[1] > 10 else None
+    rejected = too_small.copy()
+    if not_a_digit is not None:
+        rejected |= not_a_digit >= calibration.not_a_digit_threshold
+    unsure = probabilities.max(axis=1) < unsure_threshold
+    verdicts = [NOT_A_DIGIT if r else UNSURE if u else DIGIT for r, u in zip(rejected, unsure)]
+    return Readings(probabilities, not_a_digit, too_small, verdicts)
