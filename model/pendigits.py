@@ -25,9 +25,9 @@ from PIL import Image
 from model.preprocess import to_mnist
 from model.synth import draw_strokes
 
-PEN_DIGITS = (
-    Path(__file__).resolve().parents[2] / "shared" / "pen-digits" / "pendigits-train.json.gz"
-)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PEN_DIGITS = SHARED / "pen-digits" / "pendigits-train.json.gz"
+PEN_MARKS = SHARED / "pen-marks" / "pen-marks-dev.json.gz"  # letters and symbols, same format
 CANVAS = 280  # the page's canvas side in CSS pixels
 BRUSH = 0.075  # brush diameter as a share of the canvas side
 SUPERSAMPLE = 4
@@ -81,8 +81,9 @@ def png_bytes(image: Image.Image) -> bytes:
 
 @dataclass(frozen=True)
 class MnistForm:
-    """Rendered digits: x (n, 784) float32 in [0, 1] (ink = 1), labels (n,) int64, and the
-    writer of each, in the file's order."""
+    """Rendered drawings: x (n, 784) float32 in [0, 1] (ink = 1), labels (n,) (int64 digits, or
+    the characters of ../shared/pen-marks, which has the same format), and the writer of each,
+    in the file's order."""
 
     x: np.ndarray
     labels: np.ndarray
@@ -129,7 +130,7 @@ def mnist_form(
         parts = [_render_chunk(chunk) for chunk in chunks]
     form = MnistForm(
         x=np.concatenate(parts) if parts else np.empty((0, 784), np.float32),
-        labels=np.array([d.label for d in chosen], dtype=np.int64),
+        labels=np.array([d.label for d in chosen]),  # ints for digits, strings for pen marks
         writers=tuple(d.writer for d in chosen),
     )
     _cache[key] = form

@@ -109,11 +109,13 @@ def accuracy(network: MLP, x: np.ndarray, y: np.ndarray, batch: int = 4096) -> f
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
-    """labels (n,) digits and predicted (n,) classes → counts (10, classes): rows = true digit,
-    columns = predicted (the eleventh, when there is one, is "not a digit")."""
-    confusion = np.zeros((10, classes), dtype=np.int64)
-    np.add.at(confusion, (np.asarray(labels, dtype=np.intp), predicted), 1)
-    return confusion
+    """labels (n,) and predicted (n,) classes → counts (rows, classes): rows = true label (10
+    digits, and an eleventh when a label is NOT_A_DIGIT), columns = predicted."""
+    labels = np.asarray(labels, dtype=np.intp)
+    rows = max(10, int(labels.max()) + 1) if len(labels) else 10
+    confusion = np.zeros((rows, max(classes, rows)), dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    return confusion[:, :classes] if rows <= classes else confusion
 
 
 def evaluate(network: MLP, x: np.ndarray, y: np.ndarray) -> dict:

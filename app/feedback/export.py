@@ -3,7 +3,7 @@
 Its members, one row per sample, oldest first:
 
     x              uint8 (n, 28, 28)   the drawing in MNIST form, ink = 255
-    y              uint8 (n,)          the label, 0-9
+    y              uint8 (n,)          the label, 0-9, or 10 for a drawing that is not a digit
     predicted      int8 (n,)           what the model said, -1 for nothing
     model_version  str (n,)            the version that said it, '' for none
     created        str (n,)            when it was posted, ISO 8601
@@ -29,6 +29,7 @@ import numpy as np
 
 from app.errors import ApiError
 from app.feedback.store import CREATED_MAX_LENGTH, MODEL_VERSION_MAX_LENGTH, FeedbackStore
+from model.train import NOT_A_DIGIT
 
 REQUIRED = ("x", "y")
 OPTIONAL = ("predicted", "model_version", "created")
@@ -116,8 +117,8 @@ def _checked(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     n = len(x)
     if y.shape != (n,) or y.dtype.kind not in "iu":
         raise _invalid(f"y is {y.dtype} {y.shape}, not {n} integers")
-    if n and (y.min() < 0 or y.max() > 9):
-        raise _invalid("y holds values outside 0-9")
+    if n and (y.min() < 0 or y.max() > NOT_A_DIGIT):
+        raise _invalid(f"y holds values outside 0-9 (and {NOT_A_DIGIT} for not a digit)")
     for name in OPTIONAL:
         if name in arrays and arrays[name].shape != (n,):
             raise _invalid(f"{name} has shape {arrays[name].shape}, not ({n},)")

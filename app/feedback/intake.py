@@ -17,6 +17,7 @@ from PIL import Image
 from app.feedback.store import FeedbackStore
 from app.inputs import DrawingDecoder, decode_data_url, pixels_to_vector, prepare_image
 from app.schemas import DrawingInput, FeedbackLabels
+from app.schemas.feedback import stored_label
 
 # An original whose upload is this many times over the size limit would not fit as a PNG
 # either: it is not re-encoded at all.
@@ -40,7 +41,8 @@ def save_feedback(
         small = len(data) <= _REENCODE_FACTOR * max_original_bytes
         original = bare_png(image, max_original_bytes) if small else None
     pixels = np.round(vector * 255).astype(np.uint8).reshape(28, 28)
-    return store.add(pixels, labels.label, labels.predicted, labels.model_version, original)
+    label = stored_label(labels.label)
+    return store.add(pixels, label, labels.predicted, labels.model_version, original)
 
 
 def bare_png(image: Image.Image, limit: int) -> bytes | None:

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from model.train import NOT_A_DIGIT  # the label of a drawing that is no digit at all
+
 DB_NAME = "feedback.db"
 PAGE_SIZE_MAX = 200
 MODEL_VERSION_MAX_LENGTH = 200  # as the column is declared; posts and imports are held to it
@@ -50,6 +52,26 @@ MIGRATIONS: list[list[str]] = [
             original BLOB,
             digest CHAR(64) NOT NULL
         )""",
+        "CREATE INDEX feedback_label ON feedback (label)",
+        "CREATE INDEX feedback_digest ON feedback (digest)",
+    ],
+    # 2: label 10 means "not a digit" (the model's eleventh class). SQLite cannot change a
+    # CHECK in place, so the table is rebuilt, rows and ids carried over.
+    [
+        """CREATE TABLE feedback_2 (
+            id INTEGER PRIMARY KEY,
+            created VARCHAR(40) NOT NULL,
+            label SMALLINT NOT NULL CHECK (label BETWEEN 0 AND 10),
+            predicted SMALLINT CHECK (predicted BETWEEN 0 AND 9),
+            model_version VARCHAR(200),
+            pixels BLOB NOT NULL,
+            original BLOB,
+            digest CHAR(64) NOT NULL
+        )""",
+        "INSERT INTO feedback_2 SELECT id, created, label, predicted, model_version, pixels, "
+        "original, digest FROM feedback",
+        "DROP TABLE feedback",
+        "ALTER TABLE feedback_2 RENAME TO feedback",
         "CREATE INDEX feedback_label ON feedback (label)",
         "CREATE INDEX feedback_digest ON feedback (digest)",
     ],
@@ -318,8 +340,8 @@ class FeedbackStore:
         return [_sample(r) for r in rows], int(total[0])
 
     def counts(self) -> dict:
-        """Samples per label, and how many of each the model had got wrong."""
-        by_label, wrong = [0] * 10, [0] * 10
+        """Samples per digit (and not a digit), and how many of each the model had got wrong."""
+        by_label, wrong = [0] * 11, [0] * 11
         with self._read() as connection:
             rows = connection.execute(
                 "SELECT label, COUNT(*), SUM(CASE WHEN predicted IS NOT NULL AND predicted <> "
@@ -327,8 +349,14 @@ class FeedbackStore:
             ).fetchall()
         for label, n, w in rows:
             by_label[label], wrong[label] = int(n), int(w or 0)
-        return {"total": sum(by_label), "wrong": sum(wrong), "by_label": by_label,
-                "wrong_by_label": wrong}  # fmt: skip
+        return {
+            "total": sum(by_label),
+            "wrong": sum(wrong),
+            "by_label": by_label[:NOT_A_DIGIT],
+            "wrong_by_label": wrong[:NOT_A_DIGIT],
+            "not_a_digit": by_label[NOT_A_DIGIT],
+            "wrong_not_a_digit": wrong[NOT_A_DIGIT],
+        }
 
     def count(self) -> int:
         with self._read() as connection:

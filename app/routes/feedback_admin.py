@@ -27,6 +27,7 @@ from app.schemas import (
     FeedbackPage,
     Relabel,
 )
+from app.schemas.feedback import api_label, stored_label
 from app.security import ADMIN_ERRORS, require_admin
 
 router = APIRouter(
@@ -48,7 +49,7 @@ def _item(sample: Sample) -> FeedbackItem:
     return FeedbackItem(
         id=sample.id,
         created=sample.created,
-        label=sample.label,
+        label=api_label(sample.label),
         predicted=sample.predicted,
         model_version=sample.model_version,
         wrong=sample.wrong,
@@ -58,6 +59,13 @@ def _item(sample: Sample) -> FeedbackItem:
 
 
 _DIGITS = frozenset("0123456789")
+
+
+def _label_query(value: str | None) -> int | None:
+    """'' means no filter; 'not_a_digit' or a digit 0-9, or 422."""
+    if value is not None and value.strip() == "not_a_digit":
+        return stored_label("not_a_digit")
+    return _digit_query(value, "label")
 
 
 def _digit_query(value: str | None, name: str) -> int | None:
@@ -89,7 +97,9 @@ def _not_found(sample_id: int) -> ApiError:
 @router.get("", response_model=FeedbackPage, summary="Feedback samples, newest first")
 def list_feedback(
     store: StoreDep,
-    label: Annotated[str | None, Query(description="Only this label (0-9).")] = None,
+    label: Annotated[
+        str | None, Query(description="Only this label (0-9, or `not_a_digit`).")
+    ] = None,
     predicted: Annotated[str | None, Query(description="Only this prediction (0-9).")] = None,
     wrong_only: Annotated[bool, Query(description="Only samples the model got wrong.")] = False,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
@@ -97,7 +107,7 @@ def list_feedback(
 ) -> FeedbackPage:
     """One page of samples with thumbnails (the 28×28 as a data URL), and counts per digit."""
     samples, total = store.list_samples(
-        _digit_query(label, "label"), _digit_query(predicted, "predicted"), wrong_only, page,
+        _label_query(label), _digit_query(predicted, "predicted"), wrong_only, page,
         per_page,
     )  # fmt: skip
     return FeedbackPage(
@@ -191,7 +201,7 @@ async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported
     responses={404: {"model": ErrorResponse}},
 )
 def relabel_feedback(sample_id: int, body: Relabel, store: StoreDep) -> FeedbackItem:
-    sample = store.relabel(sample_id, body.label) if _storable(sample_id) else None
+    sample = store.relabel(sample_id, stored_label(body.label)) if _storable(sample_id) else None
     if sample is None:
         raise _not_found(sample_id)
     return _item(sample)

@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from app.examples import SEVEN_DATA_URL
 from app.feedback.store import MODEL_VERSION_MAX_LENGTH
 from app.schemas.drawing import DrawingInput
+from model.train import NOT_A_DIGIT
 
 Digit = Annotated[int, Field(ge=0, le=9)]
+
+
+def _label(value: object) -> int | str:
+    """A digit 0-9 (a number, or the text of one from a form or a query), or 'not_a_digit'."""
+    if value == "not_a_digit":
+        return value
+    if isinstance(value, str) and len(value.strip()) == 1 and value.strip() in "0123456789":
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+        return value
+    raise PydanticCustomError(
+        "label", "must be a digit 0 to 9 or 'not_a_digit', got {value}", {"value": repr(value)}
+    )
+
+
+# What a drawing really is: a digit, or no digit at all (stored as the label NOT_A_DIGIT, 10).
+Label = Annotated[
+    int | Literal["not_a_digit"],
+    PlainValidator(_label),
+    WithJsonSchema(
+        {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9}, {"const": "not_a_digit"}]}
+    ),
+]
+
+
+def stored_label(label: int | str) -> int:
+    """An API label → the store's integer (0-9, or 10 for "not_a_digit")."""
+    return NOT_A_DIGIT if label == "not_a_digit" else int(label)
+
+
+def api_label(label: int) -> int | str:
+    """The store's integer → the API label."""
+    return "not_a_digit" if label == NOT_A_DIGIT else label
 
 
 class FeedbackLabels(BaseModel):
@@ -19,7 +54,9 @@ class FeedbackLabels(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    label: Digit = Field(description="The digit the drawing really is, 0 to 9.")
+    label: Label = Field(
+        description="What the drawing really is: a digit 0 to 9, or `not_a_digit`."
+    )
     predicted: Digit | None = Field(None, description="The digit the model said, if it was asked.")
     model_version: str | None = Field(
         None,
@@ -53,7 +90,7 @@ class FeedbackCreated(BaseModel):
 class FeedbackItem(BaseModel):
     id: int
     created: str
-    label: Digit
+    label: Label
     predicted: Digit | None
     model_version: str | None
     wrong: bool = Field(description="The model's prediction differs from the label.")
@@ -66,6 +103,8 @@ class FeedbackCounts(BaseModel):
     wrong: int
     by_label: list[int] = Field(description="Samples per digit 0-9.")
     wrong_by_label: list[int] = Field(description="Of those, how many the model had got wrong.")
+    not_a_digit: int = Field(0, description="Samples that are no digit at all.")
+    wrong_not_a_digit: int = Field(0, description="Of those, how many the model read as a digit.")
 
 
 class FeedbackPage(BaseModel):
@@ -80,7 +119,7 @@ class FeedbackPage(BaseModel):
 class Relabel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: Digit
+    label: Label
 
 
 class FeedbackImported(BaseModel):

@@ -172,3 +172,20 @@ def test_the_rate_limit_defaults_to_60_and_reads_the_environment(monkeypatch):
     assert Settings().feedback_rate_limit == 60
     monkeypatch.setenv("DIGITS_FEEDBACK_RATE_LIMIT", "0")
     assert Settings().feedback_rate_limit == 0
+
+
+def test_a_drawing_can_be_said_to_be_no_digit_at_all(client):
+    """The strip's "Not a digit" answer: stored as label 10, listed and exported as such."""
+    from admin_support import AUTH, TOKEN  # noqa: F401 (the client below has no token)
+
+    r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": "not_a_digit",
+                                           "predicted": 7})  # fmt: skip
+    assert r.status_code == 201, r.text
+    sample = _store(client).get(r.json()["id"])
+    assert sample.label == 10 and sample.wrong
+    form = client.post("/api/feedback", files={"file": ("x.png", SEVEN_PNG, "image/png")},
+                       data={"label": "not_a_digit"})  # fmt: skip
+    assert form.status_code == 201 and _store(client).get(form.json()["id"]).label == 10
+    for bad in ("not a digit", "10", "x"):
+        r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": bad})
+        assert r.status_code == 422, bad

@@ -113,3 +113,25 @@ def test_training_reads_only_pixels_and_labels(tmp_path):
         tracemalloc.stop()
     assert len(split.train_y) + len(split.held_y) == 200
     assert peak < 2_000_000, peak  # the versions alone are 20 MB
+
+
+def test_a_version_1_store_is_migrated_to_take_not_a_digit_keeping_every_sample(
+    tmp_path, monkeypatch
+):
+    """Version 2 lets a label be 10, "not a digit"; the rows of version 1 keep their ids."""
+    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:1])
+    old = FeedbackStore(tmp_path)
+    assert old.open() == 1
+    pixels = np.zeros((28, 28), np.uint8)
+    first = old.add(pixels, 7, 1, "v-1")
+    with pytest.raises(sqlite3.IntegrityError):
+        old.add(pixels + 1, 10)  # version 1 refuses the label
+    monkeypatch.undo()
+    store = FeedbackStore(tmp_path)
+    assert store.open() == 2
+    assert store.get(first).label == 7 and store.get(first).model_version == "v-1"
+    second = store.add(pixels + 2, 10, 3)
+    assert store.get(second).label == 10 and store.get(second).wrong
+    counts = store.counts()
+    assert counts["not_a_digit"] == 1 and counts["wrong_not_a_digit"] == 1
+    assert counts["by_label"][7] == 1 and len(counts["by_label"]) == 10
