@@ -251,3 +251,21 @@ def test_the_export_streams_a_page_at_a_time(tmp_path):
         assert set(npz["predicted"].tolist()) == {3} and len(npz["created"]) == n
     training_x, training_y = store.labelled_pixels()
     assert np.array_equal(training_x, x) and np.array_equal(training_y, y)
+
+
+def test_not_a_digit_is_listed_filtered_counted_and_exported(admin):
+    digit = _post(admin, 4, 4, seed=1)
+    r = admin.post("/api/feedback", json={"pixels": _pixels(2), "label": "not_a_digit",
+                                          "predicted": 8})  # fmt: skip
+    mark = r.json()["id"]
+    page = admin.get("/api/admin/feedback", headers=AUTH).json()
+    assert {i["id"]: i["label"] for i in page["items"]} == {digit: 4, mark: "not_a_digit"}
+    assert page["counts"]["not_a_digit"] == 1 and page["counts"]["wrong_not_a_digit"] == 1
+    only = admin.get("/api/admin/feedback?label=not_a_digit", headers=AUTH).json()["items"]
+    assert [i["id"] for i in only] == [mark]
+    relabel = admin.patch(f"/api/admin/feedback/{digit}", json={"label": "not_a_digit"},
+                          headers=AUTH)  # fmt: skip
+    assert relabel.json()["label"] == "not_a_digit"
+    exported = admin.get("/api/admin/feedback/export", headers=AUTH).content
+    with np.load(io.BytesIO(exported)) as npz:
+        assert npz["y"].tolist() == [10, 10]

@@ -175,9 +175,7 @@ def test_the_rate_limit_defaults_to_60_and_reads_the_environment(monkeypatch):
 
 
 def test_a_drawing_can_be_said_to_be_no_digit_at_all(client):
-    """The strip's "Not a digit" answer: stored as label 10, listed and exported as such."""
-    from admin_support import AUTH, TOKEN  # noqa: F401 (the client below has no token)
-
+    """The strip's "Not a digit" answer: stored as label 10."""
     r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": "not_a_digit",
                                            "predicted": 7})  # fmt: skip
     assert r.status_code == 201, r.text
