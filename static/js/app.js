@@ -4,11 +4,12 @@
  */
 
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
-import { aDigit, FeedbackPanel, PracticeDeck, sendFeedback } from "./feedback.js";
+import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
 import { PredictionClient } from "./predict.js";
 import { ResultsView } from "./results.js";
 import { UnitWeights } from "./units.js";
+import { aDigit } from "./words.js";
 
 const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-testid=canvas]"));
 const undoButton = document.querySelector("[data-testid=undo]");
@@ -98,10 +99,12 @@ feedback.addEventListener("answer", async (event) => {
     feedback.failed(result.message);
     return;
   }
+  const saved = label === NOT_A_DIGIT ? "not a digit" : aDigit(label);
+  // Drawings train a model only when an admin retrains with them: promise no more than that.
   const thanks =
     label === predicted
-      ? `Thanks! Saved as ${aDigit(label)}.`
-      : `Thanks! Saved as ${aDigit(label)}; the network will learn from it.`;
+      ? `Thanks! Saved as ${saved}.`
+      : `Thanks! Saved as ${saved}; a retrain that includes the saved drawings learns from it.`;
   if (pad.strokeCount === strokes) clearAll({ quiet: true }); // unless they already drew more
   feedback.saved(thanks);
   if (practiceToggle.getAttribute("aria-pressed") === "true") setPractice(true);
@@ -234,11 +237,14 @@ document.addEventListener("keydown", (e) => {
     e.preventDefault(); // the browser's own undo has nothing to undo on this page
     undoLast();
   } else if (feedback.asking && !e.ctrlKey && !e.metaKey && !e.altKey) {
-    // Answering by keyboard: a digit says what it really is, Enter that the reading was right
-    // (Enter on a focused button already presses that button).
+    // Answering by keyboard: a digit says what it really is, N that it is no digit, Enter that
+    // the reading was right (Enter on a focused button already presses that button).
     if (/^[0-9]$/.test(e.key)) {
       e.preventDefault();
       feedback.answerDigit(Number(e.key));
+    } else if (e.key.toLowerCase() === "n" && !e.shiftKey) {
+      e.preventDefault();
+      feedback.answerNotADigit();
     } else if (e.key === "Enter" && !(e.target instanceof HTMLButtonElement)) {
       e.preventDefault();
       feedback.answerRight();

@@ -1,27 +1,32 @@
 /**
  * Feedback on the drawing page: after a settled prediction the person answers "Right" or
- * "Wrong, it is a N", and the drawing is posted to POST /api/feedback with that label. Practice
- * mode asks for a given digit ("Draw a 4") so labelled drawings can be contributed quickly.
+ * "Wrong, it is a N" (or "Not a digit"), and the drawing is posted to POST /api/feedback with
+ * that label. The question follows the verdict: for an unsure answer both candidates are one tap
+ * each; after "That doesn't look like a digit", "Right" means it is not one. Practice mode asks
+ * for a given digit ("Draw a 4") so labelled drawings can be contributed quickly.
  *
  * This module renders the panel and sends the post; app.js decides when a prediction is ready
  * and clears the pad afterwards.
  */
 
-const DIGITS = 10;
+import { aDigit } from "./words.js";
 
-/**
- * "a 7", "an 8": the digit with its article, as it is read aloud.
- * @param {number} digit
- */
-export function aDigit(digit) {
-  return `${digit === 8 ? "an" : "a"} ${digit}`;
-}
+const DIGITS = 10;
+export const NOT_A_DIGIT = "not_a_digit"; // the label of a drawing that is no digit at all
 
 /**
  * @typedef {object} FeedbackAnswer
- * @property {number} label the digit the drawing really is
- * @property {number} predicted what the network said
+ * @property {number|"not_a_digit"} label what the drawing really is
+ * @property {number} predicted the digit the network ranked first
  * @property {string|undefined} modelVersion the model that said it
+ */
+
+/**
+ * @typedef {object} Offer a settled prediction, as the strip asks about it
+ * @property {number} digit
+ * @property {number} runnerUp
+ * @property {"digit"|"unsure"|"not_a_digit"} verdict
+ * @property {string} [version]
  */
 
 /**
@@ -103,10 +108,12 @@ export class FeedbackPanel extends EventTarget {
   #question;
   #right;
   #rightText;
+  #second;
+  #notDigit;
   #digits;
   #done;
   #doneTimer = null;
-  /** @type {{digit: number, version?: string} | null} */
+  /** @type {Offer | null} */
   #offer = null;
   /** @type {number|null} */
   #target = null;
@@ -119,11 +126,15 @@ export class FeedbackPanel extends EventTarget {
     this.#question = root.querySelector("[data-role=feedback-question]");
     this.#right = root.querySelector("[data-testid=feedback-right]");
     this.#rightText = root.querySelector("[data-role=right-text]");
+    this.#second = root.querySelector("[data-testid=feedback-runner-up]");
+    this.#notDigit = root.querySelector("[data-testid=feedback-not-a-digit]");
     this.#digits = Array.from({ length: DIGITS }, (_, d) =>
       root.querySelector(`[data-testid=feedback-digit-${d}]`),
     );
     this.#done = root.querySelector("[data-testid=feedback-done]");
     this.#right.addEventListener("click", () => this.answerRight());
+    this.#second.addEventListener("click", () => this.answerDigit(this.#offer?.runnerUp ?? -1));
+    this.#notDigit.addEventListener("click", () => this.answerNotADigit());
     for (const button of this.#digits) {
       button.addEventListener("click", () => this.answerDigit(Number(button.dataset.digit)));
     }
@@ -145,10 +156,16 @@ export class FeedbackPanel extends EventTarget {
 
   /**
    * A settled prediction: ask about it.
-   * @param {{digit: number, model?: {version?: string}}} prediction
+   * @param {{digit: number, runner_up: number, verdict?: string, model?: {version?: string}}}
+   *   prediction
    */
   offer(prediction) {
-    this.#offer = { digit: prediction.digit, version: prediction.model?.version };
+    this.#offer = {
+      digit: prediction.digit,
+      runnerUp: prediction.runner_up,
+      verdict: /** @type {Offer["verdict"]} */ (prediction.verdict ?? "digit"),
+      version: prediction.model?.version,
+    };
     this.#busy = false;
     this.#render();
   }
@@ -162,18 +179,25 @@ export class FeedbackPanel extends EventTarget {
 
   answerRight() {
     if (!this.asking) return;
-    // In practice mode "Right" means "it is the digit I was asked for".
-    this.#answer(this.#target ?? this.#offer.digit);
+    // In practice mode "Right" means "it is the digit I was asked for"; after "That doesn't
+    // look like a digit" it means "it is not one".
+    const offer = /** @type {Offer} */ (this.#offer);
+    const rejected = offer.verdict === NOT_A_DIGIT && this.#target === null;
+    this.#answer(this.#target ?? (rejected ? NOT_A_DIGIT : offer.digit));
   }
 
   /** @param {number} digit */
   answerDigit(digit) {
-    if (this.asking) this.#answer(digit);
+    if (this.asking && digit >= 0) this.#answer(digit);
   }
 
-  /** @param {number} label */
+  answerNotADigit() {
+    if (this.asking) this.#answer(NOT_A_DIGIT);
+  }
+
+  /** @param {number|"not_a_digit"} label */
   #answer(label) {
-    const offer = /** @type {{digit: number, version?: string}} */ (this.#offer);
+    const offer = /** @type {Offer} */ (this.#offer);
     this.#busy = true;
     this.#render();
     /** @type {FeedbackAnswer} */
@@ -214,16 +238,28 @@ export class FeedbackPanel extends EventTarget {
     const offer = this.#offer;
     this.#root.dataset.state = offer === null ? "idle" : this.#busy ? "sending" : "asking";
     const disabled = String(!this.asking);
-    for (const button of [this.#right, ...this.#digits]) {
+    for (const button of [this.#right, this.#second, this.#notDigit, ...this.#digits]) {
       button.setAttribute("aria-disabled", disabled);
     }
     if (offer === null) return;
+    // Unsure: both candidates are one tap each, instead of confirming the first.
+    const torn = offer.verdict === "unsure" && this.#target === null;
+    this.#second.hidden = !torn;
+    this.#notDigit.hidden = offer.verdict === NOT_A_DIGIT && this.#target === null;
     if (this.#target !== null) {
       this.#question.textContent =
         offer.digit === this.#target
           ? `It read your ${this.#target}. Save it?`
           : `It read ${aDigit(offer.digit)}, you were asked for ${aDigit(this.#target)}.`;
       this.#rightText.textContent = `Save as ${aDigit(this.#target)}`;
+    } else if (offer.verdict === NOT_A_DIGIT) {
+      this.#question.textContent = "It doesn't look like a digit. Right?";
+      this.#rightText.textContent = "Right, not a digit";
+    } else if (torn) {
+      this.#question.textContent = `Is it ${aDigit(offer.digit)} or ${aDigit(offer.runnerUp)}?`;
+      this.#rightText.textContent = `It is ${aDigit(offer.digit)}`;
+      this.#second.querySelector("[data-role=second-text]").textContent =
+        `It is ${aDigit(offer.runnerUp)}`;
     } else {
       this.#question.textContent = `Is it ${aDigit(offer.digit)}?`;
       this.#rightText.textContent = `Right, it is ${aDigit(offer.digit)}`;

@@ -4,6 +4,7 @@
  */
 
 import { paintInk } from "./heatmap.js";
+import { aDigit } from "./words.js";
 
 const DIGITS = 10;
 const FIELD = 28;
@@ -25,6 +26,40 @@ export function percent(p) {
  */
 function confidenceShort(p) {
   return p >= 0.9995 && p < 1 ? ">99.9%" : percent(p);
+}
+
+/**
+ * @typedef {object} Reading the fields of a /api/predict answer that say what it read
+ * @property {number} digit
+ * @property {number} confidence
+ * @property {number} runner_up
+ * @property {"digit"|"unsure"|"not_a_digit"} [verdict] (absent from servers before verdicts)
+ * @property {boolean} [unsure]
+ * @property {boolean} [too_small]
+ */
+
+/**
+ * @param {Reading} data
+ * @returns {"digit"|"unsure"|"not_a_digit"}
+ */
+function verdictOf(data) {
+  return data.verdict ?? (data.unsure ? "unsure" : "digit");
+}
+
+/**
+ * The verdict in one line, as the panel heads it and a screen reader says it.
+ * @param {Reading} data
+ * @returns {string}
+ */
+export function headline(data) {
+  switch (verdictOf(data)) {
+    case "not_a_digit":
+      return data.too_small ? "Too small to read: draw bigger" : "That doesn't look like a digit";
+    case "unsure":
+      return `Not sure: ${aDigit(data.digit)} or ${aDigit(data.runner_up)}?`;
+    default:
+      return `Looks like ${aDigit(data.digit)}`;
+  }
 }
 
 export class ResultsView {
@@ -77,6 +112,7 @@ export class ResultsView {
   /** The "nothing drawn yet" state: a prompt, bars at zero, a blank preview. */
   showEmpty() {
     this.#topDigit.textContent = "";
+    this.#root.classList.remove("is-rejected");
     this.#headline.textContent = "Draw a digit from 0 to 9";
     this.#detail.textContent = "The network's confidence in every digit shows up here as you draw.";
     this.#root.classList.remove("is-unsure");
@@ -88,22 +124,32 @@ export class ResultsView {
   }
 
   /**
-   * Render a /api/predict response.
-   * @param {{digit: number, confidence: number, probabilities: number[], unsure: boolean,
-   *          runner_up: number, model?: {version: string}, input?: number[][]}} data
+   * Render a /api/predict response. The verdict decides the words: a digit, unsure between two,
+   * or not a digit (too small, or the network's "not a digit" output), when the bars are dimmed
+   * because they answer a question the drawing does not ask.
+   * @param {Reading & {probabilities: number[], model?: {version: string},
+   *          input?: number[][]}} data
    */
   showPrediction(data) {
-    const { digit, confidence, probabilities, unsure } = data;
-    this.#topDigit.textContent = String(digit);
-    this.#root.classList.toggle("is-unsure", Boolean(unsure));
-    if (unsure) {
-      this.#headline.textContent = `Not sure — a ${digit} or a ${data.runner_up}?`;
+    const { digit, confidence, probabilities } = data;
+    const verdict = verdictOf(data);
+    this.#root.classList.toggle("is-unsure", verdict === "unsure");
+    this.#root.classList.toggle("is-rejected", verdict === "not_a_digit");
+    this.#headline.textContent = headline(data);
+    if (verdict === "not_a_digit") {
+      this.#topDigit.textContent = "?";
+      this.#detail.textContent = data.too_small
+        ? "It is very small. Draw the digit bigger, filling most of the box."
+        : `If it were a digit, the likeliest is ${aDigit(digit)} (${percent(confidence)}).`;
+      this.#setChip("?", "no digit", true); // a phone's chip has room for 8 letters
+    } else if (verdict === "unsure") {
+      this.#topDigit.textContent = String(digit);
       this.#detail.textContent = `${percent(confidence)} for ${digit}, ${percent(
         probabilities[data.runner_up] ?? 0,
       )} for ${data.runner_up}. A clearer drawing may help.`;
       this.#setChip(`${digit}`, `or ${data.runner_up}?`, true);
     } else {
-      this.#headline.textContent = `Looks like a ${digit}`;
+      this.#topDigit.textContent = String(digit);
       this.#detail.textContent = `${confidenceShort(confidence)} confident`;
       this.#setChip(`${digit}`, confidenceShort(confidence), false);
     }
@@ -115,12 +161,13 @@ export class ResultsView {
   /**
    * Say the settled prediction to screen readers (called once per finished stroke, not per
    * live update, so the announcements are not spammy).
-   * @param {{digit: number, confidence: number, unsure: boolean, runner_up: number}} data
+   * @param {Reading} data
    */
   announce(data) {
-    const text = data.unsure
-      ? `Not sure — a ${data.digit} or a ${data.runner_up}?`
-      : `Looks like a ${data.digit}, ${Math.round(data.confidence * 100)}%`;
+    const text =
+      verdictOf(data) === "digit"
+        ? `${headline(data)}, ${Math.round(data.confidence * 100)}%`
+        : headline(data);
     this.#say(text);
   }
 

@@ -1,0 +1,104 @@
+"""The three verdicts on the drawing page: a digit, unsure between two, or not a digit. Each
+changes what the results panel says and what the feedback strip asks.
+
+A tap is "too small" on the real server. "Unsure" and the network's own "not a digit" depend on
+the model, so those tests take the real answer and change only its verdict on the way to the
+page (the API's side of them is tested in tests/app/test_verdicts_api.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from e2e_support import SEVEN, DrawingPage
+
+pytestmark = pytest.mark.e2e
+
+TAP = [[(0.5, 0.5), (0.52, 0.51), (0.53, 0.53)]]  # a few pixels: a slip of the pen
+
+
+def _answer(drawing: DrawingPage, act) -> dict:
+    """Run act() and return the JSON body of the POST /api/feedback it causes (after its 201)."""
+    with drawing.page.expect_response("**/api/feedback") as caught:
+        act()
+    assert caught.value.status == 201, caught.value.text()
+    return json.loads(caught.value.request.post_data)
+
+
+def _rewrite_predictions(drawing: DrawingPage, **changes) -> None:
+    """Let every /api/predict answer reach the page with `changes` applied to its JSON."""
+
+    def handle(route):
+        response = route.fetch()
+        body = response.json()
+        body.update({k: v(body) if callable(v) else v for k, v in changes.items()})
+        route.fulfill(response=response, json=body)
+
+    drawing.page.route("**/api/predict*", handle)
+
+
+def _text(drawing: DrawingPage, selector: str) -> str:
+    return drawing.page.locator(selector).text_content().strip()
+
+
+def test_a_tap_is_too_small_and_saying_so_saves_not_a_digit(drawing: DrawingPage):
+    page = drawing.page
+    assert drawing.draw_and_read(TAP) == "?"
+    assert _text(drawing, "[data-role=headline]") == "Too small to read: draw bigger"
+    assert "Draw the digit bigger" in _text(drawing, "[data-role=detail]")
+    assert "is-rejected" in page.get_by_test_id("results").get_attribute("class")
+    assert page.locator("[data-role=announcer]").text_content() == (
+        "Too small to read: draw bigger"
+    )
+    # The question follows the verdict: "Right" now means "right, it is no digit".
+    assert _text(drawing, "[data-role=feedback-question]") == "It doesn't look like a digit. Right?"
+    assert page.get_by_test_id("feedback-right").text_content().strip() == "Right, not a digit"
+    assert not page.get_by_test_id("feedback-not-a-digit").is_visible()
+    body = _answer(drawing, lambda: page.get_by_test_id("feedback-right").click())
+    assert body["label"] == "not_a_digit"
+    done = page.get_by_test_id("feedback-done")
+    done.wait_for(state="visible")
+    assert "Saved as not a digit" in done.text_content()
+    drawing.assert_clean()
+
+
+def test_unsure_offers_both_candidates_one_tap_each(drawing: DrawingPage):
+    _rewrite_predictions(drawing, verdict="unsure", unsure=True, runner_up=lambda b: 1)
+    page = drawing.page
+    top = drawing.draw_and_read(SEVEN)
+    assert top == "7"
+    assert _text(drawing, "[data-role=headline]") == "Not sure: a 7 or a 1?"
+    assert "is-unsure" in page.get_by_test_id("results").get_attribute("class")
+    assert _text(drawing, "[data-role=feedback-question]") == "Is it a 7 or a 1?"
+    assert page.get_by_test_id("feedback-right").text_content().strip() == "It is a 7"
+    second = page.get_by_test_id("feedback-runner-up")
+    assert second.is_visible() and second.text_content().strip() == "It is a 1"
+    body = _answer(drawing, second.click)
+    assert body["label"] == 1 and body["predicted"] == 7
+    drawing.assert_clean()
+
+
+def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPage):
+    _rewrite_predictions(drawing, verdict="not_a_digit", unsure=False, not_a_digit=0.91)
+    page = drawing.page
+    assert drawing.draw_and_read(SEVEN) == "?"
+    assert _text(drawing, "[data-role=headline]") == "That doesn't look like a digit"
+    assert _text(drawing, "[data-role=detail]").startswith(
+        "If it were a digit, the likeliest is a 7"
+    )
+    # The person knows better: a digit key corrects it to that digit.
+    body = _answer(drawing, lambda: page.keyboard.press("7"))
+    assert body["label"] == 7
+    drawing.assert_clean()
+
+
+def test_a_clear_digit_can_still_be_called_not_a_digit_by_key_n(drawing: DrawingPage):
+    page = drawing.page
+    assert drawing.draw_and_read(SEVEN) == "7"
+    assert _text(drawing, "[data-role=headline]") == "Looks like a 7"
+    assert not page.get_by_test_id("feedback-runner-up").is_visible()
+    assert page.get_by_test_id("feedback-not-a-digit").is_visible()
+    body = _answer(drawing, lambda: page.keyboard.press("n"))
+    assert body["label"] == "not_a_digit" and body["predicted"] == 7
+    drawing.assert_clean()
