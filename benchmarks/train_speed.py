@@ -68,7 +68,7 @@ def ours(images: np.ndarray, labels: np.ndarray, epochs: int, augment: bool) -> 
 
     config = TrainConfig(
         hidden=SIZES[1:-1], epochs=epochs, batch_size=BATCH, learning_rate=LR,
-        schedule="constant", warmup_epochs=0.0, momentum=MOMENTUM, weight_decay=0.0,
+        schedule="constant", warmup_share=0.0, momentum=MOMENTUM, weight_decay=0.0,
         augment=augment, synthetic_share=0.0, validation_size=1, seed=0,
         progress_every=10**9,
     )  # fmt: skip

@@ -23,6 +23,7 @@ from model.optim import SCHEDULES, SGD, learning_rate
 from model.synth import synthetic_set
 
 NOT_A_DIGIT = 10  # the label, and the output, of marks that are not digits
+MAX_WARMUP_STEPS = 300  # the longest learning-rate warm-up, in optimiser steps
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class TrainConfig:
     batch_size: int = 128  # samples per gradient step
     learning_rate: float = 0.05  # peak step size, reached after warm-up
     schedule: str = "cosine"  # "cosine" decay to zero, or "constant"
-    warmup_epochs: float = 1.0  # linear warm-up from zero, in epochs
+    warmup_share: float = 0.05  # linear warm-up from zero over this share of all steps, but
+    # never more than MAX_WARMUP_STEPS: a long run needs a few hundred, and a one-epoch run spent
+    # mostly warming up would learn almost nothing
     momentum: float = 0.9  # SGD momentum μ
     weight_decay: float = 5e-5  # L2 penalty λ on weights (not biases)
     augment: bool = True  # distort every training image afresh each epoch (model/augment.py)
@@ -58,8 +61,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
         if self.epochs < 1 or self.batch_size < 1 or any(h < 1 for h in self.hidden):
             raise ValueError("epochs, batch_size and hidden widths must be positive")
-        if not 0 <= self.synthetic_share <= 1 or not 0 <= self.mark_share <= 1:
-            raise ValueError("synthetic_share and mark_share must be between 0 and 1")
+        if not all(0 <= s <= 1 for s in (self.synthetic_share, self.mark_share, self.warmup_share)):
+            raise ValueError("synthetic_share, mark_share and warmup_share must be between 0 and 1")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
 
     @property
@@ -76,6 +79,12 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def warmup_epochs(config: TrainConfig, batches: int) -> float:
+    """The warm-up's length in (fractional) epochs of ``batches`` steps each."""
+    steps = min(config.warmup_share * config.epochs * batches, MAX_WARMUP_STEPS)
+    return steps / batches
 
 
 Event = dict
@@ -216,6 +225,7 @@ def train(
     grads = [g for gw in zip(ws.grad_w, ws.grad_b) for g in gw]
     shuffle_rng = np.random.default_rng([config.seed, 3])
     batches = -(-n // config.batch_size)
+    warmup = warmup_epochs(config, batches)
     result = TrainResult(network)
     best = [p.copy() for p in network.parameters]
     u8_epoch = np.empty((n, 28 * 28), dtype=np.uint8)  # this epoch's images, shuffled
@@ -250,7 +260,7 @@ def train(
                 delta = loss.delta(probs, yb, out=ws.deltas[-1][: hi - lo])
                 network.backward_(xb, ws, delta)
                 lr = learning_rate(config.schedule, config.learning_rate, epoch + b / batches,
-                                   config.epochs, config.warmup_epochs)  # fmt: skip
+                                   config.epochs, warmup)  # fmt: skip
                 optimiser.step(grads, lr)
                 if (b + 1) % config.progress_every == 0 and b + 1 < batches:
                     emit(_event("batch", config, epoch, (b + 1) / batches, loss_sum / hi,

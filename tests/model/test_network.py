@@ -6,7 +6,7 @@ import pytest
 from model.losses import LOSSES
 from model.network import MLP
 from model.optim import SGD
-from model.train import TrainConfig, train
+from model.train import MAX_WARMUP_STEPS, TrainConfig, train, warmup_epochs
 
 
 def numeric_gradient(net: MLP, x, y, loss, param: np.ndarray, eps=1e-6) -> np.ndarray:
@@ -134,3 +134,11 @@ def test_the_lectures_sigmoid_and_squared_error_learns(mnist_small, mnist_test):
     x, y = mnist_test
     accuracy = (result.network.predict(x).argmax(axis=1) == y).mean()
     assert accuracy >= 0.90, accuracy
+
+
+def test_the_warm_up_is_a_share_of_the_run_and_at_most_a_few_hundred_steps():
+    short = TrainConfig(hidden=(64,), epochs=1, max_train_samples=5000)  # 40 steps of 128
+    assert warmup_epochs(short, batches=40) == pytest.approx(0.05)  # 2 steps, not the epoch
+    shipped = TrainConfig()  # 30 epochs of about 700 steps: 5 % would be 1,050 steps
+    assert warmup_epochs(shipped, batches=700) == pytest.approx(MAX_WARMUP_STEPS / 700)
+    assert warmup_epochs(TrainConfig(warmup_share=0.0), batches=700) == 0.0
