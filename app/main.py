@@ -37,6 +37,7 @@ from app.routes import (
     feedback,
     feedback_admin,
     health,
+    lab,
     model,
     pages,
     predict,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         *(pages, admin_page, predict, explain, feedback, model),
         *(admin_jobs, admin_models, feedback_admin, health, metrics_routes, docs),
+        lab,
     )
     for routes in routers:
         app.include_router(routes.router)

@@ -1,0 +1,147 @@
+"""The lecture lab at /lab in Chromium: every section with its tables and drawn charts, from the
+committed results (the e2e server has a fresh data home), on a desktop and on a phone, in the
+light and the dark theme, within the Content-Security-Policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from e2e_support import _RECORD_CSP_VIOLATIONS, SETTLE_TIMEOUT_MS, DrawingPage
+
+pytestmark = pytest.mark.e2e
+
+DESKTOP = {"viewport": {"width": 1366, "height": 768}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def open_lab(browser, server_url: str, **options) -> DrawingPage:
+    """/lab in a new context, with the drawing-page tests' recorders (console, errors, requests,
+    CSP violations), once every chart is drawn."""
+    page = browser.new_context(**options).new_page()
+    page.set_default_timeout(SETTLE_TIMEOUT_MS)
+    lab = DrawingPage(page=page, base_url=server_url)
+    page.on("console", lambda m: m.type == "error" and lab.console_errors.append(m.text))
+    page.on("pageerror", lambda e: lab.page_errors.append(str(e)))
+    page.on("request", lambda r: lab.requests.append(r.url))
+    page.add_init_script(_RECORD_CSP_VIOLATIONS)
+    lab.response = page.goto(server_url + "/lab")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart]')].every(f => f.dataset.state)"
+    )
+    return lab
+
+
+@pytest.fixture(scope="module")
+def results(server_url: str) -> dict:
+    return httpx.get(f"{server_url}/api/lab/results", timeout=10).json()
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def lab(request, browser, server_url) -> Iterator[DrawingPage]:
+    page = open_lab(browser, server_url, **(DESKTOP if request.param == "desktop" else PHONE))
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def test_every_section_renders_with_its_tables_and_charts(lab: DrawingPage, results: dict):
+    page = lab.page
+    assert "default-src 'self'" in lab.response.headers["content-security-policy"]
+    sections = page.get_by_test_id("lab-section")
+    assert sections.count() == len(results["experiments"]) == 6
+    for i, experiment in enumerate(results["experiments"]):
+        section = sections.nth(i)
+        assert section.get_attribute("id") == experiment["id"]
+        heading = section.locator("h2").text_content()
+        assert experiment["title"] in heading and heading.strip().startswith(f"{i + 1}.")
+        verdict = section.locator(".lab-verdict")
+        assert verdict.get_attribute("data-verdict") == experiment["verdict"]["label"]
+        tables = section.locator("table")
+        assert tables.count() == len(experiment["tables"]) + 1  # and the anchors
+        first = experiment["tables"][0]
+        assert tables.first.locator("tbody tr").count() == len(first["rows"])
+        assert (
+            tables.first.locator("tbody tr")
+            .first.text_content()
+            .strip()
+            .startswith(first["rows"][0][0])
+        )
+        figures = section.locator("[data-chart]")
+        assert figures.count() == len(experiment["charts"])
+        for j, chart in enumerate(experiment["charts"]):
+            figure = figures.nth(j)
+            assert figure.get_attribute("data-state") == "drawn"
+            svg = figure.locator("svg.lab-svg")
+            assert svg.get_attribute("aria-label") == chart["title"]
+            marks = svg.locator("rect.lab-bar" if chart["kind"] == "bar" else "path.lab-line")
+            assert marks.count() >= len(chart["series"])
+            if len(chart["series"]) > 1:
+                assert figure.locator(".lab-legend li").count() == len(chart["series"])
+    lab.assert_clean()
+
+
+def test_nothing_is_wider_than_the_viewport(lab: DrawingPage):
+    page = lab.page
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    widest = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+              '.lab-table-wrap, .lab-chart svg, .lab-section, .lab-summary')]
+              .map(e => e.getBoundingClientRect().right))"""
+    )
+    assert widest <= width
+    # A table with more columns than fit scrolls inside its own box.
+    wrap = page.locator(".lab-table-wrap").nth(1)
+    inner, outer = wrap.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    if width < 500:
+        assert inner > outer and wrap.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+
+
+def test_charts_redraw_at_their_new_width_when_the_window_changes(browser, server_url):
+    lab = open_lab(browser, server_url, **DESKTOP)
+    try:
+        svg = lab.page.locator("[data-chart] svg").first
+        wide = float(svg.get_attribute("width"))
+        lab.page.set_viewport_size({"width": 390, "height": 844})
+        lab.page.wait_for_function(
+            "(w) => Number(document.querySelector('[data-chart] svg').getAttribute('width')) < w",
+            arg=wide,
+        )
+        assert float(svg.get_attribute("width")) <= 390
+        lab.assert_clean()
+    finally:
+        lab.close()
+
+
+def test_the_dark_theme_recolours_page_and_charts(browser, server_url):
+    colours = {}
+    for scheme in ("light", "dark"):
+        lab = open_lab(browser, server_url, **DESKTOP, color_scheme=scheme)
+        try:
+            colours[scheme] = lab.page.evaluate(
+                """() => [getComputedStyle(document.body).backgroundColor,
+                          getComputedStyle(document.querySelector('path.lab-line')).stroke,
+                          getComputedStyle(document.querySelector('.lab-tick')).fill]"""
+            )
+            lab.assert_clean()
+        finally:
+            lab.close()
+    for light, dark in zip(colours["light"], colours["dark"]):
+        assert light != dark
+
+
+def test_the_drawing_page_links_to_the_lab(drawing: DrawingPage, server_url: str):
+    link = drawing.page.get_by_role("link", name="Lecture lab")
+    assert link.get_attribute("href") == "/lab"
+    link.click()
+    drawing.page.wait_for_url(f"{server_url}/lab")
+    assert drawing.page.get_by_test_id("lab-section").count() == 6
+    drawing.assert_clean()
