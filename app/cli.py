@@ -229,7 +229,7 @@ def cmd_lab(args) -> int:
             raise ValueError("--seeds must be at least 2 (for a standard deviation), --workers 1+")
         print(
             f"lab: {', '.join(names)} ({'quick' if args.quick else 'full'} run, "
-            f"{args.seeds} seeds, {args.workers} at a time)",
+            f"{seeds} seeds, {args.workers} at a time)",
             file=sys.stderr,
         )
         try:
