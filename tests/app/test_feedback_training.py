@@ -98,7 +98,7 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
 
     before = retrain(force=True)  # becomes the active model the second run is gated against
     assert before["status"] == "succeeded", before["reason"]
-    after = retrain(include_feedback=True, feedback_weight=5)
+    after = retrain(include_feedback=True, feedback_weight=3)
     print(f"\nheld-back slanted digits: {before['result']['feedback_accuracy']:.2%} → "
           f"{after['result']['feedback_accuracy']:.2%} of {after['result']['feedback_size']}; "
           f"MNIST test {before['result']['mnist_test_accuracy']:.2%} → "
@@ -117,7 +117,7 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
     assert live["version"] == result["version"]
     assert live["metrics"]["feedback_accuracy"] == result["feedback_accuracy"]
     assert live["metrics"]["mnist_test_accuracy"] == result["mnist_test_accuracy"]
-    assert live["feedback"]["trained_on"] and live["feedback"]["weight"] == 5
+    assert live["feedback"]["trained_on"] and live["feedback"]["weight"] == 3
 
 
 def test_include_feedback_with_an_empty_store_says_so(make_client, tmp_path):
