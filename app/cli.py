@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model import trust
 from model.data import DataError, fetch, load_mnist, to_float
 from model.modelfile import ModelFileError, load_model, parameters_sha256, save_model
 from model.pipeline import train_and_evaluate
@@ -54,12 +55,12 @@ def cmd_train(args) -> int:
         hidden=args.hidden, activation=args.activation, loss=args.loss, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.lr, schedule=args.schedule,
         momentum=args.momentum, weight_decay=args.weight_decay, augment=args.augment,
-        synthetic_share=args.synthetic_share,
+        synthetic_share=args.synthetic_share, mark_share=args.mark_share,
         seed=args.seed, max_train_samples=args.max_train_samples,
     )  # fmt: skip
     home = _home()
     mnist = load_mnist(home)
-    sizes = [784, *config.hidden, 10]
+    sizes = [784, *config.hidden, config.classes]
     print(f"training {sizes} {config.activation}, {config.loss} loss, {config.epochs} epochs, "
           f"augment={config.augment}, seed={config.seed}", file=sys.stderr)  # fmt: skip
     from app.feedback.store import load_split
@@ -70,10 +71,14 @@ def cmd_train(args) -> int:
         used, held = (0, 0) if feedback is None else (len(feedback.train_y), len(feedback.held_y))
         print(f"feedback: {used} stored drawings in training (each ×{args.feedback_weight}), "
               f"{held} held back", file=sys.stderr)  # fmt: skip
+    drawn = trust.load()
+    if drawn is None:
+        print("no pen data on this machine: the model keeps the default calibration",
+              file=sys.stderr)  # fmt: skip
     try:
         trained = train_and_evaluate(config, mnist, _progress, feedback,
                                      train_on_feedback=args.feedback,
-                                     feedback_weight=args.feedback_weight)  # fmt: skip
+                                     feedback_weight=args.feedback_weight, drawn=drawn)  # fmt: skip
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written", file=sys.stderr)
         return 130
@@ -94,6 +99,8 @@ def cmd_train(args) -> int:
         )
     print(f"test accuracy {test['accuracy']:.2%} (best validation epoch {result.best_epoch}, "
           f"{result.seconds:.0f}s){feedback_report(trained.held_back, None)}")  # fmt: skip
+    if drawn_figures := meta["metrics"]["drawn"]:
+        print(trust.describe(drawn_figures, meta["calibration"]))
     print(f"model written to {where}")
     return 0
 
@@ -149,6 +156,10 @@ def cmd_data(args) -> int:
             home, source_dir=args.source_dir, log=lambda m: print(m, file=sys.stderr)
         )
         print(f"MNIST ready at {path} (source: {source})")
+        # Rendered once per machine: every model trained here is calibrated on it.
+        drawn = trust.load()
+        if drawn is not None:
+            print(f"drawn digits and marks ready ({len(drawn.labels):,}, in {trust.CACHE})")
         return 0
     mnist = load_mnist(home)
     print(f"MNIST cache: {home / 'mnist.npz'}")
@@ -309,6 +320,13 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULTS.synthetic_share,
         help="synthetic stroke digits added, as a share of the training split",
+    )
+    t.add_argument(
+        "--mark-share",
+        type=float,
+        default=DEFAULTS.mark_share,
+        help="marks that are not digits added, as a share of the training split (0: no "
+        "eleventh 'not a digit' output)",
     )
     t.add_argument("--seed", type=int, default=DEFAULTS.seed)
     t.add_argument("--max-train-samples", type=int, default=None)

@@ -1,19 +1,22 @@
 """Train, evaluate, describe: the steps shared by ``digits train`` and the admin's retrain jobs.
 
 ``train_and_evaluate`` trains a network on MNIST (and, when asked, on user-labelled drawings,
-oversampled), measures it on the MNIST test set and on the held-back drawings, and builds the
-metadata a registry version stores (config, data fingerprint, metrics, per-epoch history).
+oversampled), measures it on the MNIST test set and on the held-back drawings, calibrates it on
+drawn digits when the pen data is there (``model.trust``), and builds the metadata a registry
+version stores (config, data fingerprint, calibration, metrics, per-epoch history).
 Nothing here writes to disk; the caller decides whether and where the model goes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from model import trust
 from model.data import Mnist, to_float
 from model.feedback_data import DEFAULT_WEIGHT, FeedbackSplit
 from model.network import MLP
 from model.train import Callback, TrainConfig, TrainResult, evaluate, train
+from model.verdict import Calibration
 
 
 @dataclass
@@ -40,12 +43,19 @@ def build_meta(
     test: dict,
     held_back: dict | None = None,
     feedback: dict | None = None,
+    calibration: Calibration | None = None,
+    drawn: dict | None = None,
 ) -> dict:
-    """The metadata of a freshly trained model: how it was made and what it measured."""
+    """The metadata of a freshly trained model: how it was made and what it measured. ``drawn``:
+    the figures of ``trust.measure``, when the calibration was fitted on drawn digits."""
     held = held_back or {}
     return {
         "config": config.to_dict(),
         "data_fingerprint": mnist.fingerprint,
+        "calibration": {
+            **asdict(calibration or Calibration()),
+            "fitted_on": trust.FITTED_ON if drawn else None,
+        },
         "metrics": {
             "mnist_test_accuracy": test["accuracy"],
             "mnist_test_per_class": test["per_class"],
@@ -56,6 +66,7 @@ def build_meta(
             "feedback_accuracy": held.get("accuracy"),
             "feedback_size": held.get("size", 0),
             "feedback_per_class": held.get("per_class"),
+            "drawn": drawn,
         },
         "feedback": feedback,
         "history": result.history,
@@ -69,13 +80,16 @@ def train_and_evaluate(
     feedback: FeedbackSplit | None = None,
     train_on_feedback: bool = False,
     feedback_weight: int = DEFAULT_WEIGHT,
+    drawn: trust.Drawn | None = None,
 ) -> Trained:
     """Train on MNIST's training images, evaluate on its test set, and describe the result.
 
     With ``feedback``, the model is also scored on its held-back part; with ``train_on_feedback``
     its training part joins the training split (never the validation split), each sample
     repeated ``feedback_weight`` times an epoch. ``config.max_train_samples`` picks the same MNIST
-    subset either way, so runs with and without feedback differ only by the feedback.
+    subset either way, so runs with and without feedback differ only by the feedback. With
+    ``drawn`` (``trust.load()``), the model's temperature and "not a digit" threshold are fitted
+    on drawn digits and measured there.
     """
     mixing = train_on_feedback and feedback is not None and len(feedback.train_y) > 0
     extra = None
@@ -86,6 +100,7 @@ def train_and_evaluate(
     result = train(config, mnist.train_x, mnist.train_y, callback=callback, extra=extra)
     test = evaluate(result.network, to_float(mnist.test_x), mnist.test_y)
     held = evaluate_held_back(result.network, feedback)
+    calibration, drawn_figures = trust.calibrate(result.network, drawn)
     described = None
     if feedback is not None:
         described = {
@@ -95,5 +110,5 @@ def train_and_evaluate(
             "held_back": int(len(feedback.held_y)),
             "fingerprint": feedback.fingerprint,
         }
-    meta = build_meta(config, mnist, result, test, held, described)
+    meta = build_meta(config, mnist, result, test, held, described, calibration, drawn_figures)
     return Trained(result.network, meta, result, test, held)

@@ -113,6 +113,7 @@ class Runner:
         from model.promotion import decide, measure_active, promote
         from model.registry import Registry
         from model.train import TrainConfig, training_set_size
+        from model.trust import load as load_drawn
 
         record, request = self.record, self.record["request"]
         self.phase("loading data")
@@ -140,9 +141,15 @@ class Runner:
         )
         registry = Registry(self.home)
         record["parent"] = registry.ensure_initialised()
+        self.phase("rendering drawn digits")  # once per machine; then read from the cache
+        drawn = load_drawn()
+        if drawn is None:
+            record["notes"].append("the pen data is not on this machine, so the new model keeps "
+                                   "the default calibration")  # fmt: skip
         self.phase("training")
         trained = train_and_evaluate(config, mnist, self.on_event, feedback,
-                                     train_on_feedback=include, feedback_weight=weight)  # fmt: skip
+                                     train_on_feedback=include, feedback_weight=weight,
+                                     drawn=drawn)  # fmt: skip
         self.phase("evaluating")
         active = measure_active(registry, mnist, feedback)
         if active.error:
