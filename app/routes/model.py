@@ -11,11 +11,12 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.deps import ServerDep
+from app.deps import ServerDep, SettingsDep
 from app.errors import ApiError
-from app.schemas import ErrorResponse, ModelInfo, Units, UnitWeights
+from app.schemas import ErrorResponse, ModelCalibration, ModelInfo, Units, UnitWeights
 from app.serving import NoModelError
 from model.explain import unit_order
+from model.verdict import Calibration
 
 router = APIRouter(prefix="/api", tags=["model"])
 
@@ -26,17 +27,26 @@ router = APIRouter(prefix="/api", tags=["model"])
     summary="The active model",
     responses={503: {"model": ErrorResponse, "description": "No model is loaded yet."}},
 )
-def model_info(server: ServerDep) -> ModelInfo:
+def model_info(server: ServerDep, settings: SettingsDep) -> ModelInfo:
     """The model this server process predicts with (it follows the registry's active version)."""
     model = server.model
     if model is None:
         raise NoModelError("no model is loaded")
     meta = model.meta
+    calibration = Calibration.of(meta)
     return ModelInfo(
         version=model.version,
         created=str(meta.get("created", "")),
         sizes=meta["sizes"],
         activation=meta["activation"],
+        calibration=ModelCalibration(
+            temperature=calibration.temperature,
+            not_a_digit_threshold=(
+                calibration.not_a_digit_threshold if meta["sizes"][-1] > 10 else None
+            ),
+            unsure_threshold=settings.unsure_threshold,
+            fitted_on=(meta.get("calibration") or {}).get("fitted_on"),
+        ),
         config=meta.get("config"),
         metrics=meta.get("metrics"),
         data_fingerprint=meta.get("data_fingerprint"),

@@ -210,13 +210,35 @@ class BatchResponse(BaseModel):
     predictions: list[Prediction] = Field(description="One per item, in the items' order.")
 
 
+class ModelCalibration(BaseModel):
+    temperature: float = Field(
+        description="The ten digit scores are divided by it before the softmax: fitted so that "
+        "the probabilities match how often the answers are right on drawn digits."
+    )
+    not_a_digit_threshold: float | None = Field(
+        description="The probability of the 'not a digit' output from which the verdict is "
+        "`not_a_digit` (null for a model without that output)."
+    )
+    unsure_threshold: float = Field(
+        description="A top digit probability under this gives the verdict `unsure` (a setting "
+        "of the server, DIGITS_UNSURE_THRESHOLD)."
+    )
+    fitted_on: str | None = Field(
+        description="The drawings the two numbers were fitted on (null: the defaults)."
+    )
+
+
 class ModelInfo(BaseModel):
     """The model this server is using."""
 
     version: str
     created: str
-    sizes: list[int] = Field(description="Layer sizes, input first: [784, hidden..., 10].")
+    sizes: list[int] = Field(
+        description="Layer sizes, input first: [784, hidden..., 10], or 11 outputs for a model "
+        "that learnt 'not a digit'."
+    )
     activation: str = Field(description="The hidden layers' activation.")
+    calibration: ModelCalibration = Field(description="What makes its answers mean what they say.")
     config: dict[str, Any] | None = Field(None, description="How it was trained (TrainConfig).")
     metrics: dict[str, Any] | None = Field(None, description="Its evaluation, e.g. test accuracy.")
     data_fingerprint: str | None = Field(None, description="Names the exact training data.")

@@ -7,6 +7,7 @@ import re
 from drawings import SEVEN_PIXELS
 
 from model.registry import Registry
+from model.verdict import Calibration
 
 
 def samples(client) -> dict[str, float]:
@@ -30,16 +31,21 @@ def test_readyz_names_the_loaded_model(client, tmp_path):
 def test_model_describes_the_active_model(client, tmp_path):
     meta = Registry(tmp_path).load_active().meta
     body = client.get("/api/model").json()
-    assert set(body) == {"version", "created", "sizes", "activation", "config", "metrics",
-                         "data_fingerprint"}  # fmt: skip
+    assert set(body) == {"version", "created", "sizes", "activation", "calibration", "config",
+                         "metrics", "data_fingerprint"}  # fmt: skip
     assert body["version"] == meta["version"]
     assert body["created"] == meta["created"]
-    assert body["sizes"][0] == 784 and body["sizes"][-1] == 10
+    assert body["sizes"][0] == 784 and body["sizes"][-1] in (10, 11)
     assert body["sizes"] == meta["sizes"]
     assert body["activation"] in {"relu", "sigmoid", "tanh"}
     assert body["metrics"] == meta.get("metrics")
     assert body["config"] == meta.get("config")
     assert body["data_fingerprint"] == meta.get("data_fingerprint")
+    calibration = body["calibration"]
+    assert calibration["temperature"] == Calibration.of(meta).temperature > 0
+    assert calibration["unsure_threshold"] == 0.6
+    if body["sizes"][-1] == 10:
+        assert calibration["not_a_digit_threshold"] is None
 
 
 def test_metrics_count_requests_by_route_template(client):
