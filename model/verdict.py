@@ -27,7 +27,10 @@ from model.calibrate import softmax
 
 DIGIT, UNSURE, NOT_A_DIGIT = "digit", "unsure", "not_a_digit"
 VERDICTS = (DIGIT, UNSURE, NOT_A_DIGIT)
-MIN_EXTENT = 0.12  # a digit drawn on a 280 px canvas is at least 34 px tall (a dot is ~21)
+# Ink under 17 % of the canvas's side, the brush included (48 of 280 px: a tick up to ~27 px long
+# with the page's 21 px brush), is no digit; the smallest digits people draw on purpose are
+# about a quarter of the canvas (70 px).
+MIN_EXTENT = 0.17
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,17 @@ from model.registry import Registry
 
 
 def _canvas(shape: str) -> bytes:
-    """A 280×280 canvas (transparent, dark ink) with a tap, a short tick, or a one-stroke 1."""
+    """A 280×280 canvas (transparent, dark ink) with a tap, a short tick, a one-stroke 1, or a
+    small one: a quarter of the canvas, the smallest digit people draw on purpose."""
     image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
     pen = ImageDraw.Draw(image)
     ink = (17, 17, 17, 255)
     if shape == "tap":
         pen.ellipse((130, 130, 151, 151), fill=ink)
     elif shape == "tick":
-        pen.line((130, 140, 150, 125), fill=ink, width=10)
+        pen.line((130, 140, 150, 125), fill=ink, width=21)
+    elif shape == "small one":
+        pen.line((140, 110, 137, 160), fill=ink, width=21)  # 71 px tall with the brush
     else:
         pen.line((140, 60, 135, 220), fill=ink, width=21)
     return encode(image, "PNG")
@@ -30,13 +33,14 @@ def _canvas(shape: str) -> bytes:
 def test_a_tap_and_a_tick_are_too_small_and_a_one_is_a_digit(client):
     answers = {
         shape: client.post("/api/predict", json={"image": data_url(_canvas(shape))}).json()
-        for shape in ("tap", "tick", "one")
+        for shape in ("tap", "tick", "one", "small one")
     }
     for shape in ("tap", "tick"):
         assert answers[shape]["verdict"] == "not_a_digit" and answers[shape]["too_small"], shape
         assert not answers[shape]["unsure"]
     one = answers["one"]
     assert one["verdict"] == "digit" and one["digit"] == 1 and not one["too_small"]
+    assert not answers["small one"]["too_small"]  # small, but drawn on purpose
 
 
 def test_pixels_in_mnist_form_are_never_too_small(client):
