@@ -37,6 +37,7 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
         [line((0.05, 0.45), (0.6, 0.0), (0.6, 1.0))],  # the long flag
         [line((0.2, 0.35), (0.6, 0.0), (0.6, 1.0)), line((0.3, 1.0), (0.9, 1.0))],  # with a foot
         [arc(0.62, 0.55, 0.55, 0.55, 185, 270) + line((0.6, 0.05), (0.5, 1.0))],  # curved flag
+        [line((0.0, 0.22), (0.62, 0.0), (0.48, 1.0))],  # a long, flat flag on a leaning stem
     ],
     2: [
         [arc(0.5, 0.3, 0.36, 0.3, 190, 345) + line((0.1, 1.0), (0.9, 1.0))],
@@ -54,6 +55,11 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
             arc(0.45, 0.35, 0.3, 0.22, 250, 90) + line((0.45, 0.57), (0.9, 0.5)),
             line((0.72, 0.05), (0.68, 1.0)),
         ],  # a rounded, closed top
+        [
+            line((0.22, 0.0), (0.15, 0.4)) + arc(0.38, 0.42, 0.23, 0.2, 180, 90)
+            + line((0.38, 0.62), (0.9, 0.56)),
+            line((0.72, 0.22), (0.7, 1.0)),
+        ],  # the down-stroke curving into the bar, a short stem
     ],
     5: [
         [line((0.85, 0.0), (0.28, 0.0), (0.22, 0.42)) + arc(0.5, 0.68, 0.34, 0.32, -130, 150)],
@@ -69,6 +75,10 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
     7: [
         [line((0.1, 0.0), (0.9, 0.0), (0.35, 1.0))],
         [line((0.1, 0.0), (0.9, 0.0), (0.35, 1.0)), line((0.3, 0.5), (0.85, 0.5))],  # crossbar
+        [
+            line((0.1, 0.02), (0.9, 0.0), (0.5, 0.72), (0.42, 1.0)),
+            line((0.22, 0.6), (0.78, 0.55)),
+        ],  # a low crossbar on a stem that turns down
         [line((0.1, 0.2), (0.15, 0.0), (0.9, 0.0), (0.45, 1.0))],  # hooked start
         [
             line((0.1, 0.05), (0.9, 0.0)) + arc(0.05, 0.05, 0.85, 0.95, 0, 75),
@@ -97,6 +107,11 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
             + arc(0.38, 0.72, 0.3, 0.25, 0, 150)
         ],  # a small loop over a long hooked tail
         [arc(0.55, 0.22, 0.2, 0.2, 10, -350) + arc(0.2, 0.25, 0.55, 0.72, 0, 110)],
+        [
+            arc(0.45, 0.17, 0.2, 0.17, 10, -350)
+            + line((0.65, 0.2), (0.63, 0.78))
+            + arc(0.4, 0.78, 0.23, 0.2, 0, 170)
+        ],  # a small loop, and a tail hooked back up to the left
     ],  # fmt: skip
 }
 
