@@ -21,7 +21,8 @@ WIDTH = 256
 DEPTHS = (2, 3, 5)  # each against one layer with as many parameters
 FULL = {"train": None, "epochs": 20}
 QUICK = {"train": 10000, "epochs": 3}
-# The project's training recipe (model/train.py's defaults) without augmentation.
+# The project's training recipe as the lab was sized (model/train.py's defaults then, with a
+# warm-up of one epoch), without augmentation.
 RECIPE = dict(
     batch_size=128,
     learning_rate=0.05,

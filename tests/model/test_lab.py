@@ -20,7 +20,7 @@ from model.lab.depth_width import parameter_count, same_budget_width
 from model.lab.fit import FitConfig, fit
 from model.lab.job import Job, Settings
 from model.network import MLP
-from model.train import TrainConfig, split_validation, train
+from model.train import TrainConfig, split_validation, train, warmup_epochs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_HOME = ROOT / "var"
@@ -88,7 +88,7 @@ def test_the_labs_loop_is_the_trainers_step_for_step(mnist_small):
             batch_size=128,
             learning_rate=0.05,
             schedule="cosine",
-            warmup_epochs=1,
+            warmup_epochs=warmup_epochs(config, batches=-(-len(train_idx) // 128)),
             momentum=0.9,
             weight_decay=5e-5,
             order_seed=4,
