@@ -9,6 +9,8 @@ the fourth of a [784, 30, 30, 30, 30, 10] sigmoid network at initialisation, on 
 Here: 1 to 5 hidden layers of 30 units (Nielsen's width), sigmoid and ReLU, trained alike with
 plain mini-batch gradient descent (Nielsen's batch of 10 and learning rate 0.1); the accuracy as
 training goes, and every layer's gradient norm at initialisation and during training.
+(A little over 300 lines: two claims, slow deep sigmoids and vanishing gradients, each with its
+table and charts.)
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ Here: the same network from the same start, trained for the same number of epoch
 training loss (on every training image) is recorded against updates, epochs and the wall time
 spent on updates. Batch GD also runs much longer, twice from one start and once from each other
 seed, and mini-batches of 100 from one start with different shuffles.
+
+(Longer than most files: its claim has three parts, speed, quality and the same minimum, and
+each needs its own runs, table or chart, and rule in the verdict.)
 """
 
 from __future__ import annotations
