@@ -113,7 +113,9 @@ function axes(svg, chart, x, y, xTicks, yTicks, width, height) {
     const text = el("text", { ...at, class: "lab-tick", "text-anchor": "middle" });
     // About 6 px a character at 11 px: a category wider than its slot breaks at a space.
     const lines = label.length * 6 > room && label.includes(" ") ? split(label) : [label];
-    lines.forEach((line, k) => text.append(el("tspan", { x: x(v), dy: k ? 13 : 0 }, line)));
+    for (const [k, line] of lines.entries()) {
+      text.append(el("tspan", { x: x(v), dy: k ? 13 : 0 }, line));
+    }
     svg.append(text);
   }
   svg.prepend(grid);
@@ -137,9 +139,17 @@ function lineChart(svg, chart, width, height) {
   const [left, right, top, bottom] = frame(width, height);
   const logX = chart.x.log;
   const logY = chart.y.log;
-  const [x0, x1] = extent(chart.series.flatMap((s) => s.x ?? []), logX, false);
+  const [x0, x1] = extent(
+    chart.series.flatMap((s) => s.x ?? []),
+    logX,
+    false,
+  );
   // A log axis spans the means (a band may reach down to 0); a linear one the bands too.
-  const [y0, y1] = extent(chart.series.flatMap((s) => (logY ? s.y : spread(s))), logY, false);
+  const [y0, y1] = extent(
+    chart.series.flatMap((s) => (logY ? s.y : spread(s))),
+    logY,
+    false,
+  );
   const x = scale(x0, x1, left, right, logX);
   const y = scale(y0, y1, bottom, top, logY);
   axes(svg, chart, x, y, ticks(x0, x1, logX), ticks(y0, y1, logY), width, height);
@@ -163,7 +173,7 @@ function lineChart(svg, chart, width, height) {
       const d = `M${upper.join("L")}L${lower.join("L")}Z`;
       plot.append(el("path", { d, class: `lab-band ${colour}` }));
     }
-    const d = "M" + points.map(([xv, yv]) => `${x(xv).toFixed(1)},${y(yv).toFixed(1)}`).join("L");
+    const d = `M${points.map(([xv, yv]) => `${x(xv).toFixed(1)},${y(yv).toFixed(1)}`).join("L")}`;
     plot.append(el("path", { d, class: `lab-line ${colour}${s.dashed ? " is-dashed" : ""}` }));
     for (const [xv, yv, sd] of points) {
       const dot = el("circle", { cx: x(xv), cy: y(yv), r: 2.6, class: `lab-dot ${colour}` });

@@ -52,8 +52,7 @@ if (page) {
   const status = page.querySelector("[data-role=lab-status]");
   mountCharts(page).catch((error) => {
     if (status) {
-      status.textContent =
-        `The charts could not be drawn (${error.message}); the tables hold the same figures.`;
+      status.textContent = `The charts could not be drawn (${error.message}); the tables hold the same figures.`;
       status.hidden = false;
     }
   });
