@@ -99,6 +99,9 @@ def cmd_train(args) -> int:
         )
     print(f"test accuracy {test['accuracy']:.2%} (best validation epoch {result.best_epoch}, "
           f"{result.seconds:.0f}s){feedback_report(trained.held_back, None)}")  # fmt: skip
+    if config.classes > 10:
+        print(f"MNIST test digits: the digit it names is right {test['digit_accuracy']:.2%}, "
+              f"{test['flagged']:.2%} are called 'not a digit'")  # fmt: skip
     if drawn_figures := meta["metrics"]["drawn"]:
         print(trust.describe(drawn_figures, meta["calibration"]))
     print(f"model written to {where}")

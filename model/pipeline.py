@@ -57,7 +57,11 @@ def build_meta(
             "fitted_on": trust.FITTED_ON if drawn else None,
         },
         "metrics": {
-            "mnist_test_accuracy": test["accuracy"],
+            "mnist_test_accuracy": test["accuracy"],  # the argmax over every output
+            # a model with a "not a digit" output: the digit it names, and how often it says
+            # "not a digit" (at its calibrated threshold) to a digit
+            "mnist_test_digit_accuracy": test.get("digit_accuracy", test["accuracy"]),
+            "mnist_test_flagged": test.get("flagged", 0.0),
             "mnist_test_per_class": test["per_class"],
             "mnist_test_confusion": test["confusion"],
             "validation_accuracy": result.validation_accuracy,
@@ -101,6 +105,7 @@ def train_and_evaluate(
     test = evaluate(result.network, to_float(mnist.test_x), mnist.test_y)
     held = evaluate_held_back(result.network, feedback)
     calibration, drawn_figures = trust.calibrate(result.network, drawn)
+    reading = trust.digit_reading(result.network, calibration, to_float(mnist.test_x), mnist.test_y)
     described = None
     if feedback is not None:
         described = {
@@ -110,5 +115,6 @@ def train_and_evaluate(
             "held_back": int(len(feedback.held_y)),
             "fingerprint": feedback.fingerprint,
         }
+    test = {**test, **reading}
     meta = build_meta(config, mnist, result, test, held, described, calibration, drawn_figures)
     return Trained(result.network, meta, result, test, held)

@@ -172,6 +172,16 @@ def measure(network: MLP, calibration: Calibration, data: Drawn) -> dict:
     return figures
 
 
+def digit_reading(network: MLP, calibration: Calibration, x: np.ndarray, y: np.ndarray) -> dict:
+    """On digits x (n, 784), y (n,): how often the digit the API names is right (the ten digit
+    outputs' argmax, whatever the verdict), and how many the verdict calls not a digit."""
+    z = scores(network, x)
+    flagged = 0.0
+    if z.shape[1] > 10:
+        flagged = float((softmax(z)[:, 10] >= calibration.not_a_digit_threshold).mean())
+    return {"digit_accuracy": float((z[:, :10].argmax(axis=1) == y).mean()), "flagged": flagged}
+
+
 def _below_top_bin(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     """The answers under the top calibration bin: how many, how sure, how often right."""
     confidence = probabilities.max(axis=1)

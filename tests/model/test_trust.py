@@ -86,3 +86,16 @@ def test_a_ten_output_model_gets_a_temperature_and_no_mark_figures():
     calibration, figures = trust.calibrate(MLP([784, 16, 10], seed=3), data)
     assert calibration.not_a_digit_threshold == Calibration.not_a_digit_threshold
     assert "marks_detected" not in figures
+
+
+def test_the_digit_reading_names_a_digit_and_counts_the_flags_apart():
+    data = _drawn(n_digits=200, n_marks=0)
+    network = MLP([784, 16, 11], seed=4)
+    x, y = data.x, data.labels
+    z = trust.scores(network, x)
+    named = (z[:, :10].argmax(axis=1) == y).mean()
+    for threshold, flagged in ((0.0, 1.0), (1.01, 0.0)):
+        reading = trust.digit_reading(network, Calibration(1.0, threshold), x, y)
+        assert reading == {"digit_accuracy": pytest.approx(named), "flagged": flagged}
+    ten = trust.digit_reading(MLP([784, 16, 10], seed=4), Calibration(), x, y)
+    assert ten["flagged"] == 0.0
