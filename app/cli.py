@@ -15,6 +15,7 @@ from model.modelfile import ModelFileError, load_model, parameters_sha256, save_
 from model.pipeline import train_and_evaluate
 from model.registry import Registry
 from model.train import TrainConfig, evaluate
+from model.verdict import Calibration, read
 
 DEFAULTS = TrainConfig()
 
@@ -120,35 +121,50 @@ def _load(model_arg: str | None):
 def cmd_evaluate(args) -> int:
     loaded = _load(args.model)
     mnist = load_mnist(_home())
-    report = evaluate(loaded.network, to_float(mnist.test_x), mnist.test_y)
+    x = to_float(mnist.test_x)
+    report = evaluate(loaded.network, x, mnist.test_y)
+    learnt_marks = loaded.network.sizes[-1] > 10
+    if learnt_marks:
+        calibration = Calibration.of(loaded.meta)
+        report.update(trust.digit_reading(loaded.network, calibration, x, mnist.test_y))
     if args.json:
         print(json.dumps(report))
         return 0
     print(f"model {loaded.version}: MNIST test accuracy {report['accuracy']:.2%}")
+    if learnt_marks:
+        print(f"the digit it names is right {report['digit_accuracy']:.2%}; "
+              f"{report['flagged']:.2%} of the digits are called 'not a digit'")  # fmt: skip
     print("per class: " + "  ".join(f"{d}:{a:.1%}" for d, a in enumerate(report["per_class"])))
     print("confusion (rows = true digit, columns = predicted):")
-    print("      " + "".join(f"{d:>6}" for d in range(10)))
+    columns = [str(d) for d in range(10)] + (["none"] if learnt_marks else [])
+    print("      " + "".join(f"{c:>6}" for c in columns))
     for d, row in enumerate(report["confusion"]):
         print(f"{d:>6}" + "".join(f"{v:>6}" for v in row))
     return 0
 
 
 def cmd_predict(args) -> int:
+    from app.config import get_settings
     from model.decode import ImageError, decode_image
-    from model.preprocess import to_mnist
+    from model.preprocess import prepare
 
     loaded = _load(args.model)
+    calibration, unsure = Calibration.of(loaded.meta), get_settings().unsure_threshold
     status = 0
     for name in args.files:
         try:
-            x = to_mnist(decode_image(Path(name).read_bytes()))
+            drawing = prepare(decode_image(Path(name).read_bytes()))
         except (OSError, ImageError) as e:
             print(f"{name}: error: {e}", file=sys.stderr)
             status = 1
             continue
-        probs = loaded.network.predict(x[None])[0]
-        listing = " ".join(f"{d}:{p:.3f}" for d, p in enumerate(probs))
-        print(f"{name}: {int(np.argmax(probs))}  ({listing})")
+        scores = loaded.network.layer_outputs(drawing.pixels[None], output="scores")[-1]
+        reading = read(scores, np.array([drawing.extent]), calibration, unsure)
+        probabilities = reading.probabilities[0]
+        listing = " ".join(f"{d}:{p:.3f}" for d, p in enumerate(probabilities))
+        verdict = reading.verdicts[0]
+        said = "" if verdict == "digit" else f" {verdict.replace('_', ' ')}"
+        print(f"{name}: {int(np.argmax(probabilities))}{said}  ({listing})")
     return status
 
 
