@@ -1,5 +1,8 @@
 """What the active model gets wrong: its MNIST test confusion matrix and most confident mistakes.
 
+A model with a "not a digit" output gets an eleventh column: the test digits it flagged, which
+count as mistakes (a real digit refused is an answer the person did not want).
+
 Computed once per model version and kept (a forward pass over 10,000 test images takes a few
 hundred milliseconds); the MNIST test set is read from the data home on first use.
 """
@@ -47,7 +50,7 @@ class Insights:
             [model.network.predict(x[i : i + 2000]) for i in range(0, len(x), 2000)]
         )
         predicted = probs.argmax(axis=1)
-        confusion = confusion_matrix(labels, predicted)
+        confusion = confusion_matrix(labels, predicted, classes=probs.shape[1])
         wrong = np.flatnonzero(predicted != labels)
         confidence = probs[wrong, predicted[wrong]]
         worst = wrong[np.argsort(-confidence, kind="stable")[:WRONG_SHOWN]]

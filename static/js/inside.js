@@ -257,6 +257,10 @@ export class InsidePanel extends EventTarget {
     const rows = this.#root.querySelectorAll("[data-testid=scores] li");
     const probs = this.#root.querySelectorAll("[data-testid=inside-probs] li");
     const table = this.#root.querySelectorAll("[data-testid=inside-table] tbody tr");
+    // Ten digit scores, and an eleventh, "not a digit", for a model that learnt one.
+    const outputs = data.scores.length;
+    for (const list of [rows, probs, table]) list[10].hidden = outputs <= 10;
+    this.#root.querySelector("[data-role=scores-title]").textContent = `Scores z · ${outputs}`;
     data.scores.forEach((score, d) => {
       const row = rows[d];
       row.classList.toggle("is-top", d === data.digit);
@@ -264,7 +268,7 @@ export class InsidePanel extends EventTarget {
         `scaleX(${Math.max(-score, 0) / peak})`;
       row.querySelector(".score-positive").style.transform = `scaleX(${Math.max(score, 0) / peak})`;
       row.querySelector(".score-value").textContent = number(score);
-      const p = data.probabilities[d];
+      const p = d < 10 ? data.probabilities[d] : (data.not_a_digit ?? 0);
       probs[d].classList.toggle("is-top", d === data.digit);
       probs[d].querySelector(".prob-fill").style.transform = `scaleX(${p})`;
       probs[d].querySelector(".prob-value").textContent = `${(p * 100).toFixed(1)}%`;

@@ -11,6 +11,10 @@ import { byRole, node } from "./dom.js";
 import { pct } from "./format.js";
 
 const HEAT_LEVELS = 8; // .heat-1 … .heat-8 in admin.css
+const NOT_A_DIGIT = 10; // the eleventh output of a model that can say "not a digit"
+
+/** A predicted class as the table and the mistakes show it. */
+const named = (c) => (c === NOT_A_DIGIT ? "✕" : String(c));
 
 /**
  * @param {object} options
@@ -53,12 +57,18 @@ function matrix(counts) {
     const scaled = Math.floor(((HEAT_LEVELS - 1) * Math.sqrt(n)) / Math.sqrt(max));
     return String(1 + Math.min(HEAT_LEVELS - 1, scaled));
   };
-  const digits = [...Array(10).keys()];
+  const columns = [...Array(counts[0].length).keys()]; // 10 digits, then "not a digit"
   const head = node(
     "tr",
     {},
     node("th", { scope: "col", class: "corner", text: "" }),
-    ...digits.map((d) => node("th", { scope: "col", text: String(d) })),
+    ...columns.map((c) =>
+      node("th", {
+        scope: "col",
+        text: named(c),
+        title: c === NOT_A_DIGIT ? "not a digit" : undefined,
+      }),
+    ),
   );
   const rows = counts.map((row, i) =>
     node(
@@ -68,7 +78,7 @@ function matrix(counts) {
       ...row.map((n, j) =>
         node("td", {
           class: `heat heat-${level(n, i, j)}`,
-          title: `true ${i}, predicted ${j}: ${n}`,
+          title: `true ${i}, ${j === NOT_A_DIGIT ? "flagged not a digit" : `predicted ${j}`}: ${n}`,
           text: n ? String(n) : "",
         }),
       ),
@@ -83,7 +93,7 @@ function mistake(m) {
     height: "28",
     class: "digit",
     role: "img",
-    "aria-label": `a test ${m.label} read as ${m.predicted}`,
+    "aria-label": `a test ${m.label} read as ${m.predicted === NOT_A_DIGIT ? "not a digit" : m.predicted}`,
   });
   paintDigit(canvas, m.pixels_base64);
   return node(
@@ -95,7 +105,7 @@ function mistake(m) {
       { class: "mistake-text" },
       node("b", { text: String(m.label) }),
       " → ",
-      node("b", { class: "wrong", text: String(m.predicted) }),
+      node("b", { class: "wrong", text: named(m.predicted) }),
     ),
     node("span", { class: "mistake-conf", text: pct(m.confidence, 1) }),
   );
