@@ -35,7 +35,7 @@ def test_train_writes_a_model_that_evaluate_reports_on(tmp_path):
     assert f"model written to {out}" in result.stdout
     printed = float(result.stdout.split("test accuracy ")[1].split("%")[0]) / 100
     loaded = load_model(out)
-    assert loaded.network.sizes == [784, 32, 10]
+    assert loaded.network.sizes == [784, 32, 11]  # the default recipe learns "not a digit" too
     assert loaded.meta["config"]["seed"] == 3 and len(loaded.meta["history"]) == 2
     assert loaded.meta["metrics"]["mnist_test_accuracy"] == pytest.approx(printed, abs=5e-5)
     # Calibrated on the drawn digits of 20 writers, measured on the other 10.
@@ -43,13 +43,15 @@ def test_train_writes_a_model_that_evaluate_reports_on(tmp_path):
     assert 0.2 < loaded.meta["calibration"]["temperature"] < 5
     drawn = loaded.meta["metrics"]["drawn"]
     assert drawn["digits"] > 2000 and 0.5 < drawn["accuracy"] < 1
+    assert 0 <= drawn["marks_detected"] <= 1 and "called 'not a digit'" in result.stdout
     assert f"{drawn['accuracy']:.2%} of {drawn['digits']:,} right" in result.stdout
 
     report = json.loads(digits("evaluate", out, "--json").stdout)
     assert report["accuracy"] == loaded.meta["metrics"]["mnist_test_accuracy"]
     assert len(report["per_class"]) == 10
     confusion = np.array(report["confusion"])
-    assert confusion.shape == (10, 10) and confusion.sum() == 10_000
+    assert confusion.shape == (10, 11) and confusion.sum() == 10_000  # column 10: "not a digit"
+    assert report["digit_accuracy"] >= report["accuracy"] and 0 <= report["flagged"] < 0.5
     assert confusion.trace() / 10_000 == pytest.approx(report["accuracy"])
 
 

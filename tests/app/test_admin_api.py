@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.jobs import JobStore
 from app.main import create_app
+from model import trust
 from model.network import MLP
 from model.registry import Registry
 
@@ -213,7 +214,8 @@ def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
         assert registry.active_version() == new
         meta = registry.load(new).meta
         assert meta["parent"] == before and meta["job_id"] == job["id"]
-        assert meta["sizes"] == [784, 32, 10]
+        assert meta["sizes"] == [784, 32, 11]  # the default recipe learns "not a digit"
+        assert meta["calibration"]["fitted_on"] == trust.FITTED_ON
         assert meta["metrics"]["mnist_test_accuracy"] == result["mnist_test_accuracy"]
         assert json.loads((registry.root / new / "meta.json").read_text())["sha256"]
 
@@ -358,8 +360,11 @@ def test_a_valid_file_of_the_wrong_shape_is_refused_on_activation(admin, home):
 def test_insights_give_the_confusion_matrix_and_confident_mistakes(admin):
     data = admin.get("/api/admin/insights", headers=AUTH).json()
     confusion = np.array(data["confusion"])
-    assert confusion.shape == (10, 10) and confusion.sum() == 10_000
+    # The shipped model can say "not a digit": its flags are the eleventh column, and mistakes.
+    assert confusion.shape == (10, 11) and confusion.sum() == 10_000
+    assert 0 < confusion[:, 10].sum() < 100
     assert data["errors"] == 10_000 - confusion.trace()
+    assert data["accuracy"] == confusion.trace() / 10_000
     mistakes = data["most_confident_mistakes"]
     assert 0 < len(mistakes) <= 24
     confidences = [m["confidence"] for m in mistakes]

@@ -98,6 +98,9 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_url)
         )
         page.get_by_test_id("mistakes").locator("li canvas").first.wait_for()
         assert page.get_by_test_id("confusion").locator("tbody tr").count() == 10
+        # ten digit columns and a last one for the test digits the model flagged "not a digit"
+        heads = page.get_by_test_id("confusion").locator("thead th").all_text_contents()
+        assert heads[1:] == [*map(str, range(10)), "✕"]
         page.get_by_test_id("model-version").filter(has_text=new).wait_for()
 
         assert not problems, problems
