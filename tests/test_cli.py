@@ -13,6 +13,7 @@ from PIL import Image
 from model import trust
 from model.modelfile import load_model, save_model
 from model.network import MLP
+from model.pendigits import PEN_DIGITS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_HOME = ROOT / "var"
@@ -38,13 +39,15 @@ def test_train_writes_a_model_that_evaluate_reports_on(tmp_path):
     assert loaded.network.sizes == [784, 32, 11]  # the default recipe learns "not a digit" too
     assert loaded.meta["config"]["seed"] == 3 and len(loaded.meta["history"]) == 2
     assert loaded.meta["metrics"]["mnist_test_accuracy"] == pytest.approx(printed, abs=5e-5)
-    # Calibrated on the drawn digits of 20 writers, measured on the other 10.
-    assert loaded.meta["calibration"]["fitted_on"] == trust.FITTED_ON
-    assert 0.2 < loaded.meta["calibration"]["temperature"] < 5
-    drawn = loaded.meta["metrics"]["drawn"]
-    assert drawn["digits"] > 2000 and 0.5 < drawn["accuracy"] < 1
-    assert 0 <= drawn["marks_detected"] <= 1 and "called 'not a digit'" in result.stdout
-    assert f"{drawn['accuracy']:.2%} of {drawn['digits']:,} right" in result.stdout
+    if PEN_DIGITS.exists():  # calibrated on the drawn digits of 20 writers, measured on 10 more
+        assert loaded.meta["calibration"]["fitted_on"] == trust.FITTED_ON
+        assert 0.2 < loaded.meta["calibration"]["temperature"] < 5
+        drawn = loaded.meta["metrics"]["drawn"]
+        assert drawn["digits"] > 2000 and 0.5 < drawn["accuracy"] < 1
+        assert 0 <= drawn["marks_detected"] <= 1 and "called 'not a digit'" in result.stdout
+        assert f"{drawn['accuracy']:.2%} of {drawn['digits']:,} right" in result.stdout
+    else:  # without ../shared: the defaults, said to be such
+        assert loaded.meta["calibration"]["fitted_on"] is None
 
     report = json.loads(digits("evaluate", out, "--json").stdout)
     assert report["accuracy"] == loaded.meta["metrics"]["mnist_test_accuracy"]
