@@ -7,6 +7,7 @@ import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
 import { PredictionClient } from "./predict.js";
+import { onPress } from "./press.js";
 import { ResultsView } from "./results.js";
 import { UnitWeights } from "./units.js";
 import { aDigit } from "./words.js";
@@ -216,15 +217,16 @@ pad.addEventListener("strokeend", () => {
   client.final();
 });
 
-practiceToggle.addEventListener("click", () => {
+onPress(practiceToggle, () => {
   setPractice(practiceToggle.getAttribute("aria-pressed") !== "true");
 });
 
+// onPress, not click: a tap right after a stroke must clear (see press.js).
 for (const [button, action] of [
   [undoButton, undoLast],
   [clearButton, () => clearAll()],
 ]) {
-  button.addEventListener("click", () => {
+  onPress(button, () => {
     if (button.getAttribute("aria-disabled") !== "true") action();
   });
 }
