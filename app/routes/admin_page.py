@@ -34,7 +34,6 @@ def admin(request: Request, server: ServerDep) -> HTMLResponse:
         {
             "model_version": server.version,
             "docs_path": docs_path,
-            "defaults": RetrainRequest().model_dump(),
             "train_defaults": RetrainRequest().model_dump(),
             "limits": RETRAIN_LIMITS,
             # The page reads these facts from here, so that they are written once (in app.jobs

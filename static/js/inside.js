@@ -322,7 +322,7 @@ export class InsidePanel extends EventTarget {
     }
     const tiles = units.map((unit) => {
       const canvas = document.createElement("canvas");
-      canvas.className = "field field-signed atlas-tile";
+      canvas.className = "inside-field inside-field-signed atlas-tile";
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", `Unit ${unit.id}: its 784 weights as an image`);
       canvas.dataset.unit = String(unit.id);
