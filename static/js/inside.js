@@ -14,6 +14,7 @@
  */
 
 import { coloursOf, gridColumns, paintCells, paintInk, paintSigned } from "./heatmap.js";
+import { percent } from "./words.js";
 
 const STORAGE_KEY = "digits.inside";
 const ATLAS_UNITS = 64;
@@ -267,10 +268,10 @@ export class InsidePanel extends EventTarget {
       const p = data.probabilities[d];
       probs[d].classList.toggle("is-top", d === data.digit);
       probs[d].querySelector(".prob-fill").style.transform = `scaleX(${p})`;
-      probs[d].querySelector(".prob-value").textContent = `${(p * 100).toFixed(1)}%`;
+      probs[d].querySelector(".prob-value").textContent = percent(p);
       const cells = table[d].querySelectorAll("td");
       cells[0].textContent = number(score);
-      cells[1].textContent = `${(p * 100).toFixed(1)}%`;
+      cells[1].textContent = percent(p);
     });
   }
 

@@ -4,29 +4,10 @@
  */
 
 import { paintInk } from "./heatmap.js";
-import { aDigit } from "./words.js";
+import { aDigit, percent } from "./words.js";
 
 const DIGITS = 10;
 const FIELD = 28;
-
-/**
- * Format a probability as the bars show it: one decimal, e.g. 0.9812 → "98.1%".
- * @param {number} p in [0, 1]
- * @returns {string}
- */
-export function percent(p) {
-  return `${(Math.min(Math.max(p, 0), 1) * 100).toFixed(1)}%`;
-}
-
-/**
- * A confidence for the headline and the chip, where "100.0%" would overstate a softmax output
- * that only rounds to 1. (The bars keep the plain number.)
- * @param {number} p in [0, 1]
- * @returns {string} e.g. "98.1%" or ">99.9%"
- */
-function confidenceShort(p) {
-  return p >= 0.9995 && p < 1 ? ">99.9%" : percent(p);
-}
 
 /**
  * @typedef {object} Reading the fields of a /api/predict answer that say what it read
@@ -120,6 +101,7 @@ export class ResultsView {
     this.#setBars(new Array(DIGITS).fill(0), -1);
     const ctx = this.#preview.getContext("2d");
     ctx.clearRect(0, 0, FIELD, FIELD);
+    this.#root.classList.remove("has-input"); // the preview says what will appear there
     this.setState("empty", 0);
   }
 
@@ -150,11 +132,14 @@ export class ResultsView {
       this.#setChip(`${digit}`, `or ${data.runner_up}?`, true);
     } else {
       this.#topDigit.textContent = String(digit);
-      this.#detail.textContent = `${confidenceShort(confidence)} confident`;
-      this.#setChip(`${digit}`, confidenceShort(confidence), false);
+      this.#detail.textContent = `${percent(confidence)} confident`;
+      this.#setChip(`${digit}`, percent(confidence), false);
     }
     this.#setBars(probabilities, digit);
-    if (Array.isArray(data.input)) paintInk(this.#preview, data.input);
+    if (Array.isArray(data.input)) {
+      paintInk(this.#preview, data.input);
+      this.#root.classList.add("has-input");
+    }
     if (data.model?.version) this.showVersion(data.model.version);
   }
 

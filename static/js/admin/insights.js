@@ -7,6 +7,7 @@
  * after a failure it is cleared, and the next show() tries again.
  */
 
+import { percent } from "../words.js";
 import { byRole, node } from "./dom.js";
 import { pct } from "./format.js";
 
@@ -97,7 +98,7 @@ function mistake(m) {
       " → ",
       node("b", { class: "wrong", text: String(m.predicted) }),
     ),
-    node("span", { class: "mistake-conf", text: pct(m.confidence, 1) }),
+    node("span", { class: "mistake-conf", text: percent(m.confidence) }),
   );
 }
 
