@@ -9,6 +9,7 @@ import { InsidePanel } from "./inside.js";
 import { PredictionClient } from "./predict.js";
 import { onPress } from "./press.js";
 import { ResultsView } from "./results.js";
+import { RetryTimer } from "./retry.js";
 import { UnitWeights } from "./units.js";
 import { aDigit } from "./words.js";
 
@@ -37,6 +38,14 @@ const client = new PredictionClient({
   onError,
   endpoint: inside.open ? EXPLAIN : PREDICT,
 });
+// A failed reading is sent again by itself, sooner with "Retry now" or when back online.
+const retry = new RetryTimer({
+  action: () => {
+    if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+  },
+  onTick: (secondsLeft) => view.showRetry(secondsLeft),
+});
+onPress(document.querySelector("[data-testid=retry]"), () => retry.now());
 inside.addEventListener("openchange", (event) => {
   client.setEndpoint(/** @type {CustomEvent} */ (event).detail.open ? EXPLAIN : PREDICT);
   // Opened with a drawing on the canvas: explain what is there now.
@@ -63,6 +72,7 @@ function clearAll({ quiet = false } = {}) {
   const hadInk = pad.strokeCount > 0;
   pad.clear();
   client.reset();
+  retry.reset();
   feedback.withdraw();
   view.showEmpty();
   inside.showRest();
@@ -120,6 +130,7 @@ function undoLast() {
     return;
   }
   client.reset();
+  retry.reset();
   feedback.withdraw();
   view.setState("waiting");
   syncControls();
@@ -133,6 +144,7 @@ function undoLast() {
  */
 function onResult(data, outcome) {
   if (pad.strokeCount === 0) return; // cleared while it was in flight
+  retry.reset();
   view.showPrediction(data);
   inside.show(data);
   view.showStatus("");
@@ -158,30 +170,61 @@ function onError(error, outcome) {
     }
     return;
   }
-  // The status line is a role="status" region, so screen readers hear this too.
-  view.showStatus(describeError(error), "error");
-  if (outcome.final && !pad.isDrawing) view.setState("error");
+  const problem = describeError(error);
+  if (!outcome.final || pad.isDrawing) {
+    // Mid-stroke: a quiet line (a role="status" region, so screen readers hear it too); the
+    // stroke's end sends the drawing again anyway.
+    view.showStatus(problem.message, "error");
+    return;
+  }
+  view.showStatus("");
+  view.showProblem(problem.title, problem.message);
+  view.announceText(`${problem.title}. ${problem.message}`);
+  if (problem.retryable) retry.schedule(error.retryAfter);
+  else view.showRetry(null);
 }
 
 /**
+ * What went wrong, in the page's words: a title for the headline and a sentence under it, which
+ * is the server's own message when it sent one.
  * @param {import("./predict.js").PredictError} error
- * @returns {string} one calm sentence for the status line
+ * @returns {{title: string, message: string, retryable: boolean}}
  */
 function describeError(error) {
+  const kept = "Your drawing is kept and sent again by itself.";
   switch (error.kind) {
     case "offline":
-      return "You're offline. Your drawing is kept; it will be read when you're back online.";
+      return {
+        title: "You're offline",
+        message: `${kept.slice(0, -1)} when you're back.`,
+        retryable: true,
+      };
     case "network":
-      return "Can't reach the server. Your drawing is kept; draw again to retry.";
+      return { title: "Can't reach the server", message: kept, retryable: true };
     case "timeout":
-      return "The server is taking too long to answer. Draw again to retry.";
-    default:
-      if (error.status === 429)
-        return "Too many requests right now. Wait a moment, then draw again.";
-      if (error.status >= 500)
-        return `The server had a problem (${error.status}). Try again shortly.`;
-      return error.message || `The request was refused (${error.status}).`;
+      return { title: "The server is taking too long", message: kept, retryable: true };
+    default: {
+      const said = sentence(error.message ?? "");
+      const retryable = error.status === 429 || error.status >= 500;
+      let title = "The drawing was refused";
+      if (error.status === 429) title = "Too many requests";
+      else if (error.code === "overloaded") title = "The server is busy";
+      else if (error.code === "model_unavailable") title = "No model is loaded yet";
+      else if (error.status >= 500) title = "The server had a problem";
+      const message = said || `It answered ${error.status}.`;
+      return { title, message: retryable ? `${message} ${kept}` : message, retryable };
+    }
   }
+}
+
+/**
+ * "the server is busy: …; retry in a second" → "The server is busy: …; retry in a second."
+ * @param {string} text
+ */
+function sentence(text) {
+  const t = text.trim();
+  if (t === "") return "";
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
 }
 
 /** The version is rendered server-side when known; otherwise ask the API once. */
@@ -206,6 +249,8 @@ async function loadModelVersion() {
 }
 
 pad.addEventListener("strokestart", () => {
+  retry.reset();
+  view.showRetry(null);
   feedback.withdraw();
   view.setState("drawing");
   syncControls();
@@ -255,11 +300,12 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("offline", () => {
-  view.showStatus(describeError({ kind: "offline" }), "error");
+  view.showStatus(describeError({ kind: "offline" }).title, "error");
 });
 window.addEventListener("online", () => {
   view.showStatus("");
-  if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+  if (retry.armed) retry.now();
+  else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 });
 
 view.showEmpty();

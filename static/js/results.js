@@ -54,6 +54,8 @@ export class ResultsView {
   #bars;
   #versions;
   #chip;
+  #retryRow;
+  #retryText;
 
   /**
    * @param {HTMLElement} root the results section (carries data-state / data-strokes)
@@ -69,6 +71,8 @@ export class ResultsView {
     this.#preview = root.querySelector("[data-testid=preview]");
     this.#versions = document.querySelectorAll("[data-testid=model-version]");
     this.#chip = document.querySelector("[data-role=chip]");
+    this.#retryRow = root.querySelector("[data-testid=retry-row]");
+    this.#retryText = root.querySelector("[data-role=retry-text]");
     this.#bars = Array.from({ length: DIGITS }, (_, d) => {
       const row = root.querySelector(`.bar[data-digit="${d}"]`);
       return {
@@ -93,7 +97,8 @@ export class ResultsView {
   /** The "nothing drawn yet" state: a prompt, bars at zero, a blank preview. */
   showEmpty() {
     this.#topDigit.textContent = "";
-    this.#root.classList.remove("is-rejected");
+    this.#root.classList.remove("is-rejected", "is-problem");
+    this.showRetry(null);
     this.#headline.textContent = "Draw a digit from 0 to 9";
     this.#detail.textContent = "The network's confidence in every digit shows up here as you draw.";
     this.#root.classList.remove("is-unsure");
@@ -115,6 +120,8 @@ export class ResultsView {
   showPrediction(data) {
     const { digit, confidence, probabilities } = data;
     const verdict = verdictOf(data);
+    this.#root.classList.remove("is-problem");
+    this.showRetry(null);
     this.#root.classList.toggle("is-unsure", verdict === "unsure");
     this.#root.classList.toggle("is-rejected", verdict === "not_a_digit");
     this.#headline.textContent = headline(data);
@@ -170,6 +177,33 @@ export class ResultsView {
     this.#status.textContent = message;
     this.#status.dataset.tone = tone;
     this.#status.hidden = message === "";
+  }
+
+  /**
+   * The drawing could not be read: say what went wrong where the verdict goes (the bars, if
+   * any, stay faded behind it as the answer to an older drawing).
+   * @param {string} title e.g. "Can't reach the server"
+   * @param {string} message the server's own message, or what to expect
+   */
+  showProblem(title, message) {
+    this.#topDigit.textContent = "";
+    this.#root.classList.remove("is-unsure", "is-rejected");
+    this.#root.classList.add("is-problem");
+    this.#headline.textContent = title;
+    this.#detail.textContent = message;
+    this.#setChip("!", "no answer", true); // on a phone the panel is below the pad
+    this.setState("error");
+  }
+
+  /**
+   * The countdown to the automatic retry, with its "Retry now" button.
+   * @param {number|null} secondsLeft null hides them
+   */
+  showRetry(secondsLeft) {
+    this.#retryRow.hidden = secondsLeft === null;
+    if (secondsLeft === null) return;
+    this.#retryText.textContent =
+      secondsLeft > 0 ? `Trying again in ${secondsLeft} s` : "Trying again…";
   }
 
   /** @param {string} version the active model's version */
