@@ -6,6 +6,7 @@
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
+import { ModelWatch } from "./model-watch.js";
 import { PredictionClient } from "./predict.js";
 import { onPress } from "./press.js";
 import { ResultsView } from "./results.js";
@@ -145,6 +146,7 @@ function undoLast() {
 function onResult(data, outcome) {
   if (pad.strokeCount === 0) return; // cleared while it was in flight
   retry.reset();
+  models.note(data.model?.version ?? "");
   view.showPrediction(data);
   inside.show(data);
   view.showStatus("");
@@ -227,26 +229,27 @@ function sentence(text) {
   return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
 }
 
-/** The version is rendered server-side when known; otherwise ask the API once. */
-async function loadModelVersion() {
-  const shown = document.querySelector("[data-testid=model-version]");
-  const known = shown?.textContent.trim() ?? "";
-  if (known !== "" && known !== "…") {
-    inside.setVersion(known);
-    return;
-  }
-  try {
-    const response = await fetch("/api/model", { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    const info = await response.json();
-    if (info?.version) {
-      view.showVersion(String(info.version));
-      inside.setVersion(String(info.version));
-    }
-  } catch {
-    // Not essential: the version also arrives with the first prediction.
-  }
+/**
+ * Another model answers now (an admin activated or rolled back a version): show its name, and
+ * read what is on the canvas again so that the bars are the new model's.
+ * @param {string} version
+ */
+function modelChanged(version) {
+  const first = shownVersion() === "";
+  view.showVersion(version);
+  inside.setVersion(version);
+  if (first) return; // the page just learnt the version it was served with
+  view.announceText(`The model was updated to ${version}`);
+  if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 }
+
+/** @returns {string} the version in the header's badge, "" while unknown */
+function shownVersion() {
+  const shown = document.querySelector("[data-testid=model-version]")?.textContent.trim() ?? "";
+  return shown === "…" ? "" : shown;
+}
+
+const models = new ModelWatch({ onChange: modelChanged });
 
 pad.addEventListener("strokestart", () => {
   retry.reset();
@@ -310,6 +313,7 @@ window.addEventListener("online", () => {
 
 view.showEmpty();
 syncControls();
-void loadModelVersion();
+inside.setVersion(shownVersion());
+models.start(shownVersion()); // rendered by the server when it knows it; else asked at once
 inside.showRest();
 document.documentElement.classList.add("js-ready");
