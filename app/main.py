@@ -99,7 +99,7 @@ it `digits serve` prints a random one at start-up). Its own errors:
 | 409 | `model_active`, `model_corrupt` | deleting the active version; activating a damaged file |
 | 404 | `job_not_found`, `model_not_found`, `feedback_not_found` | no such job, model or sample |
 | 422 | `invalid_import` | the imported file is not a feedback export (.npz with x, y) |
-| 503 | `mnist_unavailable` | MNIST is not in the data home (`digits data fetch`) |
+| 503 | `mnist_unavailable` | insights: MNIST is not in the data home yet (a retrain fetches it) |
 """
 
 

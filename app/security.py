@@ -35,11 +35,11 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
 }
-# For the routes that also need MNIST in the data home.
+# For the route that also needs MNIST in the data home (the insights; a retrain fetches it).
 NO_TOKEN_OR_MNIST = {
     "model": ErrorResponse,
     "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "
-    "not in the data home (`mnist_unavailable`).",
+    "not in the data home yet (`mnist_unavailable`; the first retrain fetches it).",
 }
 
 
