@@ -10,19 +10,37 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.decode import DecodeLimits
 
 _PLACEHOLDERS = {"changeme", "changethis", "password", "secret", "admin", "token"}
+CHECKOUT = Path(__file__).resolve().parents[1]  # the folder that holds app/ and model/
+
+
+def default_home(package_root: Path = CHECKOUT) -> Path:
+    """Where the data lives when DIGITS_HOME is not set.
+
+    In the development checkout (the package runs from a git checkout with its pyproject.toml,
+    as after `python3 dev.py` or `pip install -e .`): that checkout's var/, whatever the current
+    folder. Installed anywhere else: the platform's user data folder (platformdirs:
+    ~/.local/share/digits on Linux, ~/Library/Application Support/digits on macOS,
+    %LOCALAPPDATA%\\digits on Windows). Never the current folder: a command run elsewhere
+    must not leave a var/ there, nor miss the MNIST it already has.
+    """
+    if (package_root / "pyproject.toml").is_file() and (package_root / ".git").exists():
+        return package_root / "var"
+    return Path(platformdirs.user_data_dir("digits", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIGITS_", frozen=True)
 
-    # The data home: the model registry (models/) and the MNIST cache live under it.
-    home: Path = Path("var")
+    # The data home: the model registry (models/), the MNIST cache, the jobs and the drawings
+    # live under it. Default: default_home() (the checkout's var/, or the user data folder).
+    home: Path = Field(default_factory=default_home)
     # Largest request body for /api/predict and everything else, in bytes; 413 beyond it.
     max_body_bytes: int = Field(2_000_000, gt=0)
     # Largest body for /api/predict/batch: 1000 items of 784 numbers in JSON need ~5-9 MB.

@@ -2,7 +2,8 @@
 
 ``code`` is a stable, machine-readable name; ``message`` says what was wrong and what is
 accepted. Errors the app raises itself are ``ApiError``s; FastAPI's validation errors and
-Starlette's HTTP errors (404, 405, …) are reshaped into the same form, and an unexpected
+Starlette's HTTP errors (404, 405, …) are reshaped into the same form (but a browser asking for a
+page that does not exist gets a small HTML page, ``app.not_found``), and an unexpected
 exception becomes a 500 ``internal_error``, which is always a bug.
 """
 
@@ -13,10 +14,11 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
+from app.not_found import not_found_page, wants_html
 from app.serving import NoModelError
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status_code, headers=headers)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
     if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
@@ -70,6 +72,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         )
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = str(exc.detail)
+    if exc.status_code == 404 and wants_html(request):
+        return not_found_page(request)  # a person in a browser followed a dead link
     if exc.status_code == 404:
         message = f"nothing at {request.method} {request.url.path}; the API is described at /docs"
     return error_response(exc.status_code, code, message, headers=exc.headers)

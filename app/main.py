@@ -52,54 +52,21 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 DESCRIPTION = """\
-Draw a digit; a multilayer perceptron written in NumPy reads it.
+Draw a digit; a multilayer perceptron written in NumPy reads it. Back to
+[the drawing page](/); the [error codes](#errors) follow the endpoints.
 
 `POST /api/predict` takes one drawing as JSON (a data URL, or MNIST-form pixels), as a
 multipart upload, or as raw image bytes; `POST /api/predict/batch` takes many in one request.
+`POST /api/feedback` takes the same drawing forms plus `label` (0-9, or `not_a_digit`) and
+optionally `predicted` and `model_version`.
 
-Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
+Every error has one JSON shape, `{"error": {"code": ..., "message": ...}}`: the message says
+what was wrong and what is accepted, the code is stable. Each endpoint lists the statuses it
+can answer; what each code means is in the table after the endpoints.
 
-| status | code | when |
-|---|---|---|
-| 413 | `body_too_large` | the body is over the size limit |
-| 413 | `image_too_large` | the image's header declares more pixels than the limit |
-| 415 | `unsupported_media_type` | the Content-Type is not JSON, multipart or `image/*` |
-| 415 | `unsupported_image_format` | the image (or data URL type) is not PNG/JPEG/WebP/GIF/BMP |
-| 422 | `invalid_image` | an accepted format, but truncated or corrupt |
-| 422 | `image_too_complex` | more decoding work than a drawing needs (scans, chunks, CPU) |
-| 422 | `blank_image` | there is no ink in the drawing |
-| 422 | `bad_pixels` | pixels are not 784 or 28×28 finite numbers in [0, 1] |
-| 422 | `bad_data_url` | `image` is not a base64 data URL |
-| 422 | `empty_body`, `invalid_json`, `validation_error` | the request is missing or malformed |
-| 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
-| 413 | `batch_too_many_pixels` | the images of a batch hold more pixels than its budget |
-| 408 | `body_timeout` | the body did not arrive within the time limit (20 s plus 1 s per 100 kB) |
-| 503 | `overloaded` | too many predictions are in progress; retry after `Retry-After` |
-| 503 | `model_unavailable` | no model is loaded yet |
-
-`POST /api/feedback` takes the same drawing forms plus `label` (0-9) and optionally `predicted`
-and `model_version`; it answers 201 `{"id": ...}`, 422 for a label outside 0-9 or a blank
-drawing, and 429 `rate_limited` (with `Retry-After`) past `DIGITS_FEEDBACK_RATE_LIMIT` posts a
-minute from one client.
-
-In a batch, an error in one item fails the request with 422, the item's code, and
-`details.index`.
-
-**Admin** (`/api/admin/*`) needs `Authorization: Bearer <token>` (`DIGITS_ADMIN_TOKEN`; without
-it `digits serve` prints a random one at start-up). Its own errors:
-
-| status | code | when |
-|---|---|---|
-| 401 | `unauthorized`, `invalid_token` | the token is missing, or wrong |
-| 429 | `admin_rate_limited` | too many wrong tokens from this client this minute (`Retry-After`) |
-| 503 | `admin_disabled` | the server has no admin token configured |
-| 422 | `validation_error` | a retrain field is out of its range (the message says the range) |
-| 409 | `job_running` | a job is running already (`details.job_id` names it) |
-| 409 | `job_finished` | cancelling a job that has ended |
-| 409 | `model_active`, `model_corrupt` | deleting the active version; activating a damaged file |
-| 404 | `job_not_found`, `model_not_found`, `feedback_not_found` | no such job, model or sample |
-| 422 | `invalid_import` | the imported file is not a feedback export (.npz with x, y) |
-| 503 | `mnist_unavailable` | MNIST is not in the data home (`digits data fetch`) |
+**Admin** (`/api/admin/*`) needs the admin token as `Authorization: Bearer <token>`: press
+**Authorize** and paste it (`DIGITS_ADMIN_TOKEN`; without it, `digits serve` prints a random one
+at start-up).
 """
 
 

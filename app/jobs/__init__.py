@@ -6,10 +6,11 @@ job process itself (train, gate, promote). The names below are what the rest of 
 """
 
 from app.jobs.manager import JobBusy, JobFinished, JobManager, is_job_process
-from app.jobs.store import ACTIVE, FINAL, JobNotFound, JobStore
+from app.jobs.store import ACTIVE, FETCHING, FINAL, JobNotFound, JobStore
 
 __all__ = [
     "ACTIVE",
+    "FETCHING",
     "FINAL",
     "JobBusy",
     "JobFinished",

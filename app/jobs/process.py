@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 
 from app.jobs.manager import CANCEL_SIGNAL, STOP_SIGNAL
-from app.jobs.store import JobStore, now
+from app.jobs.store import FETCHING, JobStore, now
 
 BATCH_EVENTS_PER_EPOCH = 25  # progress events per epoch, whatever its size
 
@@ -50,6 +50,7 @@ class Runner:
         self.committing = False  # once the registry write starts, it finishes
         self.pending: _Stop | None = None
         self.record = self.store.read(job_id)
+        self._fetched: dict[str, int] = {}  # each download's last reported 5 % step
 
     def on_signal(self, signum, frame) -> None:
         stop = (
@@ -69,15 +70,34 @@ class Runner:
 
     def on_event(self, event: dict) -> None:
         """A training progress event: record it, stream it, and check the job should go on."""
-        if os.getppid() != self.parent:
-            raise _Stop("interrupted", "the server process that started this job went away")
-        if time.monotonic() - self.started > self.timeout:
-            raise _Stop("failed", f"the job ran longer than its limit of {self.timeout:.0f} s")
+        self.check_alive()
         self.record["progress"] = event
         if event["kind"] == "epoch":
             self.record["history"].append(event)
         self.store.write(self.record)
         self.store.append_event(self.job_id, event)
+
+    def on_fetch_log(self, message: str) -> None:
+        """A step of fetching MNIST ("trying mirror …", "failed: …"): streamed as it happens."""
+        self.check_alive()
+        self.store.append_event(self.job_id, {"kind": "fetch", "message": message.strip()})
+
+    def on_fetch_progress(self, name: str, done: int, total: int) -> None:
+        """A download's bytes, streamed at most once per 5 % of each file."""
+        self.check_alive()
+        step = max(total // 20, 1)
+        if done < total and done // step == self._fetched.get(name, -1):
+            return
+        self._fetched[name] = done // step
+        event = {"kind": "fetch", "file": name, "done": done, "total": total}
+        self.store.append_event(self.job_id, event)  # (not the record's progress: epochs only)
+
+    def check_alive(self) -> None:
+        """Stop if the server that started the job went away or the job ran out of time."""
+        if os.getppid() != self.parent:
+            raise _Stop("interrupted", "the server process that started this job went away")
+        if time.monotonic() - self.started > self.timeout:
+            raise _Stop("failed", f"the job ran longer than its limit of {self.timeout:.0f} s")
 
     def run(self) -> int:
         try:
@@ -107,7 +127,7 @@ class Runner:
 
     def _train_and_promote(self) -> None:
         from app.feedback.store import load_split
-        from model.data import load_mnist
+        from model.data import cache_path, fetch, load_mnist
         from model.feedback_data import DEFAULT_WEIGHT
         from model.pipeline import train_and_evaluate
         from model.promotion import decide, measure_active, promote
@@ -116,6 +136,11 @@ class Runner:
         from model.trust import load as load_drawn
 
         record, request = self.record, self.record["request"]
+        if not cache_path(self.home).is_file():
+            # A fresh install: get MNIST through the same source chain as `digits data fetch`,
+            # saying each step and each download's progress on the job's stream.
+            self.phase(FETCHING)
+            fetch(self.home, log=self.on_fetch_log, progress=self.on_fetch_progress)
         self.phase("loading data")
         mnist = load_mnist(self.home)
         include = bool(request.get("include_feedback"))

@@ -31,6 +31,8 @@ from model.atomic import atomic_write
 # A job's statuses: queued and running while it lives, then exactly one of the final ones.
 ACTIVE = frozenset({"queued", "running"})
 FINAL = frozenset({"succeeded", "rejected", "failed", "cancelled", "interrupted"})
+# The phase of a job that first fetches MNIST, on a data home without it.
+FETCHING = "fetching MNIST"
 JOB_ID = re.compile(r"^j-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
 

@@ -26,7 +26,7 @@ from app.schemas import (
     RetrainAccepted,
     RetrainRequest,
 )
-from app.security import ADMIN_ERRORS, NO_TOKEN_OR_MNIST, require_admin
+from app.security import ADMIN_ERRORS, require_admin
 
 router = APIRouter(
     prefix="/api/admin",
@@ -35,7 +35,6 @@ router = APIRouter(
     responses=ADMIN_ERRORS,
 )
 
-NO_MNIST = "MNIST is not in the data home; run `digits data fetch` on the server"
 EVENTS_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 15.0
 
@@ -61,7 +60,6 @@ def _read_job(jobs, job_id: str) -> dict:
     responses={
         409: {"model": ErrorResponse, "description": "A job is running (its id is in details)."},
         422: {"model": ErrorResponse, "description": "A field is out of its allowed range."},
-        503: NO_TOKEN_OR_MNIST,
     },
 )
 def retrain(
@@ -73,10 +71,10 @@ def retrain(
 ) -> RetrainAccepted:
     """Train a new network in a separate process. It goes live only if it passes the gate
     (MNIST test accuracy no lower than the active model's minus the tolerance) or `force` is set.
+    On a data home without MNIST the job fetches it first (phase `fetching MNIST`, with `fetch`
+    events), through the same sources as `digits data fetch`.
     """
     body = body or RetrainRequest()
-    if not (settings.home / "mnist.npz").is_file():
-        raise ApiError(503, "mnist_unavailable", NO_MNIST)
     try:
         record = jobs.start(body.model_dump(), body.train_config().to_dict())
     except JobBusy as busy:
@@ -159,8 +157,10 @@ async def job_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Every event of the job so far, then new ones as they happen: `status`, `phase`,
-    `batch` and `epoch` (epoch, batch_fraction, loss, accuracies, elapsed, eta). The stream
-    ends after the final `status` event. `Last-Event-ID` resumes after that event."""
+    `fetch` (while a fresh install fetches MNIST: a step's `message`, or a download's `file`,
+    `done` and `total` bytes), `batch` and `epoch` (epoch, batch_fraction, loss, accuracies,
+    elapsed, eta). The stream ends after the final `status` event. `Last-Event-ID` resumes after
+    that event."""
     await run_in_threadpool(_read_job, jobs, job_id)
     try:
         skip = max(0, int(last_event_id or 0))

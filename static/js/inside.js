@@ -14,6 +14,7 @@
  */
 
 import { coloursOf, gridColumns, paintCells, paintInk, paintSigned } from "./heatmap.js";
+import { percent } from "./words.js";
 
 const STORAGE_KEY = "digits.inside";
 const ATLAS_UNITS = 64;
@@ -271,10 +272,10 @@ export class InsidePanel extends EventTarget {
       const p = d < 10 ? data.probabilities[d] : (data.not_a_digit ?? 0);
       probs[d].classList.toggle("is-top", d === data.digit);
       probs[d].querySelector(".prob-fill").style.transform = `scaleX(${p})`;
-      probs[d].querySelector(".prob-value").textContent = `${(p * 100).toFixed(1)}%`;
+      probs[d].querySelector(".prob-value").textContent = percent(p);
       const cells = table[d].querySelectorAll("td");
       cells[0].textContent = number(score);
-      cells[1].textContent = `${(p * 100).toFixed(1)}%`;
+      cells[1].textContent = percent(p);
     });
   }
 
@@ -326,7 +327,7 @@ export class InsidePanel extends EventTarget {
     }
     const tiles = units.map((unit) => {
       const canvas = document.createElement("canvas");
-      canvas.className = "field field-signed atlas-tile";
+      canvas.className = "inside-field inside-field-signed atlas-tile";
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", `Unit ${unit.id}: its 784 weights as an image`);
       canvas.dataset.unit = String(unit.id);

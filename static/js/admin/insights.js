@@ -4,9 +4,12 @@
  *
  * show(version) loads them for the model this worker serves. `state.version` (created in
  * main.js) is the version shown or being loaded, so the same model is never measured twice;
- * after a failure it is cleared, and the next show() tries again.
+ * after a failure (no MNIST yet, say) it is cleared and the card says why, and the next show()
+ * or retry() tries again: main.js retries when a job moves to its next phase, so the card says
+ * when the first job is fetching MNIST and fills in once it has it.
  */
 
+import { percent } from "../words.js";
 import { byRole, node } from "./dom.js";
 import { pct } from "./format.js";
 
@@ -27,7 +30,10 @@ export function createInsights({ root, api, state }) {
   const confusion = byRole(root, "confusion");
   const mistakes = byRole(root, "mistakes");
 
+  let asked = null; // the version last asked for
+
   async function show(version) {
+    asked = version;
     if (version === state.version) return;
     state.version = version;
     hint.textContent = "Measuring…";
@@ -45,7 +51,12 @@ export function createInsights({ root, api, state }) {
     mistakes.replaceChildren(...data.most_confident_mistakes.map(mistake));
   }
 
-  return { show };
+  /** Try again after a failure; nothing to do when the figures are shown. */
+  function retry() {
+    if (state.version === null && asked !== null) void show(asked);
+  }
+
+  return { show, retry };
 }
 
 /** The table's head and body; the colour of a cell grows with the square root of its count. */
@@ -107,7 +118,7 @@ function mistake(m) {
       " → ",
       node("b", { class: "wrong", text: named(m.predicted) }),
     ),
-    node("span", { class: "mistake-conf", text: pct(m.confidence, 1) }),
+    node("span", { class: "mistake-conf", text: percent(m.confidence) }),
   );
 }
 
