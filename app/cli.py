@@ -1,4 +1,4 @@
-"""The `digits` command: serve, train, evaluate, predict, data fetch/info, and lab."""
+"""The `digits` command: serve, train, evaluate, predict, data fetch/info, lab, db migrate/check."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from app.db import DatabaseError
 from model import trust
 from model.data import DataError, fetch, load_mnist, to_float
 from model.modelfile import ModelFileError, load_model, parameters_sha256, save_model
 from model.pipeline import train_and_evaluate
-from model.registry import Registry
 from model.train import TrainConfig, evaluate
 from model.verdict import Calibration, read
 
@@ -24,6 +24,17 @@ def _home() -> Path:
     from app.config import get_settings
 
     return Path(get_settings().home)
+
+
+def _stores():
+    """The stores the settings name (the data home, or the shared database), opened: a
+    command sees what the servers see."""
+    from app.config import get_settings
+    from app.stores import open_stores
+
+    stores = open_stores(get_settings(), name="digits-cli", pool_size=2)
+    stores.open()
+    return stores
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -59,15 +70,15 @@ def cmd_train(args) -> int:
         synthetic_share=args.synthetic_share, mark_share=args.mark_share,
         seed=args.seed, max_train_samples=args.max_train_samples,
     )  # fmt: skip
-    home = _home()
-    mnist = load_mnist(home)
+    stores = _stores()
+    mnist = stores.mnist()
     sizes = [784, *config.hidden, config.classes]
     print(f"training {sizes} {config.activation}, {config.loss} loss, {config.epochs} epochs, "
           f"augment={config.augment}, seed={config.seed}", file=sys.stderr)  # fmt: skip
     from app.feedback.store import load_split
     from model.promotion import feedback_report
 
-    feedback = load_split(home)
+    feedback = load_split(stores.feedback)
     if args.feedback:
         used, held = (0, 0) if feedback is None else (len(feedback.train_y), len(feedback.held_y))
         print(f"feedback: {used} stored drawings in training (each ×{args.feedback_weight}), "
@@ -90,14 +101,12 @@ def cmd_train(args) -> int:
         save_model(out, result.network, meta)
         where = str(out)
     else:
-        registry = Registry(home)
+        registry = stores.registry
         registry.ensure_initialised()
         version = registry.add(result.network, meta)
         if args.activate:
             registry.activate(version)
-        where = (
-            f"{registry.path(version)} (version {version}{', now active' if args.activate else ''})"
-        )
+        where = f"{registry.where} (version {version}{', now active' if args.activate else ''})"
     print(f"test accuracy {test['accuracy']:.2%} (best validation epoch {result.best_epoch}, "
           f"{result.seconds:.0f}s){feedback_report(trained.held_back, None)}")  # fmt: skip
     if config.classes > 10:
@@ -110,17 +119,16 @@ def cmd_train(args) -> int:
 
 
 def _load(model_arg: str | None):
-    if model_arg is None:
-        return Registry(_home()).load_active()
-    path = Path(model_arg)
-    if path.exists():
+    path = Path(model_arg) if model_arg else None
+    if path is not None and path.exists():
         return load_model(path)
-    return Registry(_home()).load(model_arg)  # a version name
+    registry = _stores().registry
+    return registry.load_active() if model_arg is None else registry.load(model_arg)
 
 
 def cmd_evaluate(args) -> int:
     loaded = _load(args.model)
-    mnist = load_mnist(_home())
+    mnist = _stores().mnist()
     x = to_float(mnist.test_x)
     report = evaluate(loaded.network, x, mnist.test_y)
     learnt_marks = loaded.network.sizes[-1] > 10
@@ -179,6 +187,8 @@ def cmd_data(args) -> int:
         drawn = trust.load()
         if drawn is not None:
             print(f"drawn digits and marks ready ({len(drawn.labels):,}, in {trust.CACHE})")
+        if _stores().share_mnist():
+            print("MNIST shared through the database, for training jobs on every host")
         return 0
     mnist = load_mnist(home)
     print(f"MNIST cache: {home / 'mnist.npz'}")
@@ -287,6 +297,40 @@ def cmd_lab(args) -> int:
     for section in doc["experiments"]:
         print(f"  {section['number']}. {section['title']}: {section['verdict']['label']}")
     return 0
+
+
+def cmd_db(args) -> int:
+    """`digits db migrate`: apply the shared database's migrations; `digits db check`: can this
+    host reach it, and is its schema the one this release expects (exit 1 if not)."""
+    from app.config import get_settings
+    from app.db.schema import SCHEMA_VERSION, check, migrate
+    from app.stores import open_stores
+
+    settings = get_settings()
+    if settings.database_url is None:
+        message = (
+            f"DIGITS_DATABASE_URL is not set: the state is in the data home ({settings.home}), "
+            f"and there is no database to {args.action}"
+        )
+        print(f"digits: {message}", file=sys.stderr)
+        return 2
+    stores = open_stores(settings, name="digits-cli", pool_size=1)
+    try:
+        if args.action == "migrate":
+            before, after = migrate(stores.database)
+            if before == after:
+                print(f"schema at version {after}; nothing to apply")
+            else:
+                print(f"schema migrated from version {before} to {after}")
+            return 0
+        lines = check(stores.database)
+        for what, ok, detail in lines:
+            print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
+        healthy = all(ok for _, ok, _ in lines) and len(lines) > 2
+        print(f"this release expects schema version {SCHEMA_VERSION}")
+        return 0 if healthy else 1
+    finally:
+        stores.close()
 
 
 def cmd_serve(args) -> int:
@@ -415,6 +459,16 @@ def parser() -> argparse.ArgumentParser:
     )
     lab.set_defaults(run=cmd_lab)
 
+    db = sub.add_parser(
+        "db",
+        help="the shared database (DIGITS_DATABASE_URL): apply its migrations, or check it",
+        description="migrate: apply the schema migrations this release has and the database "
+        "lacks (servers also do it at start-up, under the same lock). check: connect, compare "
+        "the schema version, count each table's rows; exit 1 if anything is wrong.",
+    )
+    db.add_argument("action", choices=["migrate", "check"])
+    db.set_defaults(run=cmd_db)
+
     d = sub.add_parser("data", help="MNIST: fetch it, or show where it is")
     d.add_argument("action", choices=["fetch", "info"])
     d.add_argument("--from", dest="source_dir", type=Path, help="a folder with the 4 IDX files")
@@ -426,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DataError, ModelFileError, ValueError) as e:
+    except (DataError, ModelFileError, ValueError, DatabaseError) as e:
         print(f"digits: error: {e}", file=sys.stderr)
         return 2
 
