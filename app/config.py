@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     # Largest body for POST /api/admin/feedback/import (an .npz export), in bytes.
     max_import_bytes: int = Field(50_000_000, gt=0)
 
+    # The reverse proxies in front of the server (DIGITS_TRUSTED_PROXIES), as addresses or
+    # networks, comma-separated (10.0.0.5,10.1.0.0/16): the client's address is read from the
+    # X-Forwarded-For they set, and only from them. Unset: every client is the address it
+    # connects from, and behind a proxy all of them share the proxy's limits.
+    trusted_proxies: str | None = None
+
     # PostgreSQL shared by replicas on several hosts (DIGITS_DATABASE_URL), e.g.
     # postgresql://digits:PASSWORD@db.internal:5432/digits. Unset: the state lives in the data
     # home (files and SQLite) and the rate limits in each process, as on one machine. Set: the

@@ -4,12 +4,14 @@ The same rule as ``app.ratelimit.RateLimiter`` (at most ``limit`` events per cli
 ``window`` seconds, checked and counted in one step), with the events as rows of
 ``rate_events``. One check is one transaction holding a lock on its (limiter, client) key, so
 concurrent requests to different hosts cannot all slip in under the limit before any of them is
-counted. Times are the database's clock, one clock for every host. A client's old rows go at its
-next check; every ``SWEEP_EVERY`` checks, those of clients that stopped coming go too.
+counted. Times are the database's clock, one clock for every host. A client's address is kept
+as a hash, and only while it counts: its old rows go at its next check, and every
+``SWEEP_EVERY`` checks those of clients that stopped coming go too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 from app.db.connection import Database
@@ -31,7 +33,7 @@ class PgRateLimiter:
         """Count one event for client; None if allowed, else seconds until one would be."""
         if self.limit <= 0:
             return None
-        client = client[:200]
+        client = _key(client)
         with self.db.transaction() as connection:
             connection.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.name}/{client}",)
@@ -66,5 +68,10 @@ class PgRateLimiter:
             connection.execute(
                 "DELETE FROM rate_events WHERE id = (SELECT id FROM rate_events WHERE limiter = %s "
                 "AND client = %s ORDER BY id DESC LIMIT 1)",
-                (self.name, client[:200]),
+                (self.name, _key(client)),
             )
+
+
+def _key(client: str) -> str:
+    """What is stored for a client: not its address, a hash of it."""
+    return hashlib.sha256(client.encode()).hexdigest()[:32]
