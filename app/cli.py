@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import functools
 import json
 import sys
 from pathlib import Path
@@ -26,14 +28,17 @@ def _home() -> Path:
     return Path(get_settings().home)
 
 
+@functools.cache
 def _stores():
-    """The stores the settings name (the data home, or the shared database), opened: a
-    command sees what the servers see."""
+    """The stores the settings name (the data home, or the shared database, migrated), once per
+    command: a command sees what the servers see. The feedback store is opened only by what
+    reads it."""
     from app.config import get_settings
     from app.stores import open_stores
 
     stores = open_stores(get_settings(), name="digits-cli", pool_size=2)
-    stores.open()
+    atexit.register(stores.close)
+    stores.migrate()
     return stores
 
 

@@ -47,16 +47,20 @@ class Stores:
         return self.database is not None
 
     def open(self) -> None:
-        """Make the stores ready: the database's migrations (under its lock), or the SQLite
-        file's checks and migrations. Raises FeedbackStoreError, SchemaError or
-        DatabaseUnavailable, naming what is wrong."""
+        """Make the stores ready, as a server does at start-up: the database's migrations, and
+        the feedback store's checks (the SQLite file's are its own). Raises FeedbackStoreError,
+        SchemaError or DatabaseUnavailable, naming what is wrong."""
+        self.migrate()
+        self.feedback.open()
+
+    def migrate(self) -> None:
+        """Apply the database's migrations (under its lock); nothing for the data home."""
         if self.database is not None:
             from app.db.schema import migrate
 
             before, after = migrate(self.database)
             if before != after:
                 log.warning("database schema migrated from version %d to %d", before, after)
-        self.feedback.open()
 
     def limiter(self, name: str, limit: int, window: float = 60.0):
         """A per-client rate limit: in this process's memory, or counted across every host."""

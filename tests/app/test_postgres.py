@@ -147,6 +147,24 @@ def test_mnist_is_shared_through_the_database(database_url, tmp_path):
         stores.close()
 
 
+def test_a_job_hears_a_cancel_asked_on_another_host_and_loses_a_lease_taken_away(
+    database_url, tmp_path
+):
+    stores = open_stores(_settings(tmp_path, database_url, job_lease_seconds=1))
+    stores.open()
+    jobs = stores.jobs
+    record = {"id": "j-20260101-000000-abcdef", "status": "queued", "request": {}}
+    jobs.claim(record)
+    cancelled, lost = threading.Event(), threading.Event()
+    with jobs.hold(record["id"], [], on_cancel=cancelled.set, on_lost=lost.set) as held:
+        assert jobs.request_cancel(record["id"])  # as a replica on another host would
+        assert cancelled.wait(2.0) and not held.lost
+        with stores.database.connection() as connection:
+            connection.execute("DELETE FROM job_lease")  # as a replica would, once it expired
+        assert lost.wait(2.0) and held.lost
+    stores.close()
+
+
 def _digits(*args: str, url: str | None, home) -> subprocess.CompletedProcess:
     env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_DATABASE_TIMEOUT_SECONDS": "1"}
     env.pop("DIGITS_DATABASE_URL", None)
