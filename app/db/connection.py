@@ -103,6 +103,8 @@ class Database:
         self._open()
         try:
             yield
+        except psycopg.errors.TransactionRollback:
+            raise  # a deadlock or a serialisation failure is a bug to see, not an outage
         except _UNREACHABLE as e:
             self._down_until = time.monotonic() + BACKOFF_SECONDS
             raise DatabaseUnavailable(f"the database cannot be reached: {_first_line(e)}") from e
