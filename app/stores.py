@@ -58,6 +58,10 @@ class Stores:
         if self.database is not None:
             from app.db.schema import migrate
 
+            # One connection of its own first: if the database cannot be reached, the error
+            # says why (refused, no such host, bad password), where the pool only says it
+            # timed out.
+            self.database.connect().close()
             before, after = migrate(self.database)
             if before != after:
                 log.warning("database schema migrated from version %d to %d", before, after)
