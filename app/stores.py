@@ -21,11 +21,12 @@ from typing import Any
 
 from app.config import Settings
 from app.db import DatabaseError
-from app.feedback.store import FeedbackStore
 from app.jobs.store import JobStore
-from app.ratelimit import RateLimiter
 from model.data import Mnist, cache_path, load_mnist
 from model.registry import ModelRegistry, Registry
+
+# Imported where used: a training job's process opens its stores first thing, and must say it
+# is running within moments of starting (the web framework and Pillow can wait).
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class Stores:
     def limiter(self, name: str, limit: int, window: float = 60.0):
         """A per-client rate limit: in this process's memory, or counted across every host."""
         if self.database is None:
+            from app.ratelimit import RateLimiter
+
             return RateLimiter(limit, window)
         from app.db.limits import PgRateLimiter
 
@@ -117,6 +120,8 @@ class Stores:
 def open_stores(settings: Settings, name: str = "digits", pool_size: int | None = None) -> Stores:
     """The stores ``settings`` ask for (not yet ``open()``ed). ``name`` shows in the database's
     list of sessions; ``pool_size`` overrides the setting (a CLI command needs one or two)."""
+    from app.feedback.store import FeedbackStore
+
     home = Path(settings.home)
     if settings.database_url is None:
         return Stores(home, Registry(home), JobStore(home), FeedbackStore(home))

@@ -205,13 +205,19 @@ class PgJobStore:
             with contextlib.suppress(DatabaseUnavailable), self.db.connection() as connection:
                 connection.execute("DELETE FROM job_lease WHERE job_id = %s", (job_id,))
 
-    def request_cancel(self, job_id: str) -> bool:
+    def request_cancel(self, job_id: str) -> None:
         """Ask the job's process, wherever it runs, to cancel itself."""
         with self.db.connection() as connection:
             connection.execute(
                 "UPDATE jobs SET cancel_requested = TRUE WHERE id = %s", (_checked(job_id),)
             )
-        return True
+
+    def cancel_requested(self, job_id: str) -> bool:
+        with self.db.connection() as connection:
+            row = connection.execute(
+                "SELECT cancel_requested FROM jobs WHERE id = %s", (_checked(job_id),)
+            ).fetchone()
+        return bool(row and row[0])
 
     def reconcile(self, status: str = "interrupted", reason: str | None = None) -> list[str]:
         """Mark jobs still queued or running whose lease has expired. Returns their ids."""

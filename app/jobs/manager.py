@@ -137,32 +137,31 @@ class JobManager:
             log.error("job %s failed: %s", job_id, why)
 
     def cancel(self, job_id: str) -> dict:
+        """Stop a queued or running job: a signal to its process when it runs on this host,
+        and in any case a request through the store, which the job checks as it starts (and,
+        with a shared database, at every lease renewal). The two cover each other: a job that
+        had not written its pid yet when it was looked up sees the request, and a request
+        made too late for it to see finds its pid."""
         record = self.store.read(job_id)
         if record.get("status") not in ACTIVE:
             raise JobFinished(f"job {job_id} has already ended ({record.get('status')})")
-        if record.get("host", HOST) != HOST and self.store.request_cancel(job_id):
-            # Running on another host: its process sees the request at its next lease renewal.
+        if self._signal(record):
             return record
-        pid = record.get("pid")
-        if pid is None or self.store.current() != job_id or not is_job_process(pid, job_id):
-            # Queued and not yet running, or dead: either way nothing is training.
-            if self.store.current() == job_id and pid is None:
-                # A just-started job writes its pid in a moment; give it a short while.
-                for _ in range(50):
-                    time.sleep(0.05)
-                    record = self.store.read(job_id)
-                    if record.get("pid") or record.get("status") not in ACTIVE:
-                        break
-                pid = record.get("pid")
-            if record.get("status") not in ACTIVE:
-                raise JobFinished(f"job {job_id} has already ended ({record.get('status')})")
-            if pid is None or not is_job_process(pid, job_id):
-                if self.store.request_cancel(job_id):  # a shared store: the job may still start
-                    return record
-                self.store.reconcile()
-                return self.store.read(job_id)
-        os.kill(pid, CANCEL_SIGNAL)
+        self.store.request_cancel(job_id)
+        record = self.store.read(job_id)
+        if record.get("status") in ACTIVE and not self._signal(record):
+            self.store.reconcile()  # a job whose process is gone is marked now
+            record = self.store.read(job_id)
         return record
+
+    def _signal(self, record: dict) -> bool:
+        """Send the cancel signal to the job's process if it runs on this host."""
+        pid, job_id = record.get("pid"), record["id"]
+        if pid is None or record.get("host", HOST) != HOST or not is_job_process(pid, job_id):
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, CANCEL_SIGNAL)
+        return True
 
     def shutdown(self, wait_seconds: float = 5.0) -> None:
         """Stop the jobs this process started: they end ``interrupted``."""

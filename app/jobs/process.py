@@ -120,6 +120,9 @@ class Runner:
         self.store.write(record)
         self.store.append_event(self.job_id, {"kind": "status", "status": "running"})
         try:
+            # A cancel asked before this process had said who it is could not be a signal.
+            if self.store.cancel_requested(self.job_id):
+                raise _Stop("cancelled", "cancelled by an admin")
             self._train_and_promote()
         except _Stop as stop:
             self.committing = True  # a second signal must not interrupt writing the outcome

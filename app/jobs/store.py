@@ -208,9 +208,13 @@ class JobStore:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def request_cancel(self, job_id: str) -> bool:
-        """Ask a job on another host to stop: not needed here (one host), so False."""
-        return False
+    def request_cancel(self, job_id: str) -> None:
+        """Ask the job to cancel itself (``<id>.cancel``): for a job whose process has not yet
+        said who it is, so that it cannot be sent the signal."""
+        self._path(job_id, ".cancel").touch()
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return self._path(job_id, ".cancel").exists()
 
     def try_lock(self) -> int | None:
         """An fd holding the job lock, or None if a job holds it."""

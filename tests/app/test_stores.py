@@ -181,6 +181,15 @@ def test_events_are_read_in_order_from_where_the_reader_stopped(stores):
     assert last[0]["status"] == "cancelled" and last[0]["reason"] == "by a test"
 
 
+def test_a_cancel_can_be_asked_before_the_job_has_started(stores):
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-cccccc")
+    jobs.claim(record).close()
+    assert not jobs.cancel_requested(record["id"])
+    jobs.request_cancel(record["id"])
+    assert jobs.cancel_requested(record["id"])
+
+
 @pytest.mark.parametrize(
     "job_id", ["j-1", "../../etc/passwd", "x" * 5000, "j-20260101-000000-zzzzzz"]
 )
