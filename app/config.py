@@ -36,7 +36,8 @@ def default_home(package_root: Path = CHECKOUT) -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DIGITS_", frozen=True)
+    # hide_input_in_errors: a refused value (a token, a database URL) may hold a secret.
+    model_config = SettingsConfigDict(env_prefix="DIGITS_", frozen=True, hide_input_in_errors=True)
 
     # The data home: the model registry (models/), the MNIST cache, the jobs and the drawings
     # live under it. Default: default_home() (the checkout's var/, or the user data folder).
@@ -92,9 +93,45 @@ class Settings(BaseSettings):
     # Largest body for POST /api/admin/feedback/import (an .npz export), in bytes.
     max_import_bytes: int = Field(50_000_000, gt=0)
 
+    # The reverse proxies in front of the server (DIGITS_TRUSTED_PROXIES), as addresses or
+    # networks, comma-separated (10.0.0.5,10.1.0.0/16): the client's address is read from the
+    # X-Forwarded-For they set, and only from them. Unset: every client is the address it
+    # connects from, and behind a proxy all of them share the proxy's limits.
+    trusted_proxies: str | None = None
+
+    # PostgreSQL shared by replicas on several hosts (DIGITS_DATABASE_URL), e.g.
+    # postgresql://digits:PASSWORD@db.internal:5432/digits. Unset: the state lives in the data
+    # home (files and SQLite) and the rate limits in each process, as on one machine. Set: the
+    # model registry, the jobs and their lock, the feedback and the rate limits are shared
+    # through it (app/stores.py; README, "Running on several machines").
+    database_url: SecretStr | None = None
+    # Connections each process (a server worker, a training job) keeps to the database, at most.
+    database_pool_size: int = Field(4, ge=1, le=100)
+    # How long to wait for the database (to connect, or for a free connection), in seconds. Past
+    # it a request that needs the database gets 503 `database_unavailable`, and /readyz fails;
+    # predictions go on from the loaded model.
+    database_timeout_seconds: float = Field(5.0, gt=0.0, le=60.0)
+    # With a database: a running job renews its lease on the one-job lock every fifth of this.
+    # Once it has expired (the job's process or its host died) any replica marks the job
+    # interrupted and may start another, in seconds.
+    job_lease_seconds: float = Field(15.0, ge=1.0, le=3600.0)
+
     @property
     def decode_limits(self) -> DecodeLimits:
         return DecodeLimits(self.max_image_pixels, self.decode_cpu_seconds)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, url: SecretStr | None) -> SecretStr | None:
+        """A PostgreSQL URL, or unset (an empty value counts as unset)."""
+        if url is None or url.get_secret_value().strip() == "":
+            return None
+        if not url.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "DIGITS_DATABASE_URL must be a PostgreSQL URL, postgresql://user:password@host"
+                ":5432/database (or unset, to keep the state in the data home)"
+            )
+        return url
 
     @field_validator("admin_token")
     @classmethod

@@ -59,6 +59,11 @@ DRAWING_ERRORS = (
     ),
     ErrorCode(503, ("overloaded",), "too many drawings are being read; retry after Retry-After"),
     ErrorCode(503, ("model_unavailable",), "no model is loaded yet"),
+    ErrorCode(
+        503,
+        ("database_unavailable",),
+        "the shared database cannot be reached (several hosts only); retry",
+    ),
     ErrorCode(404, ("not_found",), "no such address (a browser gets a small HTML page instead)"),
 )
 

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import DatabaseUnavailable
 from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
 from app.not_found import not_found_page, wants_html
 from app.serving import NoModelError
@@ -102,6 +103,15 @@ async def _no_model(request: Request, exc: NoModelError) -> JSONResponse:
     return error_response(503, "model_unavailable", message, headers={"Retry-After": "5"})
 
 
+async def _no_database(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    message = (
+        "the shared database cannot be reached right now, so this cannot be done; predictions "
+        "still work. Retry in a few seconds"
+    )
+    return error_response(503, "database_unavailable", message, headers={"Retry-After": "5"})
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     # This handler runs in the outermost middleware, outside SecurityHeaders, so add them here.
@@ -117,4 +127,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(NoModelError, _no_model)
+    app.add_exception_handler(DatabaseUnavailable, _no_database)
     app.add_exception_handler(Exception, _unexpected_error)

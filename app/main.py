@@ -19,7 +19,6 @@ from threadpoolctl import threadpool_limits
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.examples import explanation_example
-from app.feedback.store import FeedbackStore
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
@@ -27,7 +26,6 @@ from app.limits import BodyLimits, InFlightLimit
 from app.metrics import HttpMetrics, Metrics
 from app.openapi import complete_openapi
 from app.predictor import Predictor
-from app.ratelimit import RateLimiter
 from app.routes import (
     admin_jobs,
     admin_models,
@@ -45,7 +43,7 @@ from app.routes import (
 from app.routes import metrics as metrics_routes
 from app.schemas import BatchRequest, DrawingInput, FeedbackInput
 from app.serving import ModelServer
-from model.registry import Registry
+from app.stores import Stores, open_stores
 
 log = logging.getLogger(__name__)
 
@@ -81,33 +79,40 @@ def _version() -> str:
 async def lifespan(app: FastAPI):
     serving: ModelServer = app.state.serving
     jobs: JobManager = app.state.jobs
+    stores: Stores = app.state.stores
     # A feedback database that cannot be read stops start-up here (FeedbackStoreError says which
-    # file and what to do) rather than being replaced by an empty one.
-    await run_in_threadpool(app.state.feedback.open)
+    # file and what to do) rather than being replaced by an empty one; a shared database gets
+    # its migrations, under a lock that replicas starting together queue on.
+    await run_in_threadpool(stores.open)
     # A job that was running when the server died can no longer finish (only a job whose
-    # process still holds the lock is left alone).
-    for job_id in await run_in_threadpool(
-        jobs.store.reconcile, "interrupted", "the server restarted while this job was running"
-    ):
-        log.warning("job %s was interrupted by a server restart", job_id)
+    # process still holds the lock, or with a shared database its lease, is left alone).
+    restarted = None if stores.shared else "the server restarted while this job was running"
+    for job_id in await run_in_threadpool(jobs.store.reconcile, "interrupted", restarted):
+        log.warning("job %s was marked interrupted at start-up", job_id)
+    if await run_in_threadpool(stores.share_mnist):
+        log.warning("shared this data home's MNIST through the database, for jobs on any host")
     # One BLAS thread: a one-row prediction is several times slower when OpenBLAS splits its
     # small matrix products over two cores, and concurrent requests use the cores anyway.
-    with threadpool_limits(limits=1, user_api="blas"):
-        await run_in_threadpool(serving.start)  # loading reads and checksums a file: off the loop
-        watcher = asyncio.create_task(serving.watch(app.state.settings.model_poll_seconds))
-        try:
-            yield
-        finally:
-            await run_in_threadpool(jobs.shutdown)
-            watcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await watcher
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            await run_in_threadpool(serving.start)  # loading a model reads and checksums it
+            watcher = asyncio.create_task(serving.watch(app.state.settings.model_poll_seconds))
+            try:
+                yield
+            finally:
+                await run_in_threadpool(jobs.shutdown)
+                watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watcher
+    finally:
+        stores.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with its own settings, model server and metrics (so tests can build many)."""
     settings = settings or get_settings()
-    serving = ModelServer(Registry(settings.home))
+    stores = open_stores(settings)
+    serving = ModelServer(stores.registry)
     metrics = Metrics(serving)
 
     app = FastAPI(
@@ -121,16 +126,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    app.state.stores = stores
     app.state.serving = serving
     app.state.metrics = metrics
     app.state.predictor = Predictor(serving, settings, metrics)
     app.state.jobs = JobManager(
-        settings.home, settings.gate_tolerance_pp, settings.job_timeout_seconds
+        settings.home,
+        settings.gate_tolerance_pp,
+        settings.job_timeout_seconds,
+        store=stores.jobs,
+        child_env=stores.job_env(settings),
     )
-    app.state.insights = Insights(settings.home)
-    app.state.feedback = FeedbackStore(settings.home)
-    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit)
-    app.state.admin_failures = RateLimiter(settings.admin_failure_limit)
+    app.state.insights = Insights(stores.mnist)
+    app.state.feedback = stores.feedback
+    app.state.feedback_limiter = stores.limiter("feedback", settings.feedback_rate_limit)
+    app.state.admin_failures = stores.limiter("admin_failures", settings.admin_failure_limit)
     app.state.predictions_in_flight = InFlightLimit(
         settings.max_concurrent_predictions, metrics.refused.labels("overloaded")
     )

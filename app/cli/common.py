@@ -1,8 +1,11 @@
-"""What the `digits` commands share: the data home, the help format, loading a model."""
+"""What the `digits` commands share: the data home and the stores, the help format, loading a
+model."""
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import functools
 from pathlib import Path
 
 
@@ -41,6 +44,20 @@ def home() -> Path:
     return Path(get_settings().home)
 
 
+@functools.cache
+def stores():
+    """The stores the settings name (the data home, or the shared database, migrated), once per
+    command: a command sees what the servers see. The feedback store is opened only by what
+    reads it."""
+    from app.config import get_settings
+    from app.stores import open_stores
+
+    opened = open_stores(get_settings(), name="digits-cli", pool_size=2)
+    atexit.register(opened.close)
+    opened.migrate()
+    return opened
+
+
 def home_line() -> str:
     """Where the data home is and why, for `digits serve` and `digits data info`."""
     import os
@@ -63,16 +80,14 @@ def plural(n: int, word: str) -> str:
 
 
 def load(model: str | None):
-    """A model file, a registry version, or (None) the active version of the data home."""
+    """A model file, a registry version, or (None) the active version of the registry."""
     from model.modelfile import load_model
-    from model.registry import Registry
 
-    if model is None:
-        return Registry(home()).load_active()
-    path = Path(model)
-    if path.exists():
+    path = Path(model) if model else None
+    if path is not None and path.exists():
         return load_model(path)
-    return Registry(home()).load(model)  # a version name
+    registry = stores().registry
+    return registry.load_active() if model is None else registry.load(model)  # a version name
 
 
 MODEL_HELP = "a model file or a registry version (default: the active version)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.cli.common import add_command, home, home_line
+from app.cli.common import add_command, home, home_line, stores
 
 
 def add_parser(sub) -> None:
@@ -43,6 +43,8 @@ def run(args) -> int:
         drawn = trust.load()
         if drawn is not None:
             print(f"drawn digits and marks ready ({len(drawn.labels):,}, in {trust.CACHE})")
+        if stores().share_mnist():
+            print("MNIST shared through the database, for training jobs on every host")
         return 0
     print(home_line())
     mnist = load_mnist(where)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.cli.common import MODEL_HELP, add_command, home, load
+from app.cli.common import MODEL_HELP, add_command, load, stores
 
 
 def add_parser(sub) -> None:
@@ -20,12 +20,12 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from model import trust
-    from model.data import load_mnist, to_float
+    from model.data import to_float
     from model.train import evaluate
     from model.verdict import Calibration
 
     loaded = load(args.model)
-    mnist = load_mnist(home())
+    mnist = stores().mnist()
     x = to_float(mnist.test_x)
     report = evaluate(loaded.network, x, mnist.test_y)
     learnt_marks = loaded.network.sizes[-1] > 10

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli import data, evaluate, lab, models, predict, serve, train
+from app.cli import data, db, evaluate, lab, models, predict, serve, train
 from app.cli.common import HelpFormatter
 
-COMMANDS = (serve, train, evaluate, predict, models, data, lab)
+COMMANDS = (serve, train, evaluate, predict, models, data, lab, db)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,12 +26,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.db import DatabaseError
     from model.data import DataError
     from model.modelfile import ModelFileError
 
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DataError, ModelFileError, ValueError) as e:
+    except (DataError, ModelFileError, ValueError, DatabaseError) as e:
         print(f"digits: error: {e}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli.common import add_command, home
+from app.cli.common import add_command, stores
 
 
 def add_parser(sub) -> None:
@@ -34,9 +34,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from model.registry import Registry
-
-    registry = Registry(home())
+    registry = stores().registry
     registry.ensure_initialised()  # a fresh data home gets the shipped model, as the server does
     if args.action == "list":
         if args.version:

@@ -38,8 +38,14 @@ def run(args) -> int:
 
     print(home_line(), flush=True)
     # Every worker reads the admin token from the environment. With none set, make a random one
-    # for this run and show it once, on the terminal only (never through logging).
+    # for this run and show it once, on the terminal only (never through logging); replicas on
+    # several hosts must share one, so there it has to be set.
     if not os.environ.get("DIGITS_ADMIN_TOKEN", "").strip():
+        if os.environ.get("DIGITS_DATABASE_URL", "").strip():
+            raise ValueError(
+                "with DIGITS_DATABASE_URL set, set DIGITS_ADMIN_TOKEN too, the same on every host "
+                "(a random token per host would let the admin in on one host only)"
+            )
         token = secrets.token_urlsafe(24)
         os.environ["DIGITS_ADMIN_TOKEN"] = token
         url = f"http://{args.host}:{args.port}/admin"
@@ -50,13 +56,17 @@ def run(args) -> int:
             flush=True,
         )
     get_settings.cache_clear()
-    get_settings()  # refuse a weak DIGITS_ADMIN_TOKEN here, before any worker starts
+    settings = get_settings()  # refuse a weak DIGITS_ADMIN_TOKEN here, before any worker starts
+    # A client is its address (rate limits, the admin lockout). X-Forwarded-For is believed only
+    # from the reverse proxies named in DIGITS_TRUSTED_PROXIES, so no client can pick its key.
+    proxies = settings.trusted_proxies
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=False,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
     )
     return 0

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli.common import add_command, home, plural
+from app.cli.common import add_command, plural, stores
 from model.feedback_data import DEFAULT_WEIGHT
 from model.losses import LOSSES
 from model.network import ACTIVATIONS
@@ -163,11 +163,9 @@ def _progress(event: dict) -> None:
 def run(args) -> int:
     from app.feedback.store import load_split
     from model import trust
-    from model.data import load_mnist
     from model.modelfile import parameters_sha256, save_model
     from model.pipeline import train_and_evaluate
     from model.promotion import feedback_report
-    from model.registry import Registry
 
     config = TrainConfig(
         hidden=args.hidden,
@@ -185,15 +183,15 @@ def run(args) -> int:
         seed=args.seed,
         max_train_samples=args.max_train_samples,
     )
-    where = home()
-    mnist = load_mnist(where)
+    opened = stores()
+    mnist = opened.mnist()
     sizes = [784, *config.hidden, config.classes]
     print(
         f"training {sizes} {config.activation}, {config.loss} loss, "
         f"{plural(config.epochs, 'epoch')}, augment={config.augment}, seed={config.seed}",
         file=sys.stderr,
     )
-    feedback = load_split(where)
+    feedback = load_split(opened.feedback)
     if args.feedback:
         used, held = (0, 0) if feedback is None else (len(feedback.train_y), len(feedback.held_y))
         print(
@@ -226,13 +224,13 @@ def run(args) -> int:
         save_model(out, result.network, meta)
         written = str(out)
     else:
-        registry = Registry(where)
+        registry = opened.registry
         registry.ensure_initialised()
         version = registry.add(result.network, meta)
         if args.activate:
             registry.activate(version)
         now = ", now active" if args.activate else ""
-        written = f"{registry.path(version)} (version {version}{now})"
+        written = f"{registry.where} (version {version}{now})"
     print(
         f"test accuracy {test['accuracy']:.2%} (best validation epoch {result.best_epoch}, "
         f"{result.seconds:.0f}s){feedback_report(trained.held_back, None)}"
