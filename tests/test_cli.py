@@ -122,7 +122,7 @@ def test_every_option_says_what_it_does_and_its_default():
             if shown not in (None, False) and action.option_strings:
                 flat = " ".join(text.split())
                 assert f"(default: {shown})" in flat or "(default" in action.help, (name, action)
-    assert seen == {"serve", "train", "evaluate", "predict", "models", "data", "lab"}
+    assert seen == {"serve", "train", "evaluate", "predict", "models", "data", "lab", "db"}
     train = " ".join(commands.choices["train"].format_help().split())
     assert "--epochs EPOCHS full passes over the training split (default: 30)" in train
     assert "--activation {relu,sigmoid,tanh}" in train  # the model's own list
