@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # item that crosses it gets 413 `batch_too_many_pixels`, so a batch costs at most this plus
     # one image. Without it, 1,000 4-megapixel images held a thread for over a minute.
     max_batch_pixels: int = Field(100_000_000, gt=0)
+    # Most digits POST /api/read reads in one number (DIGITS_READ_MAX_DIGITS); a drawing of
+    # more gets 422 `too_many_digits`. A drawing of more strokes (or pieces of ink) than four
+    # times this is refused before any is drawn or scored, which bounds the work of a read.
+    read_max_digits: int = Field(12, ge=1, le=100)
     # A prediction whose top probability is below this is flagged "unsure".
     unsure_threshold: float = Field(0.6, ge=0.0, le=1.0)
     # How often each process checks the registry's ACTIVE file for a new model, in seconds.

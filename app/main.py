@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.examples import explanation_example
+from app.examples import explanation_example, number_example
 from app.feedback.store import FeedbackStore
 from app.headers import SecurityHeaders
 from app.insights import Insights
@@ -41,9 +41,10 @@ from app.routes import (
     model,
     pages,
     predict,
+    read,
 )
 from app.routes import metrics as metrics_routes
-from app.schemas import BatchRequest, DrawingInput, FeedbackInput
+from app.schemas import BatchRequest, DrawingInput, FeedbackInput, ReadInput
 from app.serving import ModelServer
 from model.registry import Registry
 
@@ -56,6 +57,8 @@ Draw a digit; a multilayer perceptron written in NumPy reads it.
 
 `POST /api/predict` takes one drawing as JSON (a data URL, or MNIST-form pixels), as a
 multipart upload, or as raw image bytes; `POST /api/predict/batch` takes many in one request.
+`POST /api/read` reads a whole number (up to `DIGITS_READ_MAX_DIGITS` digits, 12 by default)
+from an image in the same forms, or from JSON pen strokes.
 
 Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 
@@ -72,6 +75,8 @@ Every error has the same JSON shape, `{"error": {"code": ..., "message": ...}}`:
 | 422 | `bad_data_url` | `image` is not a base64 data URL |
 | 422 | `empty_body`, `invalid_json`, `validation_error` | the request is missing or malformed |
 | 422 | `empty_batch`, `batch_too_large` | a batch has no items, or more than the limit |
+| 422 | `bad_strokes` | `/api/read`'s strokes break a bound (count, points, coordinates, canvas) |
+| 422 | `too_many_digits` | `/api/read` found more digits than `DIGITS_READ_MAX_DIGITS` |
 | 413 | `batch_too_many_pixels` | the images of a batch hold more pixels than its budget |
 | 408 | `body_timeout` | the body did not arrive within the time limit (20 s plus 1 s per 100 kB) |
 | 503 | `overloaded` | too many predictions are in progress; retry after `Retry-After` |
@@ -170,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     routers = (
-        *(pages, admin_page, predict, explain, feedback, model),
+        *(pages, admin_page, predict, explain, read, feedback, model),
         *(admin_jobs, admin_models, feedback_admin, health, metrics_routes, docs),
         lab,
     )
@@ -182,7 +187,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         DrawingInput,
         BatchRequest,
         FeedbackInput,
-        response_examples={"/api/explain": lambda: explanation_example(app.state.predictor)},
+        ReadInput,
+        response_examples={
+            "/api/explain": lambda: explanation_example(app.state.predictor),
+            "/api/read": lambda: number_example(app.state.predictor),
+        },
     )
 
     # The last added runs first: headers go on every response, metrics see every request,
