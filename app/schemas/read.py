@@ -142,7 +142,7 @@ class DigitReading(Prediction):
     too_small: bool = Field(
         False,
         description="Too small to be a digit: its ink's longer side is under 30 % of the "
-        "tallest digit's height (a dot, a comma), or the whole drawing spans under 12 % of the "
+        "tallest digit's height (a dot, a comma), or the whole drawing spans under 17 % of the "
         "image's width and of its height (the rule of `/api/predict` for one digit).",
     )
     box: list[float] = Field(

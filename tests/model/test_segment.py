@@ -174,8 +174,8 @@ def test_strokes_off_the_canvas_are_cut_off_and_no_ink_is_blank():
 
 
 def test_the_drawings_extent_is_measured_on_each_axis_of_the_input():
-    """A number 60 px tall on a 280 px tall canvas spans over 12 % of its height (a fine
-    number), though it is only 9 % of the canvas's width."""
+    """A number 81 px tall (brush included) spans 29 % of a 280 px tall canvas's height (a fine
+    number), though only 12 % of its width."""
     small = [[(x, y * 0.4 + 80) for x, y in s] for s in one(300)]
     found = pieces.from_strokes(small, *CANVAS, BRUSH)
     assert found.extent == pytest.approx((0.4 * (BOTTOM - TOP) + BRUSH) / CANVAS[1], abs=0.02)
