@@ -56,7 +56,8 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
             line((0.72, 0.05), (0.68, 1.0)),
         ],  # a rounded, closed top
         [
-            line((0.22, 0.0), (0.15, 0.4)) + arc(0.38, 0.42, 0.23, 0.2, 180, 90)
+            line((0.22, 0.0), (0.15, 0.4))
+            + arc(0.38, 0.42, 0.23, 0.2, 180, 90)
             + line((0.38, 0.62), (0.9, 0.56)),
             line((0.72, 0.22), (0.7, 1.0)),
         ],  # the down-stroke curving into the bar, a short stem
