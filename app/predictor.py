@@ -110,11 +110,12 @@ class Predictor:
         except ImageError as e:
             raise image_error(e) from None
         x = np.stack([d.pixels for d in digits])
-        too_small = too_small_in_number(found.extent, np.array([d.share for d in digits]))
+        extents = np.array([d.extent for d in digits])
+        too_small = too_small_in_number(extents, np.array([d.share for d in digits]))
         answers = self._answers(
             model,
             x,
-            np.full(len(digits), math.nan),
+            extents,
             include_input,
             np.stack([d.scores for d in digits]),
             too_small,

@@ -83,15 +83,6 @@ class Pieces:
         k = 1.0 / self.scale
         return (ox + x0 * k, oy + y0 * k, ox + x1 * k, oy + y1 * k)
 
-    @property
-    def extent(self) -> float:
-        """How much of the input the drawing spans: the larger of its ink's width ÷ the input's
-        width and its height ÷ the input's height (for a square input, as ``model.verdict``
-        measures one digit)."""
-        boxes = np.array([p.box for p in self.items + self.specks])
-        x0, y0, x1, y1 = self.to_input((*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)))
-        return max((x1 - x0) / self.size[0], (y1 - y0) / self.size[1])
-
 
 def line_height(pieces: Sequence[Piece]) -> float:
     """The height of a digit in this drawing: the median height of the pieces at least half as

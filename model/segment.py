@@ -88,6 +88,7 @@ class Digit:
     pixels: np.ndarray  # float32 (784,) in MNIST form
     scores: np.ndarray  # (10 or 11,) the network's scores before softmax
     share: float  # its ink's longer side ÷ the tallest digit's height in the number
+    extent: float  # its ink's longer side ÷ the input's shorter side
 
 
 @dataclass(frozen=True)
@@ -127,15 +128,13 @@ def segment(
         pixels = normalise_ink(pieces.whole)[np.newaxis]
         digit_scores = np.asarray(score(pixels), dtype=np.float64)
     tallest = max(runs[k].box[3] - runs[k].box[1] for k in chosen)
-    return [
-        Digit(
-            box=pieces.to_input(runs[k].box),
-            pixels=pixels[row],
-            scores=digit_scores[row],
-            share=max(_width(runs[k].box), _height(runs[k].box)) / tallest,
-        )
-        for row, k in enumerate(chosen)
-    ]
+    digits = []
+    for row, k in enumerate(chosen):
+        x0, y0, x1, y1 = box = pieces.to_input(runs[k].box)
+        longer = max(_width(runs[k].box), _height(runs[k].box))
+        extent = max(x1 - x0, y1 - y0) / min(pieces.size)
+        digits.append(Digit(box, pixels[row], digit_scores[row], longer / tallest, extent))
+    return digits
 
 
 def check_pieces(count: int, max_digits: int) -> None:

@@ -7,12 +7,11 @@ The rules, in order:
    drawn, before anything is scaled: in MNIST form every mark fills the same 20×20 box. Pixels
    sent already in MNIST form carry no such size and skip this rule.
 
-   In a number (``model.segment``) a mark is too small when the whole drawing is (its ink spans
-   under ``MIN_EXTENT`` of the image's width and of its height, which for a square image is the
-   rule above, so one digit gets the same verdict either way), or when the mark itself is small
-   beside the digits around it: its longer side under ``MIN_SHARE`` of the tallest digit's
-   height (a dot, a comma, a short tick between digits). The second rule is relative because a
-   number is written small on a wide canvas: a digit a third of the canvas tall is a fine digit.
+   In a number (``model.segment``) each mark is measured on its own: it is too small when its
+   longer side is under ``MIN_EXTENT`` of the image's *shorter* side (for a square image, the
+   rule above, so one digit gets the same verdict either way; on the wide canvas of a number,
+   its height is what a digit fills), or under ``MIN_SHARE`` of the tallest digit's height (a
+   dot, a comma or a short tick between digits of a number written small).
 2. **Not a digit**: a model with an eleventh output ("not a digit", learnt from the marks of
    ``model.marks``) says so when that output's probability, a softmax over all eleven scores,
    reaches the model's threshold.
@@ -71,11 +70,12 @@ class Readings:
     verdicts: list[str]  # one of VERDICTS each
 
 
-def too_small_in_number(extent: float, shares: np.ndarray) -> np.ndarray:
-    """The marks of a number that are too small (rule 1, in a number): the drawing's extent (the
-    larger of its ink's width ÷ the image's and height ÷ the image's) and each mark's share
-    (n,) (its longer side ÷ the tallest digit's height) → (n,) bool."""
-    return (extent < MIN_EXTENT) | (np.asarray(shares, dtype=np.float64) < MIN_SHARE)
+def too_small_in_number(extents: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """The marks of a number that are too small (rule 1, in a number): each mark's extent (n,)
+    (its longer side ÷ the image's shorter side) and share (n,) (its longer side ÷ the tallest
+    digit's height) → (n,) bool."""
+    extents = np.asarray(extents, dtype=np.float64)
+    return (extents < MIN_EXTENT) | (np.asarray(shares, dtype=np.float64) < MIN_SHARE)
 
 
 def read(

@@ -141,9 +141,9 @@ class DigitReading(Prediction):
     model: ModelRef | None = Field(None, exclude=True)  # the number's `model` says it once
     too_small: bool = Field(
         False,
-        description="Too small to be a digit: its ink's longer side is under 30 % of the "
-        "tallest digit's height (a dot, a comma), or the whole drawing spans under 17 % of the "
-        "image's width and of its height (the rule of `/api/predict` for one digit).",
+        description="Too small to be a digit: its ink's longer side is under 17 % of the "
+        "image's shorter side (for a square image, the rule of `/api/predict` for one digit), "
+        "or under 30 % of the tallest digit's height (a dot, a comma).",
     )
     box: list[float] = Field(
         min_length=4,

@@ -173,9 +173,12 @@ def test_strokes_off_the_canvas_are_cut_off_and_no_ink_is_blank():
         pieces.from_strokes([[]], *CANVAS, BRUSH)
 
 
-def test_the_drawings_extent_is_measured_on_each_axis_of_the_input():
-    """A number 81 px tall (brush included) spans 29 % of a 280 px tall canvas's height (a fine
-    number), though only 12 % of its width."""
-    small = [[(x, y * 0.4 + 80) for x, y in s] for s in one(300)]
-    found = pieces.from_strokes(small, *CANVAS, BRUSH)
-    assert found.extent == pytest.approx((0.4 * (BOTTOM - TOP) + BRUSH) / CANVAS[1], abs=0.02)
+def test_each_marks_extent_is_measured_against_the_canvass_shorter_side(score):
+    """A number 81 px tall (brush included) fills 29 % of a 280 px tall canvas's height, a fine
+    digit though it is only 12 % of the canvas's width; a dot fills 7.5 %."""
+    small = [[(x, y * 0.4 + 80) for x, y in s] for s in one(300) + one(400)]
+    dot = [[(600.0, 150.0)]]
+    digits = segment(pieces.from_strokes(small + dot, *CANVAS, BRUSH), score, max_digits=12)
+    assert [d.extent for d in digits] == pytest.approx(
+        [(0.4 * (BOTTOM - TOP) + BRUSH) / CANVAS[1]] * 2 + [BRUSH / CANVAS[1]], abs=0.02
+    )
