@@ -1,11 +1,13 @@
 /**
  * The drawing page: wires the pad, the prediction client, the results panel and the feedback
- * panel together, and owns the buttons, keyboard shortcuts and connection status.
+ * panel together, and owns the buttons, keyboard shortcuts and connection status. In Number
+ * mode (number.js; the URL's #number) the pad is wide and its strokes are read as a number.
  */
 
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
+import { NumberMode } from "./number.js";
 import { PredictionClient } from "./predict.js";
 import { ResultsView } from "./results.js";
 import { UnitWeights } from "./units.js";
@@ -15,6 +17,11 @@ const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-t
 const undoButton = document.querySelector("[data-testid=undo]");
 const clearButton = document.querySelector("[data-testid=clear]");
 const padFrame = canvas.closest(".pad");
+const layout = /** @type {HTMLElement} */ (document.querySelector("main.layout"));
+const modeButtons = {
+  digit: document.querySelector("[data-testid=mode-digit]"),
+  number: document.querySelector("[data-testid=mode-number]"),
+};
 
 const pad = new DrawingPad(canvas);
 const view = new ResultsView(
@@ -35,6 +42,15 @@ const client = new PredictionClient({
   onResult,
   onError,
   endpoint: inside.open ? EXPLAIN : PREDICT,
+});
+const numberMode = new NumberMode({
+  pad,
+  results: document.querySelector("[data-testid=number-results]"),
+  overlay: document.querySelector("[data-testid=number-boxes]"),
+  announce: (text) => view.announceText(text),
+  describeError,
+  sendFeedback,
+  cleared: () => syncControls(),
 });
 inside.addEventListener("openchange", (event) => {
   client.setEndpoint(/** @type {CustomEvent} */ (event).detail.open ? EXPLAIN : PREDICT);
@@ -66,6 +82,7 @@ function clearAll({ quiet = false } = {}) {
   view.showEmpty();
   inside.showRest();
   view.showStatus("");
+  numberMode.clear();
   syncControls();
   if (hadInk && !quiet) view.announceText("Canvas cleared");
 }
@@ -116,6 +133,11 @@ function undoLast() {
   pad.undo();
   if (pad.strokeCount === 0) {
     clearAll();
+    return;
+  }
+  if (numberMode.active) {
+    numberMode.reread();
+    syncControls();
     return;
   }
   client.reset();
@@ -204,14 +226,73 @@ async function loadModelVersion() {
   }
 }
 
+/** Digit or Number: switch the pad's shape and the panels; what was drawn is cleared. */
+const HIDDEN_IN_NUMBER_MODE = ["results", "feedback", "inside", "practice-toggle"];
+const WORDS = {
+  digit: {
+    title: "Draw a digit. Watch a neural network read it.",
+    lede: "Draw any digit from 0 to 9. As you draw, the network's confidence in each one updates live.",
+    hint: "Fill most of the box",
+    placeholder: "Draw here",
+    label:
+      "Drawing area. Draw one digit from 0 to 9 with a mouse, finger or pen. The prediction is read out when you lift the pointer. Press Escape to clear and Control+Z to undo the last stroke.",
+  },
+  number: {
+    title: "Write a number. Watch a neural network read it.",
+    lede: "A year, a price, an extension: each digit is found, boxed and read as you write.",
+    hint: "Write the digits side by side",
+    placeholder: "Write a number here",
+    label:
+      "Drawing area for a whole number. Write digits side by side with a mouse, finger or pen; the number is read out when you lift the pointer. Press Escape to clear and Control+Z to undo the last stroke.",
+  },
+};
+
+/** @param {"digit"|"number"} mode */
+function setMode(mode) {
+  const number = mode === "number";
+  if (number) setPractice(false);
+  clearAll({ quiet: true });
+  numberMode.setActive(number);
+  layout.dataset.mode = mode;
+  for (const [name, button] of Object.entries(modeButtons)) {
+    button.setAttribute("aria-pressed", String(name === mode));
+  }
+  for (const id of HIDDEN_IN_NUMBER_MODE) {
+    /** @type {HTMLElement} */ (document.querySelector(`[data-testid=${id}]`)).hidden = number;
+  }
+  document.querySelector("[data-testid=number-results]").hidden = !number;
+  for (const role of ["title", "lede", "hint", "placeholder"]) {
+    document.querySelector(`[data-role=${role}]`).textContent = WORDS[mode][role];
+  }
+  canvas.setAttribute("aria-label", WORDS[mode].label);
+  // The mode is in the address, so a reload or a shared link opens it again.
+  const url = number ? "#number" : location.pathname + location.search;
+  if ((location.hash === "#number") !== number) history.replaceState(null, "", url);
+}
+
+for (const [mode, button] of Object.entries(modeButtons)) {
+  button.addEventListener("click", () => {
+    if (button.getAttribute("aria-pressed") === "true") return;
+    setMode(/** @type {"digit"|"number"} */ (mode));
+    view.announceText(
+      mode === "number" ? "Number mode: write a whole number" : "Digit mode: draw one digit",
+    );
+  });
+}
+
+// In Number mode, number.js reads the strokes; these drive the one-digit reading.
 pad.addEventListener("strokestart", () => {
+  syncControls();
+  if (numberMode.active) return;
   feedback.withdraw();
   view.setState("drawing");
-  syncControls();
   client.live();
 });
-pad.addEventListener("strokemove", () => client.live());
+pad.addEventListener("strokemove", () => {
+  if (!numberMode.active) client.live();
+});
 pad.addEventListener("strokeend", () => {
+  if (numberMode.active) return;
   view.setState("waiting");
   client.final();
 });
@@ -236,6 +317,13 @@ document.addEventListener("keydown", (e) => {
   } else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === "z") {
     e.preventDefault(); // the browser's own undo has nothing to undo on this page
     undoLast();
+  } else if (numberMode.asking && !e.ctrlKey && !e.metaKey && !e.altKey && e.key === "Enter") {
+    // Enter on a focused button or in the correction field does their own thing.
+    const target = /** @type {HTMLElement} */ (e.target);
+    if (!(target instanceof HTMLButtonElement || target instanceof HTMLInputElement)) {
+      e.preventDefault();
+      numberMode.answerRight();
+    }
   } else if (feedback.asking && !e.ctrlKey && !e.metaKey && !e.altKey) {
     // Answering by keyboard: a digit says what it really is, N that it is no digit, Enter that
     // the reading was right (Enter on a focused button already presses that button).
@@ -253,14 +341,20 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("offline", () => {
-  view.showStatus(describeError({ kind: "offline" }), "error");
+  const message = describeError({ kind: "offline" });
+  if (numberMode.active) numberMode.showStatus(message, "error");
+  else view.showStatus(message, "error");
 });
 window.addEventListener("online", () => {
   view.showStatus("");
-  if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+  if (numberMode.active) {
+    numberMode.showStatus("");
+    numberMode.retry();
+  } else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 });
 
 view.showEmpty();
+if (location.hash === "#number") setMode("number");
 syncControls();
 void loadModelVersion();
 inside.showRest();

@@ -24,7 +24,7 @@ export function percent(p) {
  * @param {number} p in [0, 1]
  * @returns {string} e.g. "98.1%" or ">99.9%"
  */
-function confidenceShort(p) {
+export function confidenceShort(p) {
   return p >= 0.9995 && p < 1 ? ">99.9%" : percent(p);
 }
 
