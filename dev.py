@@ -2,13 +2,16 @@
 """The project's commands, needing nothing but Python 3.11+ on the machine.
 
     python3 dev.py run [digits serve options]   set up, then serve the app on the active model
-    python3 dev.py test [pytest options]        set up all (Chromium, Biome, MNIST), then test
+    python3 dev.py test [pytest options]        set up all (Chromium, Biome, PostgreSQL, MNIST),
+                                                then test
     python3 dev.py default-model                retrain the shipped model from its seed
     python3 dev.py audit [pip-audit options]    check the installed packages for known CVEs
 
 Setting up means: a virtual environment in .venv with the project and its dev extra installed
-(redone when pyproject.toml changes). The tests also need Debian's Chromium, and Biome (the
-JavaScript formatter and linter) from npm, as pinned in package-lock.json.
+(redone when pyproject.toml changes). The tests also need Debian's Chromium, Debian's
+PostgreSQL (its binaries only: the test session starts a throwaway cluster of its own, see
+tests/conftest.py), and Biome (the JavaScript formatter and linter) from npm, as pinned in
+package-lock.json.
 """
 
 from __future__ import annotations
@@ -62,6 +65,15 @@ def ensure_chromium() -> None:
         apt_install("chromium")
 
 
+def ensure_postgres() -> None:
+    """The shared-database tests need PostgreSQL's server binaries; install Debian's when they
+    are missing. Only the binaries: the test session starts its own throwaway cluster, as an
+    unprivileged user in a temporary folder, and removes it at the end (app/db/throwaway.py),
+    so nothing is assumed running and nothing is left behind."""
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not shutil.which("initdb"):
+        apt_install("postgresql")
+
+
 def ensure_biome() -> None:
     """Biome checks static/js; install it with npm ci, again whenever package-lock.json changes
     (and Debian's Node.js and npm first, when npm is missing)."""
@@ -82,6 +94,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         setup()
         ensure_chromium()
+        ensure_postgres()
         ensure_biome()
         run(BIN / "digits", "data", "fetch")
         run(BIN / "ruff", "check", ".")

@@ -18,6 +18,7 @@ from app.limits import InFlightLimit
 from app.metrics import Metrics
 from app.predictor import Predictor
 from app.serving import ModelServer
+from app.stores import Stores
 
 
 async def app_settings(request: Request) -> Settings:
@@ -48,6 +49,10 @@ async def insights(request: Request) -> Insights:
     return request.app.state.insights
 
 
+async def stores(request: Request) -> Stores:
+    return request.app.state.stores
+
+
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 ServerDep = Annotated[ModelServer, Depends(model_server)]
 PredictorDep = Annotated[Predictor, Depends(predictor)]
@@ -55,3 +60,4 @@ InFlightDep = Annotated[InFlightLimit, Depends(predictions_in_flight)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 JobsDep = Annotated[JobManager, Depends(jobs)]
 InsightsDep = Annotated[Insights, Depends(insights)]
+StoresDep = Annotated[Stores, Depends(stores)]

@@ -2,7 +2,8 @@
 
 ``code`` is a stable, machine-readable name; ``message`` says what was wrong and what is
 accepted. Errors the app raises itself are ``ApiError``s; FastAPI's validation errors and
-Starlette's HTTP errors (404, 405, …) are reshaped into the same form, and an unexpected
+Starlette's HTTP errors (404, 405, …) are reshaped into the same form (but a browser asking for a
+page that does not exist gets a small HTML page, ``app.not_found``), and an unexpected
 exception becomes a 500 ``internal_error``, which is always a bug.
 """
 
@@ -13,10 +14,12 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import DatabaseUnavailable
 from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
+from app.not_found import not_found_page, wants_html
 from app.serving import NoModelError
 
 log = logging.getLogger(__name__)
@@ -59,7 +62,7 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status_code, headers=headers)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
     if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
@@ -70,6 +73,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         )
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = str(exc.detail)
+    if exc.status_code == 404 and wants_html(request):
+        return not_found_page(request)  # a person in a browser followed a dead link
     if exc.status_code == 404:
         message = f"nothing at {request.method} {request.url.path}; the API is described at /docs"
     return error_response(exc.status_code, code, message, headers=exc.headers)
@@ -98,6 +103,15 @@ async def _no_model(request: Request, exc: NoModelError) -> JSONResponse:
     return error_response(503, "model_unavailable", message, headers={"Retry-After": "5"})
 
 
+async def _no_database(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    message = (
+        "the shared database cannot be reached right now, so this cannot be done; predictions "
+        "still work. Retry in a few seconds"
+    )
+    return error_response(503, "database_unavailable", message, headers={"Retry-After": "5"})
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     # This handler runs in the outermost middleware, outside SecurityHeaders, so add them here.
@@ -113,4 +127,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(NoModelError, _no_model)
+    app.add_exception_handler(DatabaseUnavailable, _no_database)
     app.add_exception_handler(Exception, _unexpected_error)

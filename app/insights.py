@@ -1,18 +1,22 @@
 """What the active model gets wrong: its MNIST test confusion matrix and most confident mistakes.
 
+A model with a "not a digit" output gets an eleventh column: the test digits it flagged, which
+count as mistakes (a real digit refused is an answer the person did not want).
+
 Computed once per model version and kept (a forward pass over 10,000 test images takes a few
-hundred milliseconds); the MNIST test set is read from the data home on first use.
+hundred milliseconds); the MNIST test set is read on first use (``load``: from the data home, or
+through the shared database when it is not there yet).
 """
 
 from __future__ import annotations
 
 import base64
 import threading
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 
-from model.data import load_mnist, to_float
+from model.data import Mnist, to_float
 from model.modelfile import LoadedModel
 from model.train import confusion_matrix
 
@@ -20,15 +24,15 @@ WRONG_SHOWN = 24  # the most confidently wrong test digits returned
 
 
 class Insights:
-    def __init__(self, home: Path):
-        self.home = Path(home)
+    def __init__(self, load: Callable[[], Mnist]):
+        self.load = load
         self._test: tuple[np.ndarray, np.ndarray] | None = None
         self._cache: dict[str, dict] = {}
         self._lock = threading.Lock()
 
     def _test_set(self) -> tuple[np.ndarray, np.ndarray]:
         if self._test is None:
-            mnist = load_mnist(self.home)  # raises DataError when there is no cache
+            mnist = self.load()  # raises DataError when there is no cache
             self._test = (mnist.test_x.copy(), mnist.test_y.copy())
         return self._test
 
@@ -47,7 +51,7 @@ class Insights:
             [model.network.predict(x[i : i + 2000]) for i in range(0, len(x), 2000)]
         )
         predicted = probs.argmax(axis=1)
-        confusion = confusion_matrix(labels, predicted)
+        confusion = confusion_matrix(labels, predicted, classes=probs.shape[1])
         wrong = np.flatnonzero(predicted != labels)
         confidence = probs[wrong, predicted[wrong]]
         worst = wrong[np.argsort(-confidence, kind="stable")[:WRONG_SHOWN]]

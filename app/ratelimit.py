@@ -1,9 +1,10 @@
 """Per-client rate limits, in memory: feedback posts, and failed admin logins.
 
-A client is keyed by its address as the server sees it (``request.client.host``; the server runs
-with ``proxy_headers=False``, so a forwarded-for header cannot pick another client's key). Keys
-are never written anywhere. Limits are kept per server process: with N workers, one client can
-get up to N times the limit, which still bounds a guessing attack.
+A client is keyed by its address as the server sees it (``request.client.host``; X-Forwarded-For
+is believed only from the proxies in ``DIGITS_TRUSTED_PROXIES``, so a client cannot pick another
+client's key). Keys are never written anywhere. Limits are kept per server process: with N
+workers, one client can get up to N times the limit, which still bounds a guessing attack. With
+replicas sharing a database, ``app/db/limits.py`` counts the same limits across all of them.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import hmac
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.deps import SettingsDep
 from app.errors import ApiError
@@ -35,11 +36,11 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
 }
-# For the routes that also need MNIST in the data home.
+# For the route that also needs MNIST in the data home (the insights; a retrain fetches it).
 NO_TOKEN_OR_MNIST = {
     "model": ErrorResponse,
     "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "
-    "not in the data home (`mnist_unavailable`).",
+    "not in the data home yet (`mnist_unavailable`; the first retrain fetches it).",
 }
 
 
@@ -49,7 +50,21 @@ def _unauthorized(code: str, message: str, challenge: str) -> ApiError:
     return error
 
 
-def require_admin(request: Request, settings: SettingsDep) -> None:
+# Declares the bearer scheme in the OpenAPI document, so that /docs has an "Authorize" button
+# and sends the token it is given. It checks nothing (auto_error=False): require_admin reads the
+# header itself, refusing the token anywhere else.
+ADMIN_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="adminToken",
+    description="The admin token (DIGITS_ADMIN_TOKEN), sent as `Authorization: Bearer <token>`.",
+)
+
+
+def require_admin(
+    request: Request,
+    settings: SettingsDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_BEARER)],
+) -> None:
     """Raise 401 unless the request carries the admin bearer token (503 if none is set, 429
     after too many wrong ones from this client)."""
     configured = settings.admin_token

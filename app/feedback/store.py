@@ -10,8 +10,8 @@ came. Nothing that identifies a person is stored: no IP address, no user agent.
   and existing data is carried over. A database from a newer release is refused, not touched.
 - A file that is not a readable SQLite database, or fails its integrity check, stops start-up
   with ``FeedbackStoreError`` naming the file; it is never replaced or silently emptied.
-- The SQL is standard (no SQLite-only types or upserts) so that another backend could sit
-  behind the same interface.
+- The SQL is standard (no SQLite-only types or upserts); the same interface over PostgreSQL, for
+  replicas on several hosts, is ``app/db/feedback.py``.
 
 Every connection is opened for one operation and closed after it: cheap for SQLite, safe across
 threads and across the worker processes of one server.
@@ -117,10 +117,10 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-_COLUMNS = "id, created, label, predicted, model_version, pixels, original IS NOT NULL"
+SAMPLE_COLUMNS = "id, created, label, predicted, model_version, pixels, original IS NOT NULL"
 
 
-def _sample(row) -> Sample:
+def sample_from_row(row) -> Sample:
     id_, created, label, predicted, version, pixels, has_original = row
     array = np.frombuffer(pixels, dtype=np.uint8).reshape(28, 28)
     return Sample(id_, created, label, predicted, version, array, bool(has_original))
@@ -239,7 +239,7 @@ class FeedbackStore:
         created: str | None = None,
     ) -> int:
         """Store one sample: pixels (28, 28) or (784,) uint8. Returns its id."""
-        data = _pixels_bytes(pixels)
+        data = pixels_bytes(pixels)
         with self._write() as connection:
             cursor = connection.execute(
                 "INSERT INTO feedback (created, label, predicted, model_version, pixels, "
@@ -278,7 +278,7 @@ class FeedbackStore:
         with self._write() as connection:
             have = set(connection.execute("SELECT digest, label FROM feedback").fetchall())
             for i in range(len(y)):
-                data = _pixels_bytes(x[i])
+                data = pixels_bytes(x[i])
                 key = (hashlib.sha256(data).hexdigest(), int(y[i]))
                 if key in have:
                     skipped += 1
@@ -300,9 +300,9 @@ class FeedbackStore:
     def get(self, sample_id: int) -> Sample | None:
         with self._read() as connection:
             row = connection.execute(
-                f"SELECT {_COLUMNS} FROM feedback WHERE id = ?", (sample_id,)
+                f"SELECT {SAMPLE_COLUMNS} FROM feedback WHERE id = ?", (sample_id,)
             ).fetchone()
-        return None if row is None else _sample(row)
+        return None if row is None else sample_from_row(row)
 
     def original(self, sample_id: int) -> bytes | None:
         with self._read() as connection:
@@ -334,10 +334,10 @@ class FeedbackStore:
         with self._read() as connection:
             total = connection.execute(f"SELECT COUNT(*) FROM feedback{clause}", args).fetchone()
             rows = connection.execute(
-                f"SELECT {_COLUMNS} FROM feedback{clause} ORDER BY id DESC LIMIT ? OFFSET ?",
+                f"SELECT {SAMPLE_COLUMNS} FROM feedback{clause} ORDER BY id DESC LIMIT ? OFFSET ?",
                 [*args, per_page, (max(page, 1) - 1) * per_page],
             ).fetchall()
-        return [_sample(r) for r in rows], int(total[0])
+        return [sample_from_row(r) for r in rows], int(total[0])
 
     def counts(self) -> dict:
         """Samples per digit (and not a digit), and how many of each the model had got wrong."""
@@ -363,22 +363,12 @@ class FeedbackStore:
             return int(connection.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
 
     def labelled_pixels(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every sample's 28×28 and label, oldest first: x (n, 28, 28) uint8, y (n,) uint8.
+        """Every sample's 28×28 and label, oldest first: x (n, 28, 28) uint8, y (n,) uint8."""
+        return labelled_pixels(self)
 
-        Only those two columns are read (785 bytes a sample), which is all training needs."""
-        with self.snapshot() as snapshot:
-            n = snapshot.count()
-            x = np.empty((n, 28 * 28), dtype=np.uint8)
-            y = np.empty(n, dtype=np.uint8)
-            done = 0
-            for rows in snapshot.rows("pixels", "label"):
-                end = done + len(rows)
-                x[done:end] = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.uint8).reshape(
-                    len(rows), 28 * 28
-                )
-                y[done:end] = [r[1] for r in rows]
-                done = end
-        return x.reshape(n, 28, 28), y
+    def exists(self) -> bool:
+        """Whether the store has been created (training leaves a data home without one)."""
+        return self.path.is_file()
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -393,7 +383,7 @@ class FeedbackStore:
 
 
 # Columns a snapshot may read (names are put in SQL, so they come from this list only).
-_READABLE = frozenset({"id", "created", "label", "predicted", "model_version", "pixels"})
+READABLE_COLUMNS = frozenset({"id", "created", "label", "predicted", "model_version", "pixels"})
 
 
 class Snapshot:
@@ -407,40 +397,59 @@ class Snapshot:
 
     def longest(self, column: str) -> int:
         """The length of the longest value of a text column (0 when there is none)."""
-        sql = f"SELECT MAX(LENGTH({_column(column)})) FROM feedback"
+        sql = f"SELECT MAX(LENGTH({readable_column(column)})) FROM feedback"
         return int(self._connection.execute(sql).fetchone()[0] or 0)
 
     def rows(self, *columns: str, page: int = 1000) -> Iterator[list[tuple]]:
         """The columns of every sample, oldest first, ``page`` rows at a time (memory stays
         flat however large the store)."""
-        names = ", ".join(_column(c) for c in columns)
+        names = ", ".join(readable_column(c) for c in columns)
         cursor = self._connection.execute(f"SELECT {names} FROM feedback ORDER BY id")
         while rows := cursor.fetchmany(page):
             yield rows
 
 
-def _column(name: str) -> str:
-    if name not in _READABLE:
+def readable_column(name: str) -> str:
+    if name not in READABLE_COLUMNS:
         raise ValueError(f"not a readable column: {name!r}")
     return name
 
 
-def _pixels_bytes(pixels: np.ndarray) -> bytes:
+def pixels_bytes(pixels: np.ndarray) -> bytes:
     array = np.asarray(pixels)
     if array.dtype != np.uint8 or array.size != 784:
         raise ValueError("pixels must be 784 uint8 values (a 28×28 image)")
     return np.ascontiguousarray(array).tobytes()
 
 
-def load_split(home: Path):
+def labelled_pixels(store) -> tuple[np.ndarray, np.ndarray]:
+    """Every sample's 28×28 and label from a store (either back-end), oldest first: x (n, 28,
+    28) uint8, y (n,) uint8. Only those two columns are read (785 bytes a sample), which is all
+    training needs."""
+    with store.snapshot() as snapshot:
+        n = snapshot.count()
+        x = np.empty((n, 28 * 28), dtype=np.uint8)
+        y = np.empty(n, dtype=np.uint8)
+        done = 0
+        for rows in snapshot.rows("pixels", "label"):
+            end = done + len(rows)
+            pixels = b"".join(bytes(r[0]) for r in rows)
+            x[done:end] = np.frombuffer(pixels, dtype=np.uint8).reshape(len(rows), 28 * 28)
+            y[done:end] = [r[1] for r in rows]
+            done = end
+    return x.reshape(n, 28, 28), y
+
+
+def load_split(source):
     """The stored drawings as training data: a ``model.feedback_data.FeedbackSplit`` of their
-    training and held-back parts, or None when there are none. Only their pixels and labels are
-    read (785 bytes a drawing). A data home without a feedback database is left without one."""
+    training and held-back parts, or None when there are none. ``source`` is a store (either
+    back-end) or a data home. Only their pixels and labels are read (785 bytes a drawing). A data
+    home without a feedback database is left without one."""
     from model.feedback_data import split_feedback
 
-    if not (Path(home) / DB_NAME).is_file():
+    store = FeedbackStore(source) if isinstance(source, str | Path) else source
+    if not store.exists():
         return None
-    store = FeedbackStore(home)
     store.open()  # checks the file (a clear error if it is damaged) and its schema
     x, y = store.labelled_pixels()
     return split_feedback(x, y) if len(y) else None

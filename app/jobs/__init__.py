@@ -5,11 +5,12 @@
 job process itself (train, gate, promote). The names below are what the rest of the app uses.
 """
 
-from app.jobs.manager import JobBusy, JobFinished, JobManager, is_job_process
-from app.jobs.store import ACTIVE, FINAL, JobNotFound, JobStore
+from app.jobs.manager import JobFinished, JobManager, is_job_process
+from app.jobs.store import ACTIVE, FETCHING, FINAL, JobBusy, JobNotFound, JobStore
 
 __all__ = [
     "ACTIVE",
+    "FETCHING",
     "FINAL",
     "JobBusy",
     "JobFinished",

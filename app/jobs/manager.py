@@ -1,10 +1,12 @@
 """Starting, cancelling and reaping training jobs, from a server process.
 
 A job runs as its own OS process (``python -m app.jobs.process``; see that module), so that a
-server worker only starts it, signals it and waits for it. ``start`` takes the job lock, writes
-the record ``queued``, and hands the lock to the child, which holds it until it ends: a second
-request, on this worker or another, finds the lock taken and gets ``JobBusy``. ``cancel`` sends
-the child SIGUSR1 (it ends ``cancelled``); shutting the server down sends SIGTERM (``interrupted``).
+server worker only starts it, signals it and waits for it. ``start`` takes the job lock
+(``JobStore.claim``), which writes the record ``queued``, and hands the lock to the child, which
+holds it until it ends: a second request, on this worker or another (or, with a shared
+database, on another host), finds the lock taken and gets ``JobBusy``. ``cancel`` sends the
+child SIGUSR1 (it ends ``cancelled``), or, for a job running on another host, asks it through the
+shared store; shutting the server down sends SIGTERM (``interrupted``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.db import DatabaseUnavailable
 from app.jobs.store import ACTIVE, JobNotFound, JobStore
-from model.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +34,7 @@ CANCEL_SIGNAL = signal.SIGUSR1
 STOP_SIGNAL = signal.SIGTERM
 JOB_MODULE = "app.jobs.process"  # what the job process runs, and how it is recognised
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class JobBusy(RuntimeError):
-    """Another job holds the lock."""
-
-    def __init__(self, job_id: str | None):
-        super().__init__(f"job {job_id} is running")
-        self.job_id = job_id
+HOST = socket.gethostname()
 
 
 class JobFinished(RuntimeError):
@@ -47,90 +44,80 @@ class JobFinished(RuntimeError):
 class JobManager:
     """Starts, cancels and reconciles jobs for one server process."""
 
-    def __init__(self, home: Path, gate_tolerance_pp: float, timeout_seconds: float):
+    def __init__(
+        self,
+        home: Path,
+        gate_tolerance_pp: float,
+        timeout_seconds: float,
+        store: JobStore | None = None,
+        child_env: Mapping[str, str | None] | None = None,
+    ):
         self.home = Path(home)
-        self.store = JobStore(home)
+        self.store = store if store is not None else JobStore(home)
         self.gate_tolerance_pp = gate_tolerance_pp
         self.timeout_seconds = timeout_seconds
+        # Added to a job process's environment (a value of None removes the variable): how it
+        # finds the stores this server uses.
+        self.child_env = dict(child_env or {})
         self._children: dict[str, subprocess.Popen] = {}
         self._guard = threading.Lock()
 
     def start(self, request: dict, train_config: dict) -> dict:
         """Start a job, or raise JobBusy with the running job's id."""
-        fd = self.store.try_lock()
-        deadline = time.monotonic() + 2.0
-        while fd is None:
-            # A job that has just ended lets go of the lock a moment after it says so; a job
-            # that has just started names itself in CURRENT a moment after taking it.
-            current = self.store.current()
-            status = None
-            with contextlib.suppress(JobNotFound):
-                status = current and self.store.read(current).get("status")
-            if status in ACTIVE or time.monotonic() > deadline:
-                raise JobBusy(self._running_id())
-            time.sleep(0.05)
-            fd = self.store.try_lock()
+        created = datetime.now(UTC)
+        job_id = f"j-{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        record = {
+            "id": job_id,
+            "status": "queued",
+            "created": created.isoformat(timespec="seconds"),
+            "started": None,
+            "finished": None,
+            "request": request,
+            "config": train_config,
+            "gate_tolerance_pp": self.gate_tolerance_pp,
+            "force": bool(request.get("force")),
+            "phase": "queued",
+            "progress": None,
+            "history": [],
+            "result": None,
+            "reason": None,
+            "pid": None,
+            "host": HOST,
+            "notes": [],
+        }
+        claim = self.store.claim(record)  # raises JobBusy
         try:
-            # With the lock held nothing else is running: tidy up jobs that died unannounced.
-            for record in self.store.records():
-                if record.get("status") in ACTIVE:
-                    self.store.finish(record, "interrupted", "the training process ended "
-                                      "without reporting a result")  # fmt: skip
-            created = datetime.now(UTC)
-            job_id = f"j-{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-            atomic_write(self.store.current_file, lambda f: f.write(job_id.encode()))
-            record = {
-                "id": job_id,
-                "status": "queued",
-                "created": created.isoformat(timespec="seconds"),
-                "started": None,
-                "finished": None,
-                "request": request,
-                "config": train_config,
-                "gate_tolerance_pp": self.gate_tolerance_pp,
-                "force": bool(request.get("force")),
-                "phase": "queued",
-                "progress": None,
-                "history": [],
-                "result": None,
-                "reason": None,
-                "pid": None,
-                "notes": [],
-            }
-            self.store.write(record)
-            self.store.append_event(job_id, {"kind": "status", "status": "queued"})
-            command = [sys.executable, "-m", JOB_MODULE, str(self.home), job_id, str(fd),
-                       str(self.timeout_seconds)]  # fmt: skip
+            arguments = [str(self.home), job_id, str(self.timeout_seconds), *claim.args]
+            command = [sys.executable, "-m", JOB_MODULE, *arguments]
             with open(self.store.log_path(job_id), "ab") as out:
-                child = self._spawn(record, command, fd, out)
+                child = self._spawn(record, command, claim.pass_fds, out)
         finally:
-            os.close(fd)  # the child holds the lock now (or nobody does, if it failed to start)
+            claim.close()  # the child holds the lock now (or nobody does, if it failed to start)
         with self._guard:
             self._children[job_id] = child
         threading.Thread(target=self._reap, args=(job_id, child), daemon=True).start()
         return record
 
-    def _spawn(self, record: dict, command: list[str], fd: int, out) -> subprocess.Popen:
+    def _spawn(self, record: dict, command: list[str], fds, out) -> subprocess.Popen:
+        env = {**os.environ}
+        for name, value in self.child_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         try:
             return subprocess.Popen(
-                command, cwd=ROOT, pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=out,
+                command,
+                cwd=ROOT,
+                pass_fds=fds,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                env=env,
+            )
         except OSError as e:
             self.store.finish(record, "failed", f"could not start the training process: {e}")
             raise
-
-    def _running_id(self) -> str | None:
-        """The id of the job holding the lock. A job that has just taken it names itself in
-        CURRENT a moment later, so wait (briefly) for CURRENT to name an unfinished job."""
-        current = None
-        for _ in range(40):
-            current = self.store.current()
-            with contextlib.suppress(JobNotFound):
-                if current and self.store.read(current).get("status") in ACTIVE:
-                    return current
-            time.sleep(0.025)
-        return current
 
     def _reap(self, job_id: str, child: subprocess.Popen) -> None:
         """Wait for a job process (no zombies) and record its end if it could not."""
@@ -139,8 +126,8 @@ class JobManager:
             self._children.pop(job_id, None)
         try:
             record = self.store.read(job_id)
-        except JobNotFound:
-            return
+        except (JobNotFound, DatabaseUnavailable):
+            return  # a shared store's lease runs out instead, and the job is marked then
         if record.get("status") in ACTIVE:
             if code < 0:
                 why = f"the training process was killed by {signal.Signals(-code).name}"
@@ -150,27 +137,31 @@ class JobManager:
             log.error("job %s failed: %s", job_id, why)
 
     def cancel(self, job_id: str) -> dict:
+        """Stop a queued or running job: a signal to its process when it runs on this host,
+        and in any case a request through the store, which the job checks as it starts (and,
+        with a shared database, at every lease renewal). The two cover each other: a job that
+        had not written its pid yet when it was looked up sees the request, and a request
+        made too late for it to see finds its pid."""
         record = self.store.read(job_id)
         if record.get("status") not in ACTIVE:
             raise JobFinished(f"job {job_id} has already ended ({record.get('status')})")
-        pid = record.get("pid")
-        if pid is None or self.store.current() != job_id or not is_job_process(pid, job_id):
-            # Queued and not yet running, or dead: either way nothing is training.
-            if self.store.current() == job_id and pid is None:
-                # A just-started job writes its pid in a moment; give it a short while.
-                for _ in range(50):
-                    time.sleep(0.05)
-                    record = self.store.read(job_id)
-                    if record.get("pid") or record.get("status") not in ACTIVE:
-                        break
-                pid = record.get("pid")
-            if record.get("status") not in ACTIVE:
-                raise JobFinished(f"job {job_id} has already ended ({record.get('status')})")
-            if pid is None or not is_job_process(pid, job_id):
-                self.store.reconcile()
-                return self.store.read(job_id)
-        os.kill(pid, CANCEL_SIGNAL)
+        if self._signal(record):
+            return record
+        self.store.request_cancel(job_id)
+        record = self.store.read(job_id)
+        if record.get("status") in ACTIVE and not self._signal(record):
+            self.store.reconcile()  # a job whose process is gone is marked now
+            record = self.store.read(job_id)
         return record
+
+    def _signal(self, record: dict) -> bool:
+        """Send the cancel signal to the job's process if it runs on this host."""
+        pid, job_id = record.get("pid"), record["id"]
+        if pid is None or record.get("host", HOST) != HOST or not is_job_process(pid, job_id):
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, CANCEL_SIGNAL)
+        return True
 
     def shutdown(self, wait_seconds: float = 5.0) -> None:
         """Stop the jobs this process started: they end ``interrupted``."""

@@ -1,20 +1,24 @@
-"""The training job's own process: ``python -m app.jobs.process <home> <id> <lock fd> <timeout>``.
+"""The training job's own process: ``python -m app.jobs.process <home> <id> <timeout> [<lock>]``.
 
 It trains with ``model.pipeline``, decides with ``model.promotion`` (the gate), and only then
 writes to the registry, so a cancelled or killed job writes nothing. While it runs it is the
-only writer of its record and its event stream (``app.jobs.store``). It holds the job lock,
-passed in by the server as an open file descriptor, until it has written how it ended.
+only writer of its record and its event stream. It holds the job lock until it has written how
+it ended: an open file descriptor passed in by the server, or with a shared database the lease
+it renews (``app.db.jobs``). Its stores come from ``app.stores`` (the server puts what it needs
+in its environment), so with a database it reads MNIST and the drawings, and writes the new
+model, through the database, and can run on any replica.
 
 Signals: SIGUSR1 cancels it (``cancelled``); SIGTERM stops it (``interrupted``: the server is
 shutting down). Either is honoured at once until the registry write begins; from then on the job
-finishes writing and says the signal came too late. A job also stops when the server that
-started it goes away (``interrupted``) or when it runs past its time limit (``failed``).
+finishes writing and says the signal came too late. A cancel asked for on another host arrives
+through the lease as the same SIGUSR1. A job also stops when the server that started it goes
+away (``interrupted``), when its lease was taken from it (``interrupted``), or when it runs past
+its time limit (``failed``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import sys
@@ -22,8 +26,11 @@ import time
 import traceback
 from pathlib import Path
 
+from app.config import Settings
+from app.db import DatabaseUnavailable
 from app.jobs.manager import CANCEL_SIGNAL, STOP_SIGNAL
-from app.jobs.store import JobStore, now
+from app.jobs.store import FETCHING, Held, now
+from app.stores import Stores, open_stores
 
 BATCH_EVENTS_PER_EPOCH = 25  # progress events per epoch, whatever its size
 
@@ -39,20 +46,22 @@ class _Stop(BaseException):
 class Runner:
     """One job, from its record to its final status."""
 
-    def __init__(self, home: Path, job_id: str, timeout_seconds: float, lock_fd: int):
-        self.home = home
-        self.lock_fd = lock_fd
-        self.store = JobStore(home)
+    def __init__(self, stores: Stores, job_id: str, timeout_seconds: float):
+        self.stores = stores
+        self.store = stores.jobs
         self.job_id = job_id
         self.timeout = timeout_seconds
         self.parent = os.getppid()
         self.started = time.monotonic()
         self.committing = False  # once the registry write starts, it finishes
         self.pending: _Stop | None = None
+        self.asked: _Stop | None = None  # a stop asked for from another thread (the lease's)
+        self.held = Held()
         self.record = self.store.read(job_id)
+        self._fetched: dict[str, int] = {}  # each download's last reported 5 % step
 
     def on_signal(self, signum, frame) -> None:
-        stop = (
+        stop = self.asked or (
             _Stop("cancelled", "cancelled by an admin")
             if signum == CANCEL_SIGNAL
             else _Stop("interrupted", "the server shut down while this job was running")
@@ -62,6 +71,11 @@ class Runner:
             return
         raise stop
 
+    def ask(self, stop: _Stop) -> None:
+        """Stop the job from another thread: the main thread gets it as a signal."""
+        self.asked = stop
+        os.kill(os.getpid(), CANCEL_SIGNAL)
+
     def phase(self, phase: str) -> None:
         self.record["phase"] = phase
         self.store.write(self.record)
@@ -69,24 +83,56 @@ class Runner:
 
     def on_event(self, event: dict) -> None:
         """A training progress event: record it, stream it, and check the job should go on."""
+        self.check_alive()
+        self.record["progress"] = event
+        if event["kind"] == "epoch":
+            self.record["history"].append(event)
+        try:
+            self.store.write(self.record)
+            self.store.append_event(self.job_id, event)
+        except DatabaseUnavailable:
+            # Progress is no reason to fail a job: the record, history included, is written
+            # whole at the next event that gets through (the stream misses the ones between).
+            pass
+
+    def on_fetch_log(self, message: str) -> None:
+        """A step of fetching MNIST ("trying mirror …", "failed: …"): streamed as it happens."""
+        self.check_alive()
+        self.store.append_event(self.job_id, {"kind": "fetch", "message": message.strip()})
+
+    def on_fetch_progress(self, name: str, done: int, total: int) -> None:
+        """A download's bytes, streamed at most once per 5 % of each file."""
+        self.check_alive()
+        step = max(total // 20, 1)
+        if done < total and done // step == self._fetched.get(name, -1):
+            return
+        self._fetched[name] = done // step
+        event = {"kind": "fetch", "file": name, "done": done, "total": total}
+        self.store.append_event(self.job_id, event)  # (not the record's progress: epochs only)
+
+    def check_alive(self) -> None:
+        """Stop if the server that started the job went away or the job ran out of time."""
         if os.getppid() != self.parent:
             raise _Stop("interrupted", "the server process that started this job went away")
         if time.monotonic() - self.started > self.timeout:
             raise _Stop("failed", f"the job ran longer than its limit of {self.timeout:.0f} s")
-        self.record["progress"] = event
-        if event["kind"] == "epoch":
-            self.record["history"].append(event)
-        self.store.write(self.record)
-        self.store.append_event(self.job_id, event)
 
-    def run(self) -> int:
-        try:
+    def run(self, lock: list[str]) -> int:
+        """Hold the lock (``lock``: what the server passed) while the job runs; the record
+        says how the job ended before the lock is let go, so the next job may start at once."""
+        lost = _Stop(
+            "interrupted",
+            "this job lost its lease on the job lock (the database was "
+            "unreachable for longer than the lease), so it stopped without promoting",
+        )
+        with self.store.hold(
+            self.job_id,
+            lock,
+            on_cancel=lambda: self.ask(_Stop("cancelled", "cancelled by an admin")),
+            on_lost=lambda: self.ask(lost),
+        ) as held:
+            self.held = held
             return self._run()
-        finally:
-            # The record says how the job ended; let the next job start without waiting for
-            # this process to exit.
-            with contextlib.suppress(OSError):
-                fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
 
     def _run(self) -> int:
         record = self.record
@@ -94,6 +140,9 @@ class Runner:
         self.store.write(record)
         self.store.append_event(self.job_id, {"kind": "status", "status": "running"})
         try:
+            # A cancel asked before this process had said who it is could not be a signal.
+            if self.store.cancel_requested(self.job_id):
+                raise _Stop("cancelled", "cancelled by an admin")
             self._train_and_promote()
         except _Stop as stop:
             self.committing = True  # a second signal must not interrupt writing the outcome
@@ -107,21 +156,27 @@ class Runner:
 
     def _train_and_promote(self) -> None:
         from app.feedback.store import load_split
-        from model.data import load_mnist
+        from model.data import fetch
         from model.feedback_data import DEFAULT_WEIGHT
         from model.pipeline import train_and_evaluate
         from model.promotion import decide, measure_active, promote
-        from model.registry import Registry
         from model.train import TrainConfig, training_set_size
         from model.trust import load as load_drawn
 
         record, request = self.record, self.record["request"]
+        if not self.stores.has_mnist():
+            # A fresh install: get MNIST through the same source chain as `digits data fetch`,
+            # saying each step and each download's progress on the job's stream, and share it
+            # through the database (when there is one) for the jobs of every host.
+            self.phase(FETCHING)
+            fetch(self.stores.home, log=self.on_fetch_log, progress=self.on_fetch_progress)
+            self.stores.share_mnist()
         self.phase("loading data")
-        mnist = load_mnist(self.home)
+        mnist = self.stores.mnist()
         include = bool(request.get("include_feedback"))
         weight = int(request.get("feedback_weight") or DEFAULT_WEIGHT)
         try:
-            feedback = load_split(self.home)
+            feedback = load_split(self.stores.feedback)
         except Exception as e:
             if include:
                 raise
@@ -139,7 +194,7 @@ class Runner:
         config = TrainConfig.from_dict(
             {**config.to_dict(), "progress_every": max(1, batches // BATCH_EVENTS_PER_EPOCH)}
         )
-        registry = Registry(self.home)
+        registry = self.stores.registry
         record["parent"] = registry.ensure_initialised()
         self.phase("rendering drawn digits")  # once per machine; then read from the cache
         drawn = load_drawn()
@@ -156,6 +211,12 @@ class Runner:
             print(f"could not evaluate the active model {active.version}: {active.error}",
                   flush=True)  # fmt: skip
         decision = decide(trained, active, record["gate_tolerance_pp"], bool(record["force"]))
+        if self.held.lost:
+            raise _Stop(
+                "interrupted",
+                "this job lost its lease on the job lock before it could "
+                "write its result, so it stopped without promoting",
+            )
         self.committing = True  # from here on the job ends with its verdict
         if not decision.promote:
             self.store.finish(record, "rejected", decision.rejection(), result=decision.result)
@@ -169,17 +230,19 @@ class Runner:
 
 
 def main(argv: list[str]) -> int:
-    home, job_id, lock_fd, timeout = Path(argv[0]), argv[1], int(argv[2]), float(argv[3])
-    # Forked helpers (the augmentation worker) must not keep the job lock alive if this process
-    # is killed: only this process holds it.
-    os.register_at_fork(after_in_child=lambda: os.close(lock_fd))
+    home, job_id, timeout, lock = Path(argv[0]), argv[1], float(argv[2]), argv[3:]
     with contextlib.suppress(OSError):
         os.nice(10)  # predictions come first
-    runner = Runner(home, job_id, timeout, lock_fd)
-    signal.signal(CANCEL_SIGNAL, runner.on_signal)
-    signal.signal(STOP_SIGNAL, runner.on_signal)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the server's terminal: server's
-    return runner.run()
+    # The server put what the stores need in the environment (DIGITS_DATABASE_URL, …).
+    stores = open_stores(Settings(home=home), name=f"digits-job-{job_id}", pool_size=2)
+    try:
+        runner = Runner(stores, job_id, timeout)
+        signal.signal(CANCEL_SIGNAL, runner.on_signal)
+        signal.signal(STOP_SIGNAL, runner.on_signal)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the server's terminal: server's
+        return runner.run(lock)
+    finally:
+        stores.close()
 
 
 if __name__ == "__main__":

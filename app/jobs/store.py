@@ -10,10 +10,14 @@
   exits, however it exits (SIGKILL included).
 - ``CURRENT``: the id of the job that last took the lock (for the 409 on a second request).
 
-Who writes a record: the server that accepts a request writes it ``queued``; from then on only
-the job process writes it, until it ends. A job that ended without saying so (killed, or the
-server died) is marked by ``reconcile``, which only touches jobs that can no longer be running:
-when the lock is free, or when another job is the current one.
+Who writes a record: the server that accepts a request writes it ``queued`` (``claim``); from
+then on only the job process writes it (holding the lock through ``hold``), until it ends. A job
+that ended without saying so (killed, or the server died) is marked by ``reconcile``, which only
+touches jobs that can no longer be running: when the lock is free, or when another job is the
+current one.
+
+The same interface over PostgreSQL, for replicas on several hosts, is ``app/db/jobs.py``: there
+the lock is a lease that the job's process renews.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ import fcntl
 import json
 import os
 import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +38,8 @@ from model.atomic import atomic_write
 # A job's statuses: queued and running while it lives, then exactly one of the final ones.
 ACTIVE = frozenset({"queued", "running"})
 FINAL = frozenset({"succeeded", "rejected", "failed", "cancelled", "interrupted"})
+# The phase of a job that first fetches MNIST, on a data home without it.
+FETCHING = "fetching MNIST"
 JOB_ID = re.compile(r"^j-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
 
@@ -40,6 +49,35 @@ def now() -> str:
 
 class JobNotFound(KeyError):
     pass
+
+
+class JobBusy(RuntimeError):
+    """Another job holds the lock."""
+
+    def __init__(self, job_id: str | None):
+        super().__init__(f"job {job_id} is running")
+        self.job_id = job_id
+
+
+@dataclass
+class Claim:
+    """The one-job lock, taken for a new job by the server that starts it, to be handed to the
+    job's process: ``args`` go on its command line, ``pass_fds`` stay open in it."""
+
+    args: list[str] = field(default_factory=list)
+    pass_fds: tuple[int, ...] = ()
+    close: Callable[[], None] = lambda: None  # the server's own copy, once the child has it
+
+
+@dataclass
+class Held:
+    """The lock as the job's process holds it. ``lost`` turns true if a shared store's lease
+    was taken away (the job must then not promote anything)."""
+
+    lost: bool = False
+
+
+_DIED = "the training process ended without reporting a result"
 
 
 class JobStore:
@@ -100,6 +138,18 @@ class JobStore:
         except FileNotFoundError:
             return None
 
+    def running_id(self) -> str | None:
+        """The id of the job holding the lock. A job that has just taken it names itself in
+        CURRENT a moment later, so wait (briefly) for CURRENT to name an unfinished job."""
+        current = None
+        for _ in range(40):
+            current = self.current()
+            with contextlib.suppress(JobNotFound):
+                if current and self.read(current).get("status") in ACTIVE:
+                    return current
+            time.sleep(0.025)
+        return current
+
     def read_events(self, job_id: str, offset: int) -> tuple[list[dict], int]:
         """Whole event lines from byte ``offset`` on, and the offset after the last whole line."""
         try:
@@ -116,6 +166,57 @@ class JobStore:
         return events, offset + end
 
     # -- the lock
+
+    def claim(self, record: dict) -> Claim:
+        """Take the lock for a new job: tidy jobs that died, make it the current one and write
+        its record ``queued``. Raises JobBusy with the running job's id."""
+        fd = self.try_lock()
+        deadline = time.monotonic() + 2.0
+        while fd is None:
+            # A job that has just ended lets go of the lock a moment after it says so; a job
+            # that has just started names itself in CURRENT a moment after taking it.
+            current = self.current()
+            status = None
+            with contextlib.suppress(JobNotFound):
+                status = current and self.read(current).get("status")
+            if status in ACTIVE or time.monotonic() > deadline:
+                raise JobBusy(self.running_id())
+            time.sleep(0.05)
+            fd = self.try_lock()
+        try:
+            # With the lock held nothing else is running: tidy up jobs that died unannounced.
+            for old in self.records():
+                if old.get("status") in ACTIVE:
+                    self.finish(old, "interrupted", _DIED)
+            atomic_write(self.current_file, lambda f: f.write(record["id"].encode()))
+            self.write(record)
+            self.append_event(record["id"], {"kind": "status", "status": "queued"})
+        except BaseException:
+            os.close(fd)
+            raise
+        return Claim(args=[str(fd)], pass_fds=(fd,), close=lambda: os.close(fd))
+
+    @contextlib.contextmanager
+    def hold(self, job_id: str, args: list[str], **_) -> Iterator[Held]:
+        """In the job's process: keep the lock passed in ``args`` (an open descriptor) until the
+        block ends, then let it go, so the next job may start before this process exits."""
+        fd = int(args[0])
+        # Forked helpers (the augmentation worker) must not keep the lock alive if this process
+        # is killed: only this process holds it.
+        os.register_at_fork(after_in_child=lambda: os.close(fd))
+        try:
+            yield Held()
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def request_cancel(self, job_id: str) -> None:
+        """Ask the job to cancel itself (``<id>.cancel``): for a job whose process has not yet
+        said who it is, so that it cannot be sent the signal."""
+        self._path(job_id, ".cancel").touch()
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return self._path(job_id, ".cancel").exists()
 
     def try_lock(self) -> int | None:
         """An fd holding the job lock, or None if a job holds it."""
@@ -149,10 +250,7 @@ class JobStore:
         try:
             marked = []
             for record in records:
-                why = reason or (
-                    "the training process ended without reporting a result (the server stopped "
-                    "or the process was killed)"
-                )
+                why = reason or f"{_DIED} (the server stopped or the process was killed)"
                 self.finish(record, status, why)
                 marked.append(record["id"])
             return marked

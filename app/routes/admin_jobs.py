@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.db import DatabaseUnavailable
 from app.deps import JobsDep, SettingsDep
 from app.errors import ApiError
 from app.jobs import FINAL, JobBusy, JobFinished, JobNotFound, is_job_process
+from app.jobs.manager import HOST
 from app.schemas import (
     CancelAccepted,
     ErrorResponse,
@@ -26,7 +29,7 @@ from app.schemas import (
     RetrainAccepted,
     RetrainRequest,
 )
-from app.security import ADMIN_ERRORS, NO_TOKEN_OR_MNIST, require_admin
+from app.security import ADMIN_ERRORS, require_admin
 
 router = APIRouter(
     prefix="/api/admin",
@@ -35,7 +38,6 @@ router = APIRouter(
     responses=ADMIN_ERRORS,
 )
 
-NO_MNIST = "MNIST is not in the data home; run `digits data fetch` on the server"
 EVENTS_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 15.0
 
@@ -61,22 +63,20 @@ def _read_job(jobs, job_id: str) -> dict:
     responses={
         409: {"model": ErrorResponse, "description": "A job is running (its id is in details)."},
         422: {"model": ErrorResponse, "description": "A field is out of its allowed range."},
-        503: NO_TOKEN_OR_MNIST,
     },
 )
 def retrain(
     request: Request,
     response: Response,
     jobs: JobsDep,
-    settings: SettingsDep,
     body: RetrainRequest | None = None,
 ) -> RetrainAccepted:
     """Train a new network in a separate process. It goes live only if it passes the gate
     (MNIST test accuracy no lower than the active model's minus the tolerance) or `force` is set.
+    On a data home without MNIST the job fetches it first (phase `fetching MNIST`, with `fetch`
+    events), through the same sources as `digits data fetch`.
     """
     body = body or RetrainRequest()
-    if not (settings.home / "mnist.npz").is_file():
-        raise ApiError(503, "mnist_unavailable", NO_MNIST)
     try:
         record = jobs.start(body.model_dump(), body.train_config().to_dict())
     except JobBusy as busy:
@@ -159,8 +159,10 @@ async def job_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Every event of the job so far, then new ones as they happen: `status`, `phase`,
-    `batch` and `epoch` (epoch, batch_fraction, loss, accuracies, elapsed, eta). The stream
-    ends after the final `status` event. `Last-Event-ID` resumes after that event."""
+    `fetch` (while a fresh install fetches MNIST: a step's `message`, or a download's `file`,
+    `done` and `total` bytes), `batch` and `epoch` (epoch, batch_fraction, loss, accuracies,
+    elapsed, eta). The stream ends after the final `status` event. `Last-Event-ID` resumes after
+    that event."""
     await run_in_threadpool(_read_job, jobs, job_id)
     try:
         skip = max(0, int(last_event_id or 0))
@@ -178,7 +180,10 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
     started = last_sent = time.monotonic()
     yield "retry: 2000\n\n"
     while True:
-        events, offset = await run_in_threadpool(jobs.store.read_events, job_id, offset)
+        try:
+            events, offset = await run_in_threadpool(jobs.store.read_events, job_id, offset)
+        except DatabaseUnavailable:
+            events = []  # the stream waits for the database (heartbeats keep it open)
         for event in events:
             seq += 1
             kind = event.get("kind", "message")
@@ -194,7 +199,8 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
         if not events:
             polls += 1
             if polls % 8 == 0:  # every 2 s: a job that died unannounced gets its final status
-                await run_in_threadpool(_check_alive, jobs, job_id)
+                with suppress(DatabaseUnavailable):
+                    await run_in_threadpool(_check_alive, jobs, job_id)
             if time.monotonic() - started > max_seconds:
                 yield "event: timeout\ndata: {}\n\n"  # the client reconnects with Last-Event-ID
                 return
@@ -206,6 +212,11 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
 
 def _check_alive(jobs, job_id: str) -> None:
     record = jobs.store.read(job_id)
+    if record.get("status") in FINAL:
+        return
+    if record.get("host", HOST) != HOST:
+        jobs.store.reconcile()  # a job on another host: its lease says whether it lives
+        return
     pid = record.get("pid")
-    if record.get("status") not in FINAL and pid is not None and not is_job_process(pid, job_id):
+    if pid is not None and not is_job_process(pid, job_id):
         jobs.store.reconcile()

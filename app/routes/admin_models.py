@@ -10,9 +10,9 @@ import os
 
 from fastapi import APIRouter, Depends, Response
 
-from app.deps import InsightsDep, ServerDep
+from app.deps import InsightsDep, JobsDep, ServerDep
 from app.errors import ApiError
-from app.routes.admin_jobs import NO_MNIST
+from app.jobs import ACTIVE, FETCHING
 from app.schemas import Activated, ErrorResponse, Insights, ModelList, ModelSummary, WorkerInfo
 from app.security import ADMIN_ERRORS, NO_TOKEN_OR_MNIST, require_admin
 from model.data import DataError
@@ -103,14 +103,26 @@ def delete_model(version: str, server: ServerDep) -> Response:
     summary="The served model's confusion matrix and worst mistakes",
     responses={503: NO_TOKEN_OR_MNIST},
 )
-def insights(server: ServerDep, insights: InsightsDep) -> Insights:
+def insights(server: ServerDep, insights: InsightsDep, jobs: JobsDep) -> Insights:
     """On the MNIST test set: the confusion matrix (rows = true digit, columns = predicted)
     and the test digits the model got wrong with the highest confidence."""
     model = server.current()
     try:
         return insights.for_model(model)
     except DataError:
-        raise ApiError(503, "mnist_unavailable", NO_MNIST) from None
+        raise ApiError(503, "mnist_unavailable", _no_mnist(jobs)) from None
+
+
+def _no_mnist(jobs) -> str:
+    """Why there is no MNIST yet, and when there will be, in words for the admin page."""
+    latest = jobs.store.records(1)
+    if latest and latest[0].get("status") in ACTIVE:
+        job = latest[0]
+        if job.get("phase") == FETCHING:
+            return f"MNIST is being fetched by job {job['id']}; the figures follow when it is done"
+        return f"MNIST is not in the data home yet; job {job['id']} fetches it before it trains"
+    return ("MNIST is not in the data home yet: the first retrain fetches it (or run "
+            "'digits data fetch' on the server)")  # fmt: skip
 
 
 @router.get(

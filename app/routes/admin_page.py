@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.routing import NoMatchFound
 
-from app.deps import ServerDep
+from app.deps import ServerDep, SettingsDep
 from app.jobs import FINAL
 from app.routes.pages import TEMPLATES_DIR
 from app.schemas import RETRAIN_LIMITS, RetrainRequest
@@ -23,7 +23,7 @@ router = APIRouter(tags=["pages"])
 
 
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
-def admin(request: Request, server: ServerDep) -> HTMLResponse:
+def admin(request: Request, server: ServerDep, settings: SettingsDep) -> HTMLResponse:
     try:
         docs_path = request.url_for("swagger_ui").path
     except NoMatchFound:
@@ -34,12 +34,12 @@ def admin(request: Request, server: ServerDep) -> HTMLResponse:
         {
             "model_version": server.version,
             "docs_path": docs_path,
-            "defaults": RetrainRequest().model_dump(),
             "train_defaults": RetrainRequest().model_dump(),
             "limits": RETRAIN_LIMITS,
             # The page reads these facts from here, so that they are written once (in app.jobs
             # and in model/), never again in the page's script or template.
             "job_statuses": sorted(FINAL),
+            "gate_tolerance_pp": settings.gate_tolerance_pp,  # named by the Force confirmation
             "activations": list(ACTIVATIONS),
             "losses": list(LOSSES),
         },

@@ -89,7 +89,8 @@ async def post_feedback(request: Request, in_flight: InFlightDep) -> FeedbackCre
     image re-encoded as a bare PNG when it is small, the label, and the prediction it corrects.
     No address, user agent or image metadata is stored."""
     state = request.app.state
-    wait = state.feedback_limiter.check(client_key(request))
+    # In the threadpool: with replicas on several hosts the count is kept in the database.
+    wait = await run_in_threadpool(state.feedback_limiter.check, client_key(request))
     if wait is not None:
         limit = state.settings.feedback_rate_limit
         message = f"at most {limit} feedback posts a minute are accepted from one client"

@@ -1,10 +1,16 @@
-"""Liveness and readiness, for load balancers and orchestrators."""
+"""Liveness and readiness, for load balancers and orchestrators.
+
+Ready means this replica can do its whole job: a model is loaded and, with a shared database,
+the database answers. While the database is down a replica is not ready (a load balancer may
+send its traffic elsewhere), yet it still answers predictions from the model it has loaded.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import ServerDep
+from app.deps import ServerDep, StoresDep
 from app.schemas import ErrorResponse, Health, Readiness
 from app.serving import NoModelError
 
@@ -21,11 +27,20 @@ async def healthz() -> Health:
     "/readyz",
     response_model=Readiness,
     summary="Readiness",
-    responses={503: {"model": ErrorResponse, "description": "No model is loaded yet."}},
+    responses={
+        503: {
+            "model": ErrorResponse,
+            "description": "No model is loaded yet (`model_unavailable`), or the shared database "
+            "cannot be reached (`database_unavailable`).",
+        }
+    },
 )
-async def readyz(server: ServerDep) -> Readiness:
-    """Ready when a model is loaded and predictions can be served."""
+async def readyz(server: ServerDep, stores: StoresDep) -> Readiness:
+    """Ready when a model is loaded and predictions can be served, and, with a shared database,
+    when it answers."""
     version = server.version
     if version is None:
         raise NoModelError("no model is loaded")
+    if stores.shared:
+        await run_in_threadpool(stores.check_ready)  # DatabaseUnavailable → 503
     return Readiness(status="ready", model_version=version)

@@ -206,7 +206,7 @@ class Activated(BaseModel):
 class Mistake(BaseModel):
     index: int = Field(description="The digit's index in the MNIST test set.")
     label: int
-    predicted: int
+    predicted: int = Field(description="0-9, or 10 for 'not a digit'.")
     confidence: float
     probability_of_label: float
     pixels_base64: str = Field(description="784 bytes, row-major, 0-255 with ink = 255.")
@@ -219,7 +219,10 @@ class Insights(BaseModel):
     accuracy: float
     test_size: int
     errors: int
-    confusion: list[list[int]] = Field(description="Rows = true digit, columns = predicted.")
+    confusion: list[list[int]] = Field(
+        description="Rows = true digit; columns = predicted, with an eleventh for 'not a digit' "
+        "when the model has that output."
+    )
     most_confident_mistakes: list[Mistake]
 
 

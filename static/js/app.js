@@ -7,9 +7,12 @@
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
+import { ModelWatch } from "./model-watch.js";
 import { NumberMode } from "./number.js";
 import { PredictionClient } from "./predict.js";
+import { onPress } from "./press.js";
 import { ResultsView } from "./results.js";
+import { RetryTimer } from "./retry.js";
 import { UnitWeights } from "./units.js";
 import { aDigit } from "./words.js";
 
@@ -43,6 +46,14 @@ const client = new PredictionClient({
   onError,
   endpoint: inside.open ? EXPLAIN : PREDICT,
 });
+// A failed reading is sent again by itself, sooner with "Retry now" or when back online.
+const retry = new RetryTimer({
+  action: () => {
+    if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+  },
+  onTick: (secondsLeft) => view.showRetry(secondsLeft),
+});
+onPress(document.querySelector("[data-testid=retry]"), () => retry.now());
 const numberMode = new NumberMode({
   pad,
   results: document.querySelector("[data-testid=number-results]"),
@@ -51,6 +62,7 @@ const numberMode = new NumberMode({
   describeError,
   sendFeedback,
   cleared: () => syncControls(),
+  onVersion: (version) => models.note(version),
 });
 inside.addEventListener("openchange", (event) => {
   client.setEndpoint(/** @type {CustomEvent} */ (event).detail.open ? EXPLAIN : PREDICT);
@@ -78,6 +90,7 @@ function clearAll({ quiet = false } = {}) {
   const hadInk = pad.strokeCount > 0;
   pad.clear();
   client.reset();
+  retry.reset();
   feedback.withdraw();
   view.showEmpty();
   inside.showRest();
@@ -141,6 +154,7 @@ function undoLast() {
     return;
   }
   client.reset();
+  retry.reset();
   feedback.withdraw();
   view.setState("waiting");
   syncControls();
@@ -154,6 +168,8 @@ function undoLast() {
  */
 function onResult(data, outcome) {
   if (pad.strokeCount === 0) return; // cleared while it was in flight
+  retry.reset();
+  models.note(data.model?.version ?? "");
   view.showPrediction(data);
   inside.show(data);
   view.showStatus("");
@@ -179,52 +195,85 @@ function onError(error, outcome) {
     }
     return;
   }
-  // The status line is a role="status" region, so screen readers hear this too.
-  view.showStatus(describeError(error), "error");
-  if (outcome.final && !pad.isDrawing) view.setState("error");
+  const problem = describeError(error);
+  if (!outcome.final || pad.isDrawing) {
+    // Mid-stroke: a quiet line (a role="status" region, so screen readers hear it too); the
+    // stroke's end sends the drawing again anyway.
+    view.showStatus(problem.message, "error");
+    return;
+  }
+  view.showStatus("");
+  view.showProblem(problem.title, problem.message);
+  view.announceText(`${problem.title}. ${problem.message}`);
+  if (problem.retryable) retry.schedule(error.retryAfter);
+  else view.showRetry(null);
 }
 
 /**
+ * What went wrong, in the page's words: a title for the headline and a sentence under it, which
+ * is the server's own message when it sent one.
  * @param {import("./predict.js").PredictError} error
- * @returns {string} one calm sentence for the status line
+ * @returns {{title: string, message: string, retryable: boolean}}
  */
 function describeError(error) {
+  const kept = "Your drawing is kept and sent again by itself.";
   switch (error.kind) {
     case "offline":
-      return "You're offline. Your drawing is kept; it will be read when you're back online.";
+      return {
+        title: "You're offline",
+        message: `${kept.slice(0, -1)} when you're back.`,
+        retryable: true,
+      };
     case "network":
-      return "Can't reach the server. Your drawing is kept; draw again to retry.";
+      return { title: "Can't reach the server", message: kept, retryable: true };
     case "timeout":
-      return "The server is taking too long to answer. Draw again to retry.";
-    default:
-      if (error.status === 429)
-        return "Too many requests right now. Wait a moment, then draw again.";
-      if (error.status >= 500)
-        return `The server had a problem (${error.status}). Try again shortly.`;
-      return error.message || `The request was refused (${error.status}).`;
+      return { title: "The server is taking too long", message: kept, retryable: true };
+    default: {
+      const said = sentence(error.message ?? "");
+      const retryable = error.status === 429 || error.status >= 500;
+      let title = "The drawing was refused";
+      if (error.status === 429) title = "Too many requests";
+      else if (error.code === "overloaded") title = "The server is busy";
+      else if (error.code === "model_unavailable") title = "No model is loaded yet";
+      else if (error.status >= 500) title = "The server had a problem";
+      const message = said || `It answered ${error.status}.`;
+      return { title, message: retryable ? `${message} ${kept}` : message, retryable };
+    }
   }
 }
 
-/** The version is rendered server-side when known; otherwise ask the API once. */
-async function loadModelVersion() {
-  const shown = document.querySelector("[data-testid=model-version]");
-  const known = shown?.textContent.trim() ?? "";
-  if (known !== "" && known !== "…") {
-    inside.setVersion(known);
-    return;
-  }
-  try {
-    const response = await fetch("/api/model", { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    const info = await response.json();
-    if (info?.version) {
-      view.showVersion(String(info.version));
-      inside.setVersion(String(info.version));
-    }
-  } catch {
-    // Not essential: the version also arrives with the first prediction.
-  }
+/**
+ * "the server is busy: …; retry in a second" → "The server is busy: …; retry in a second."
+ * @param {string} text
+ */
+function sentence(text) {
+  const t = text.trim();
+  if (t === "") return "";
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
 }
+
+/**
+ * Another model answers now (an admin activated or rolled back a version): show its name, and
+ * read what is on the canvas again so that the bars are the new model's.
+ * @param {string} version
+ */
+function modelChanged(version) {
+  const first = shownVersion() === "";
+  view.showVersion(version);
+  inside.setVersion(version);
+  if (first) return; // the page just learnt the version it was served with
+  view.announceText(`The model was updated to ${version}`);
+  if (numberMode.active) numberMode.readAgain();
+  else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+}
+
+/** @returns {string} the version in the header's badge, "" while unknown */
+function shownVersion() {
+  const shown = document.querySelector("[data-testid=model-version]")?.textContent.trim() ?? "";
+  return shown === "…" ? "" : shown;
+}
+
+const models = new ModelWatch({ onChange: modelChanged });
 
 /** Digit or Number: switch the pad's shape and the panels; what was drawn is cleared. */
 const HIDDEN_IN_NUMBER_MODE = ["results", "feedback", "inside", "practice-toggle"];
@@ -271,7 +320,7 @@ function setMode(mode) {
 }
 
 for (const [mode, button] of Object.entries(modeButtons)) {
-  button.addEventListener("click", () => {
+  onPress(button, () => {
     if (button.getAttribute("aria-pressed") === "true") return;
     setMode(/** @type {"digit"|"number"} */ (mode));
     view.announceText(
@@ -284,6 +333,8 @@ for (const [mode, button] of Object.entries(modeButtons)) {
 pad.addEventListener("strokestart", () => {
   syncControls();
   if (numberMode.active) return;
+  retry.reset();
+  view.showRetry(null);
   feedback.withdraw();
   view.setState("drawing");
   client.live();
@@ -297,15 +348,16 @@ pad.addEventListener("strokeend", () => {
   client.final();
 });
 
-practiceToggle.addEventListener("click", () => {
+onPress(practiceToggle, () => {
   setPractice(practiceToggle.getAttribute("aria-pressed") !== "true");
 });
 
+// onPress, not click: a tap right after a stroke must clear (see press.js).
 for (const [button, action] of [
   [undoButton, undoLast],
   [clearButton, () => clearAll()],
 ]) {
-  button.addEventListener("click", () => {
+  onPress(button, () => {
     if (button.getAttribute("aria-disabled") !== "true") action();
   });
 }
@@ -341,21 +393,21 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("offline", () => {
-  const message = describeError({ kind: "offline" });
-  if (numberMode.active) numberMode.showStatus(message, "error");
-  else view.showStatus(message, "error");
+  const { title } = describeError({ kind: "offline" });
+  if (numberMode.active) numberMode.showStatus(title, "error");
+  else view.showStatus(title, "error");
 });
 window.addEventListener("online", () => {
   view.showStatus("");
-  if (numberMode.active) {
-    numberMode.showStatus("");
-    numberMode.retry();
-  } else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+  if (numberMode.active) numberMode.online();
+  else if (retry.armed) retry.now();
+  else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 });
 
 view.showEmpty();
 if (location.hash === "#number") setMode("number");
 syncControls();
-void loadModelVersion();
+inside.setVersion(shownVersion());
+models.start(shownVersion()); // rendered by the server when it knows it; else asked at once
 inside.showRest();
 document.documentElement.classList.add("js-ready");

@@ -9,6 +9,7 @@
  * and clears the pad afterwards.
  */
 
+import { onPress } from "./press.js";
 import { aDigit } from "./words.js";
 
 const DIGITS = 10;
@@ -135,11 +136,12 @@ export class FeedbackPanel extends EventTarget {
       root.querySelector(`[data-testid=feedback-digit-${d}]`),
     );
     this.#done = root.querySelector("[data-testid=feedback-done]");
-    this.#right.addEventListener("click", () => this.answerRight());
-    this.#second.addEventListener("click", () => this.answerDigit(this.#offer?.runnerUp ?? -1));
-    this.#notDigit.addEventListener("click", () => this.answerNotADigit());
+    // onPress, not click: the answer is often tapped right after the stroke (see press.js).
+    onPress(this.#right, () => this.answerRight());
+    onPress(this.#second, () => this.answerDigit(this.#offer?.runnerUp ?? -1));
+    onPress(this.#notDigit, () => this.answerNotADigit());
     for (const button of this.#digits) {
-      button.addEventListener("click", () => this.answerDigit(Number(button.dataset.digit)));
+      onPress(button, () => this.answerDigit(Number(button.dataset.digit)));
     }
   }
 

@@ -14,6 +14,7 @@
  */
 
 import { coloursOf, gridColumns, paintCells, paintInk, paintSigned } from "./heatmap.js";
+import { percent } from "./words.js";
 
 const STORAGE_KEY = "digits.inside";
 const ATLAS_UNITS = 64;
@@ -257,6 +258,10 @@ export class InsidePanel extends EventTarget {
     const rows = this.#root.querySelectorAll("[data-testid=scores] li");
     const probs = this.#root.querySelectorAll("[data-testid=inside-probs] li");
     const table = this.#root.querySelectorAll("[data-testid=inside-table] tbody tr");
+    // Ten digit scores, and an eleventh, "not a digit", for a model that learnt one.
+    const outputs = data.scores.length;
+    for (const list of [rows, probs, table]) list[10].hidden = outputs <= 10;
+    this.#root.querySelector("[data-role=scores-title]").textContent = `Scores z · ${outputs}`;
     data.scores.forEach((score, d) => {
       const row = rows[d];
       row.classList.toggle("is-top", d === data.digit);
@@ -264,13 +269,13 @@ export class InsidePanel extends EventTarget {
         `scaleX(${Math.max(-score, 0) / peak})`;
       row.querySelector(".score-positive").style.transform = `scaleX(${Math.max(score, 0) / peak})`;
       row.querySelector(".score-value").textContent = number(score);
-      const p = data.probabilities[d];
+      const p = d < 10 ? data.probabilities[d] : (data.not_a_digit ?? 0);
       probs[d].classList.toggle("is-top", d === data.digit);
       probs[d].querySelector(".prob-fill").style.transform = `scaleX(${p})`;
-      probs[d].querySelector(".prob-value").textContent = `${(p * 100).toFixed(1)}%`;
+      probs[d].querySelector(".prob-value").textContent = percent(p);
       const cells = table[d].querySelectorAll("td");
       cells[0].textContent = number(score);
-      cells[1].textContent = `${(p * 100).toFixed(1)}%`;
+      cells[1].textContent = percent(p);
     });
   }
 
@@ -322,7 +327,7 @@ export class InsidePanel extends EventTarget {
     }
     const tiles = units.map((unit) => {
       const canvas = document.createElement("canvas");
-      canvas.className = "field field-signed atlas-tile";
+      canvas.className = "inside-field inside-field-signed atlas-tile";
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", `Unit ${unit.id}: its 784 weights as an image`);
       canvas.dataset.unit = String(unit.id);

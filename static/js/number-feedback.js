@@ -10,6 +10,8 @@
  * failed().
  */
 
+import { onPress } from "./press.js";
+
 const ONLY_DIGITS = /^[0-9]+$/;
 
 export class NumberFeedback extends EventTarget {
@@ -35,7 +37,7 @@ export class NumberFeedback extends EventTarget {
     this.#form = root.querySelector("[data-role=number-fix]");
     this.#input = root.querySelector("[data-testid=number-fix]");
     this.#done = root.querySelector("[data-testid=number-feedback-done]");
-    this.#right.addEventListener("click", () => this.answerRight());
+    onPress(this.#right, () => this.answerRight());
     this.#form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.answerWith(this.#input.value);

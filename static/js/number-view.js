@@ -10,8 +10,7 @@
  */
 
 import { paintInk } from "./heatmap.js";
-import { confidenceShort, percent } from "./results.js";
-import { aDigit } from "./words.js";
+import { aDigit, percent } from "./words.js";
 
 const DIGITS = 10;
 const ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth"];
@@ -86,6 +85,8 @@ export class NumberView {
   #status;
   #list;
   #boxes;
+  #retryRow;
+  #retryText;
 
   /**
    * @param {HTMLElement} root the [data-testid=number-results] section
@@ -99,6 +100,8 @@ export class NumberView {
     this.#detail = root.querySelector("[data-role=number-detail]");
     this.#status = root.querySelector("[data-role=number-status]");
     this.#list = root.querySelector("[data-testid=number-digits]");
+    this.#retryRow = root.querySelector("[data-testid=number-retry-row]");
+    this.#retryText = root.querySelector("[data-role=number-retry-text]");
   }
 
   /**
@@ -117,7 +120,8 @@ export class NumberView {
     this.#detail.textContent =
       "Each digit is found, boxed on your drawing and read by the network on its own.";
     this.#list.replaceChildren();
-    this.#root.classList.remove("is-unsure", "is-rejected");
+    this.#root.classList.remove("is-unsure", "is-rejected", "is-problem");
+    this.showRetry(null);
     this.#boxes.clear();
     this.setState("empty", 0);
   }
@@ -129,6 +133,8 @@ export class NumberView {
     this.#detail.textContent = detail;
     this.#root.classList.toggle("is-unsure", data.unsure);
     this.#root.classList.toggle("is-rejected", data.number === "");
+    this.#root.classList.remove("is-problem");
+    this.showRetry(null);
     // The number, each digit a span so that an unsure one can stand out; its text is `number`.
     this.#number.replaceChildren(
       ...data.digits
@@ -152,6 +158,32 @@ export class NumberView {
     this.#status.textContent = message;
     this.#status.dataset.tone = tone;
     this.#status.hidden = message === "";
+  }
+
+  /**
+   * The drawing could not be read: say what went wrong where the number goes (the digits and
+   * boxes of an older reading, if any, stay faded behind it).
+   * @param {string} title e.g. "Can't reach the server"
+   * @param {string} message the server's own message, or what to expect
+   */
+  showProblem(title, message) {
+    this.#number.replaceChildren();
+    this.#root.classList.remove("is-unsure", "is-rejected");
+    this.#root.classList.add("is-problem");
+    this.#headline.textContent = title;
+    this.#detail.textContent = message;
+    this.setState("error");
+  }
+
+  /**
+   * The countdown to the automatic retry, with its "Retry now" button.
+   * @param {number|null} secondsLeft null hides them
+   */
+  showRetry(secondsLeft) {
+    this.#retryRow.hidden = secondsLeft === null;
+    if (secondsLeft === null) return;
+    this.#retryText.textContent =
+      secondsLeft > 0 ? `Trying again in ${secondsLeft} s` : "Trying again…";
   }
 
   /**
@@ -181,12 +213,8 @@ function digitItem(d, index) {
   const strong = document.createElement("strong");
   strong.textContent = d.verdict === "not_a_digit" ? "?" : String(d.digit);
   const sure = document.createElement("span");
-  sure.textContent =
-    d.verdict === "not_a_digit"
-      ? d.too_small
-        ? "too small"
-        : "no digit"
-      : confidenceShort(d.confidence);
+  if (d.verdict !== "not_a_digit") sure.textContent = percent(d.confidence);
+  else sure.textContent = d.too_small ? "too small" : "no digit";
   head.append(strong, sure);
 
   const input = document.createElement("canvas");

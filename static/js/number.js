@@ -8,12 +8,15 @@
  * pixels of a CANVAS = 700 × 280 canvas (the pad's shape, 5 : 2), so that every box in the
  * answer is in those pixels. A reading is shown only if it is the newest (predict.js drops
  * stale answers); "ready" means the answer is for exactly the strokes on the pad, with nobody
- * drawing, and only then is the feedback question asked.
+ * drawing, and only then is the feedback question asked. A reading that failed is shown where
+ * the number goes and sent again by itself (retry.js), as in Digit mode.
  */
 
 import { NumberFeedback } from "./number-feedback.js";
 import { BoxOverlay, NumberView } from "./number-view.js";
 import { PredictionClient } from "./predict.js";
+import { onPress } from "./press.js";
+import { RetryTimer } from "./retry.js";
 
 /** The canvas the strokes are sent in: the pad's 5 : 2 at the single canvas's 280 px height. */
 export const CANVAS = { width: 700, height: 280 };
@@ -25,9 +28,11 @@ const READ = "/api/read?include_input=true";
  * @property {HTMLElement} results the [data-testid=number-results] section
  * @property {HTMLCanvasElement} overlay the canvas laid over the pad for the boxes
  * @property {(text: string) => void} announce says a short text to screen readers
- * @property {(error: import("./predict.js").PredictError) => string} describeError
+ * @property {(error: import("./predict.js").PredictError) =>
+ *            {title: string, message: string, retryable: boolean}} describeError
  * @property {(body: object) => Promise<{ok: boolean, message?: string}>} sendFeedback
  * @property {() => void} cleared called after a saved answer clears the pad
+ * @property {(version: string) => void} [onVersion] told the model version of each reading
  * @property {typeof fetch} [fetch] for tests
  */
 
@@ -40,17 +45,22 @@ export class NumberMode {
   #describeError;
   #sendFeedback;
   #cleared;
+  #onVersion;
+  #retry;
   /** @type {import("./number-view.js").NumberReading | null} */
   #shown = null;
   active = false;
 
   /** @param {NumberModeOptions} options */
-  constructor({ pad, results, overlay, announce, describeError, sendFeedback, cleared, fetch }) {
+  constructor(options) {
+    const { pad, results, overlay, announce, describeError, sendFeedback, cleared, fetch } =
+      options;
     this.#pad = pad;
     this.#announce = announce;
     this.#describeError = describeError;
     this.#sendFeedback = sendFeedback;
     this.#cleared = cleared;
+    this.#onVersion = options.onVersion ?? (() => {});
     this.#view = new NumberView(results, new BoxOverlay(overlay, CANVAS.width, CANVAS.height));
     this.#feedback = new NumberFeedback(results.querySelector("[data-testid=number-feedback]"));
     this.#feedback.addEventListener("answer", (event) =>
@@ -66,8 +76,15 @@ export class NumberMode {
       onError: (error, outcome) => this.#onError(error, outcome),
       ...(fetch ? { fetch } : {}),
     });
+    this.#retry = new RetryTimer({
+      action: () => this.readAgain(),
+      onTick: (secondsLeft) => this.#view.showRetry(secondsLeft),
+    });
+    onPress(results.querySelector("[data-testid=number-retry]"), () => this.#retry.now());
     pad.addEventListener("strokestart", () => {
       if (!this.active) return;
+      this.#retry.reset();
+      this.#view.showRetry(null);
       this.#feedback.withdraw();
       this.#view.setState("drawing");
       this.#client.live();
@@ -97,6 +114,7 @@ export class NumberMode {
   /** Everything gone: no reading, no boxes, no question; late answers are dropped. */
   clear() {
     this.#client.reset();
+    this.#retry.reset();
     this.#feedback.withdraw();
     this.#shown = null;
     this.#view.showEmpty();
@@ -106,14 +124,22 @@ export class NumberMode {
   /** A stroke was undone and strokes remain: read what is left. */
   reread() {
     this.#client.reset();
+    this.#retry.reset();
     this.#feedback.withdraw();
     this.#view.setState("waiting");
     this.#client.final();
   }
 
-  /** The browser is back online: read the drawing again. */
-  retry() {
+  /** Read what is on the pad again now (a retry, or another model answers). */
+  readAgain() {
     if (this.active && this.#pad.strokeCount > 0 && !this.#pad.isDrawing) this.#client.final();
+  }
+
+  /** The browser is back online: the waiting retry runs now, or the drawing is read again. */
+  online() {
+    this.showStatus("");
+    if (this.#retry.armed) this.#retry.now();
+    else this.readAgain();
   }
 
   answerRight() {
@@ -134,6 +160,8 @@ export class NumberMode {
    */
   #onResult(data, outcome) {
     if (!this.active || this.#pad.strokeCount === 0) return; // cleared while it was in flight
+    this.#retry.reset();
+    this.#onVersion(data.model?.version ?? "");
     this.#shown = data;
     this.#view.show(data);
     this.#view.showStatus("");
@@ -154,8 +182,18 @@ export class NumberMode {
       if (!this.#pad.isDrawing) this.#view.showEmpty(); // no ink on the canvas (yet)
       return;
     }
-    this.#view.showStatus(this.#describeError(error), "error");
-    if (outcome.final && !this.#pad.isDrawing) this.#view.setState("error");
+    const problem = this.#describeError(error);
+    if (!outcome.final || this.#pad.isDrawing) {
+      // Mid-stroke: a quiet line; the stroke's end sends the drawing again anyway.
+      this.#view.showStatus(problem.message, "error");
+      return;
+    }
+    this.#view.showStatus("");
+    this.#feedback.withdraw();
+    this.#view.showProblem(problem.title, problem.message);
+    this.#announce(`${problem.title}. ${problem.message}`);
+    if (problem.retryable) this.#retry.schedule(error.retryAfter);
+    else this.#view.showRetry(null);
   }
 
   /** Post each digit of the shown reading with its label, one after another. */

@@ -30,6 +30,7 @@
  * @property {number} [status] HTTP status, for kind "http"
  * @property {string} [code] the server's error code (e.g. "blank_image"), for kind "http"
  * @property {string} [message] the server's message, for kind "http"
+ * @property {number} [retryAfter] ms the server asked to wait (Retry-After), for kind "http"
  */
 
 export class PredictionClient {
@@ -177,12 +178,14 @@ export class PredictionClient {
     if (response.ok && body) {
       this.#onResult(body, outcome);
     } else {
+      const retryAfter = Number.parseFloat(response.headers.get("Retry-After") ?? "");
       this.#onError(
         {
           kind: "http",
           status: response.status,
           code: body?.error?.code ?? "",
           message: body?.error?.message ?? response.statusText,
+          retryAfter: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
         },
         outcome,
       );

@@ -4,29 +4,10 @@
  */
 
 import { paintInk } from "./heatmap.js";
-import { aDigit } from "./words.js";
+import { aDigit, percent } from "./words.js";
 
 const DIGITS = 10;
 const FIELD = 28;
-
-/**
- * Format a probability as the bars show it: one decimal, e.g. 0.9812 → "98.1%".
- * @param {number} p in [0, 1]
- * @returns {string}
- */
-export function percent(p) {
-  return `${(Math.min(Math.max(p, 0), 1) * 100).toFixed(1)}%`;
-}
-
-/**
- * A confidence for the headline and the chip, where "100.0%" would overstate a softmax output
- * that only rounds to 1. (The bars keep the plain number.)
- * @param {number} p in [0, 1]
- * @returns {string} e.g. "98.1%" or ">99.9%"
- */
-export function confidenceShort(p) {
-  return p >= 0.9995 && p < 1 ? ">99.9%" : percent(p);
-}
 
 /**
  * @typedef {object} Reading the fields of a /api/predict answer that say what it read
@@ -73,6 +54,8 @@ export class ResultsView {
   #bars;
   #versions;
   #chip;
+  #retryRow;
+  #retryText;
 
   /**
    * @param {HTMLElement} root the results section (carries data-state / data-strokes)
@@ -88,6 +71,8 @@ export class ResultsView {
     this.#preview = root.querySelector("[data-testid=preview]");
     this.#versions = document.querySelectorAll("[data-testid=model-version]");
     this.#chip = document.querySelector("[data-role=chip]");
+    this.#retryRow = root.querySelector("[data-testid=retry-row]");
+    this.#retryText = root.querySelector("[data-role=retry-text]");
     this.#bars = Array.from({ length: DIGITS }, (_, d) => {
       const row = root.querySelector(`.bar[data-digit="${d}"]`);
       return {
@@ -112,7 +97,8 @@ export class ResultsView {
   /** The "nothing drawn yet" state: a prompt, bars at zero, a blank preview. */
   showEmpty() {
     this.#topDigit.textContent = "";
-    this.#root.classList.remove("is-rejected");
+    this.#root.classList.remove("is-rejected", "is-problem");
+    this.showRetry(null);
     this.#headline.textContent = "Draw a digit from 0 to 9";
     this.#detail.textContent = "The network's confidence in every digit shows up here as you draw.";
     this.#root.classList.remove("is-unsure");
@@ -120,6 +106,7 @@ export class ResultsView {
     this.#setBars(new Array(DIGITS).fill(0), -1);
     const ctx = this.#preview.getContext("2d");
     ctx.clearRect(0, 0, FIELD, FIELD);
+    this.#root.classList.remove("has-input"); // the preview says what will appear there
     this.setState("empty", 0);
   }
 
@@ -133,6 +120,8 @@ export class ResultsView {
   showPrediction(data) {
     const { digit, confidence, probabilities } = data;
     const verdict = verdictOf(data);
+    this.#root.classList.remove("is-problem");
+    this.showRetry(null);
     this.#root.classList.toggle("is-unsure", verdict === "unsure");
     this.#root.classList.toggle("is-rejected", verdict === "not_a_digit");
     this.#headline.textContent = headline(data);
@@ -150,11 +139,14 @@ export class ResultsView {
       this.#setChip(`${digit}`, `or ${data.runner_up}?`, true);
     } else {
       this.#topDigit.textContent = String(digit);
-      this.#detail.textContent = `${confidenceShort(confidence)} confident`;
-      this.#setChip(`${digit}`, confidenceShort(confidence), false);
+      this.#detail.textContent = `${percent(confidence)} confident`;
+      this.#setChip(`${digit}`, percent(confidence), false);
     }
     this.#setBars(probabilities, digit);
-    if (Array.isArray(data.input)) paintInk(this.#preview, data.input);
+    if (Array.isArray(data.input)) {
+      paintInk(this.#preview, data.input);
+      this.#root.classList.add("has-input");
+    }
     if (data.model?.version) this.showVersion(data.model.version);
   }
 
@@ -185,6 +177,33 @@ export class ResultsView {
     this.#status.textContent = message;
     this.#status.dataset.tone = tone;
     this.#status.hidden = message === "";
+  }
+
+  /**
+   * The drawing could not be read: say what went wrong where the verdict goes (the bars, if
+   * any, stay faded behind it as the answer to an older drawing).
+   * @param {string} title e.g. "Can't reach the server"
+   * @param {string} message the server's own message, or what to expect
+   */
+  showProblem(title, message) {
+    this.#topDigit.textContent = "";
+    this.#root.classList.remove("is-unsure", "is-rejected");
+    this.#root.classList.add("is-problem");
+    this.#headline.textContent = title;
+    this.#detail.textContent = message;
+    this.#setChip("!", "no answer", true); // on a phone the panel is below the pad
+    this.setState("error");
+  }
+
+  /**
+   * The countdown to the automatic retry, with its "Retry now" button.
+   * @param {number|null} secondsLeft null hides them
+   */
+  showRetry(secondsLeft) {
+    this.#retryRow.hidden = secondsLeft === null;
+    if (secondsLeft === null) return;
+    this.#retryText.textContent =
+      secondsLeft > 0 ? `Trying again in ${secondsLeft} s` : "Trying again…";
   }
 
   /** @param {string} version the active model's version */

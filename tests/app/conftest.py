@@ -48,3 +48,16 @@ def admin(home):
     settings = Settings(home=home, admin_token=TOKEN, model_poll_seconds=0.05)
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def stores(request, tmp_path):
+    """Every store, opened, from each back-end in turn: the data home (files and SQLite), then a
+    fresh PostgreSQL database. A test that takes it states the contract both must keep."""
+    from app.stores import open_stores
+
+    url = request.getfixturevalue("database_url") if request.param == "postgres" else None
+    opened = open_stores(Settings(home=tmp_path / "home", database_url=url, job_lease_seconds=2))
+    opened.open()
+    yield opened
+    opened.close()

@@ -10,12 +10,15 @@ import pytest
 from admin_support import AUTH, TINY, TOKEN, finished, wait_for
 from drawings import SEVEN_PIXELS
 from fastapi.testclient import TestClient
+from idx_files import write_idx_folder
 from pydantic import ValidationError
 
 from app.config import Settings
 from app.jobs import JobStore
 from app.main import create_app
+from model import trust
 from model.network import MLP
+from model.pendigits import PEN_DIGITS
 from model.registry import Registry
 
 SEVEN = {"pixels": SEVEN_PIXELS}
@@ -161,17 +164,47 @@ def test_out_of_range_configs_get_422_saying_the_allowed_range(admin, body, wher
     assert JobStore(admin.app.state.settings.home).ids() == []  # nothing was started
 
 
-def test_retrain_without_mnist_in_the_data_home_gets_503(tmp_path):
-    settings = Settings(home=tmp_path / "empty", admin_token=TOKEN)
+def test_a_first_retrain_on_a_fresh_data_home_fetches_mnist_itself(tmp_path, mnist, monkeypatch):
+    """A fresh install has no MNIST: the job fetches it (here from a folder of IDX files, the
+    first source of the chain) and says so on its stream; the MNIST card says what will happen."""
+    monkeypatch.setenv("DIGITS_MNIST_DIR", str(write_idx_folder(tmp_path / "idx", mnist)))
+    home = tmp_path / "fresh"
+    settings = Settings(home=home, admin_token=TOKEN, gate_tolerance_pp=100)
     with TestClient(create_app(settings)) as client:
-        response = client.post("/api/admin/retrain", json=TINY, headers=AUTH)
-        assert response.status_code == 503
-        assert response.json()["error"]["code"] == "mnist_unavailable"
-        assert "digits data fetch" in response.json()["error"]["message"]
-        # and the 503 is documented with this reason, not only "no admin token is configured"
+        before = client.get("/api/admin/insights", headers=AUTH)
+        assert before.status_code == 503
+        assert before.json()["error"] == {
+            "code": "mnist_unavailable",
+            "message": "MNIST is not in the data home yet: the first retrain fetches it (or "
+            "run 'digits data fetch' on the server)",
+        }
+        job = run_job(client, TINY)
+        assert job["status"] == "succeeded", job
+        events = JobStore(home).events_path(job["id"]).read_text().splitlines()
+        events = [json.loads(line) for line in events]
+        phases = [e["phase"] for e in events if e["kind"] == "phase"]
+        assert phases[:2] == ["fetching MNIST", "loading data"]
+        steps = [e["message"] for e in events if e["kind"] == "fetch"]
+        assert steps[0] == f"trying directory {tmp_path / 'idx'}"
+        assert steps[-1].startswith(f"MNIST from directory {tmp_path / 'idx'}, cached at")
+        assert client.get("/api/admin/insights", headers=AUTH).status_code == 200
+        # the 503 stays documented for the insights, and no longer for a retrain
         paths = client.get("/openapi.json").json()["paths"]
-        for path, method in (("/api/admin/retrain", "post"), ("/api/admin/insights", "get")):
-            assert "mnist_unavailable" in paths[path][method]["responses"]["503"]["description"]
+        insights = paths["/api/admin/insights"]["get"]["responses"]["503"]["description"]
+        assert "mnist_unavailable" in insights
+        assert "mnist" not in paths["/api/admin/retrain"]["post"]["responses"]["503"]["description"]
+
+
+def test_while_a_job_fetches_mnist_the_card_says_so(tmp_path):
+    home = tmp_path / "fresh"
+    store = JobStore(home)
+    job_id = "j-20260101-000000-abcdef"
+    with TestClient(create_app(Settings(home=home, admin_token=TOKEN))) as client:
+        # (written after start-up, which would mark a running job with no process interrupted)
+        store.dir.mkdir(parents=True, exist_ok=True)
+        store.write({"id": job_id, "status": "running", "phase": "fetching MNIST"})
+        answer = client.get("/api/admin/insights", headers=AUTH).json()["error"]["message"]
+    assert answer == f"MNIST is being fetched by job {job_id}; the figures follow when it is done"
 
 
 def test_a_retrain_body_that_is_not_utf8_gets_422_invalid_json(admin):
@@ -213,7 +246,9 @@ def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
         assert registry.active_version() == new
         meta = registry.load(new).meta
         assert meta["parent"] == before and meta["job_id"] == job["id"]
-        assert meta["sizes"] == [784, 32, 10]
+        assert meta["sizes"] == [784, 32, 11]  # the default recipe learns "not a digit"
+        fitted_on = trust.FITTED_ON if PEN_DIGITS.exists() else None  # None: no ../shared here
+        assert meta["calibration"]["fitted_on"] == fitted_on
         assert meta["metrics"]["mnist_test_accuracy"] == result["mnist_test_accuracy"]
         assert json.loads((registry.root / new / "meta.json").read_text())["sha256"]
 
@@ -358,8 +393,11 @@ def test_a_valid_file_of_the_wrong_shape_is_refused_on_activation(admin, home):
 def test_insights_give_the_confusion_matrix_and_confident_mistakes(admin):
     data = admin.get("/api/admin/insights", headers=AUTH).json()
     confusion = np.array(data["confusion"])
-    assert confusion.shape == (10, 10) and confusion.sum() == 10_000
+    # The shipped model can say "not a digit": its flags are the eleventh column, and mistakes.
+    assert confusion.shape == (10, 11) and confusion.sum() == 10_000
+    assert 0 < confusion[:, 10].sum() < 100
     assert data["errors"] == 10_000 - confusion.trace()
+    assert data["accuracy"] == confusion.trace() / 10_000
     mistakes = data["most_confident_mistakes"]
     assert 0 < len(mistakes) <= 24
     confidences = [m["confidence"] for m in mistakes]

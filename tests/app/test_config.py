@@ -14,7 +14,7 @@ def test_defaults_run_on_a_laptop(monkeypatch):
     for name in ("DIGITS_HOME", "DIGITS_MAX_BODY_BYTES", "DIGITS_BATCH_LIMIT"):
         monkeypatch.delenv(name, raising=False)
     s = Settings()
-    assert s.home == Path("var")
+    assert s.home == Path(__file__).resolve().parents[2] / "var"  # this checkout's, not ./var
     assert (s.max_body_bytes, s.max_image_pixels, s.batch_limit) == (2_000_000, 4_000_000, 1000)
     assert 0 < s.unsure_threshold < 1
     assert s.model_poll_seconds == 1.0
@@ -39,3 +39,13 @@ def test_environment_overrides(monkeypatch, tmp_path):
 def test_nonsense_is_refused(bad):
     with pytest.raises(ValidationError):
         Settings(**bad)
+
+
+def test_a_database_url_must_be_postgresql_and_is_never_echoed():
+    assert Settings(database_url="").database_url is None  # DIGITS_DATABASE_URL= means unset
+    url = "postgresql://digits:s3cret-pa55@db.internal:5432/digits"
+    assert Settings(database_url=url).database_url.get_secret_value() == url
+    with pytest.raises(ValidationError) as refused:
+        Settings(database_url="mysql://digits:s3cret-pa55@db.internal/digits")
+    assert "PostgreSQL URL" in str(refused.value) and "s3cret-pa55" not in str(refused.value)
+    assert "s3cret-pa55" not in repr(Settings(database_url=url))

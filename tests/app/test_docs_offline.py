@@ -10,6 +10,7 @@ import pytest
 import uvicorn
 
 from app.config import Settings
+from app.error_codes import ADMIN_ERRORS, DRAWING_ERRORS
 from app.main import create_app
 
 
@@ -18,7 +19,40 @@ def test_docs_page_loads_everything_from_this_server(client):
     assert 'src="/docs/assets/swagger-ui-bundle.js"' in html
     assert 'href="/docs/assets/swagger-ui.css"' in html
     assert "http://" not in html and "https://" not in html  # no CDN, no favicon from afar
-    assert '"validatorUrl": null' in html  # and no call to the public validator service
+    assert '<script type="module" src="/static/js/docs.js"></script>' in html
+    starter = client.get("/static/js/docs.js").text
+    assert "validatorUrl: null" in starter  # and no call to the public validator service
+
+
+def test_the_docs_lead_back_to_the_app_and_end_with_every_error_code(client):
+    html = client.get("/docs").text
+    assert '<a class="docs-back" href="/">' in html
+    endpoints, errors = html.index('id="swagger-ui"'), html.index('id="errors"')
+    assert endpoints < errors  # the endpoints first; the tables after them
+    for row in (*DRAWING_ERRORS, *ADMIN_ERRORS):
+        for code in row.codes:
+            assert f"<code>{code}</code>" in html[errors:], code
+    description = client.get("/openapi.json").json()["info"]["description"]
+    assert "| status |" not in description  # no table above the endpoints any more
+    assert "[the drawing page](/)" in description and "Authorize" in description
+
+
+def test_the_admin_routes_declare_the_bearer_scheme(client):
+    """So that Swagger UI shows "Authorize" and sends the token with "Try it out"."""
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["adminToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The admin token (DIGITS_ADMIN_TOKEN), sent as "
+        "`Authorization: Bearer <token>`.",
+    }
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            declared = operation.get("security")
+            if path.startswith("/api/admin/"):
+                assert declared == [{"adminToken": []}], (method, path)
+            else:
+                assert declared is None, (method, path)
 
 
 @pytest.mark.parametrize(
@@ -119,10 +153,13 @@ def test_every_documented_example_is_a_request_that_works(client):
 # --- in a real browser ---------------------------------------------------------------------------
 
 
+TOKEN = "docs-admin-token-0123456789"
+
+
 @pytest.fixture
 def live_server(tmp_path):
     """The app under uvicorn on a free loopback port; yields its base URL."""
-    app = create_app(Settings(home=tmp_path))
+    app = create_app(Settings(home=tmp_path, admin_token=TOKEN))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -165,8 +202,25 @@ def test_docs_render_in_chromium_without_the_internet(live_server):
             page.locator("#operations-predict-predict_api_predict_post").click()
             page.wait_for_selector(".body-param-content-type select", timeout=5_000)
             types = page.locator(".body-param-content-type select option").all_inner_texts()
+            # The endpoints come before the error table.
+            first = page.locator(".opblock").first.bounding_box()["y"]
+            table = page.locator("#errors").bounding_box()["y"]
+            # Authorize with the admin token, then "Try it out" on an admin route answers 200.
+            page.get_by_role("button", name="Authorize").first.click()
+            page.locator("#auth-bearer-value").fill(TOKEN)
+            page.get_by_role("button", name="Apply credentials").click()
+            page.locator(".modal-ux").get_by_role("button", name="Close").click()
+            operation = page.locator("#operations-admin-list_models_api_admin_models_get")
+            operation.click()
+            operation.get_by_role("button", name="Try it out").click()
+            operation.get_by_role("button", name="Execute").click()
+            status = operation.locator(".live-responses-table .response .response-col_status")
+            status.first.wait_for(timeout=10_000)
+            answered = status.first.inner_text().strip()
         finally:
             browser.close()
+    assert first < table
+    assert answered == "200"
     assert {"/api/predict", "/api/predict/batch", "/api/model", "/healthz"} <= {
         p.replace("\u200b", "") for p in paths
     }

@@ -38,9 +38,16 @@ def test_every_form_is_explained_with_the_prediction_it_gets(client, form):
     ]
     assert all(len(layer["values"]) == layer["size"] for layer in body["layers"])
     assert min(min(layer["values"]) for layer in body["layers"]) >= 0  # ReLU
+    # The probabilities are the calibrated softmax of the ten digit scores; "not a digit" is the
+    # eleventh output's share of all eleven.
     scores = np.array(body["scores"])
-    softmax = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    temperature = client.get("/api/model").json()["calibration"]["temperature"]
+    digits = scores[:10] / temperature
+    softmax = np.exp(digits - digits.max()) / np.exp(digits - digits.max()).sum()
     np.testing.assert_allclose(softmax, body["probabilities"], atol=2e-4)
+    if len(scores) == 11:
+        every = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        assert body["not_a_digit"] == pytest.approx(every[10], abs=1e-5)
     evidence = body["evidence"]
     assert evidence["method"] == "gradient_x_input" and evidence["exact"]
     assert (evidence["digit"], evidence["runner_up"]) == (body["digit"], body["runner_up"])

@@ -56,4 +56,5 @@ def test_serve_refuses_to_start_on_a_corrupt_feedback_database(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "FeedbackStoreError" in output and f"{home / DB_NAME} cannot be read" in output
+    assert result.stdout.startswith(f"data home: {home} (DIGITS_HOME)")  # said at start-up
     assert (home / DB_NAME).read_bytes() == before

@@ -15,10 +15,12 @@ no ``Authorization`` header, and with a wrong token (which soon meets the 429 th
 wrong tokens). Public operations ignore the header, so they simply get three runs.
 
 The data home has the shipped model (the registry installs it on a fresh home), two feedback
-samples (so that listing, relabelling and deleting find real rows), and no MNIST: so
-``POST /api/admin/retrain`` with the valid token answers 503 ``mnist_unavailable`` and never starts
-a training process, which the fixture checks. Feedback posts have no rate limit here, so that the
-fuzz reaches the drawing parsers rather than a 429.
+samples (so that listing, relabelling and deleting find real rows), and no MNIST (the insights
+answer 503 ``mnist_unavailable``). A retrain would fetch MNIST and train, so the app's job manager
+is told to refuse every start as if a job were running: ``POST /api/admin/retrain`` with the valid
+token answers 409 ``job_running`` once its body is valid, and never starts a training process,
+which the fixture checks. Feedback posts have no rate limit here, so that the fuzz reaches the
+drawing parsers rather than a 429.
 
 Bounded and deterministic, so that CI runs it: ``MAX_EXAMPLES`` generated requests per operation
 and run (plus the examples and boundary cases schemathesis adds), Hypothesis's derandomized mode
@@ -46,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.config import Settings
+from app.jobs import JobBusy
 from app.main import create_app
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
@@ -59,9 +62,8 @@ HEADERS = {
 
 def no_server_error(ctx, response, case):
     """schemathesis's not_a_server_error, except for the one 5xx this setup causes on purpose:
-    503 ``mnist_unavailable`` (from retrain and insights), because the data home has no MNIST so
-    that no training can start. The other checks still require that 503 to be declared and its
-    body to match; any other 5xx fails."""
+    503 ``mnist_unavailable`` from the insights, because the data home has no MNIST. The other
+    checks still require that 503 to be declared and its body to match; any other 5xx fails."""
     if response.status_code == 503 and _error_code(response) == "mnist_unavailable":
         return None
     return not_a_server_error(ctx, response, case)
@@ -106,6 +108,11 @@ def fuzzed_app(tmp_path):
     seven = np.round(np.asarray(SEVEN_PIXELS) * 255).astype(np.uint8)
     store.add(seven, label=7, predicted=7, model_version="v1")
     store.add(seven, label=1, predicted=7)  # one the model got wrong
+
+    def refuse(request: dict, train_config: dict) -> dict:
+        raise JobBusy("j-20260101-000000-000000")  # as if one were running: no process starts
+
+    app.state.jobs.start = refuse
     yield app
     assert app.state.jobs.store.records() == [], "the fuzz started a training job"
 

@@ -43,7 +43,7 @@ def test_model_describes_the_active_model(client, tmp_path):
     assert body["data_fingerprint"] == meta.get("data_fingerprint")
     calibration = body["calibration"]
     assert calibration["temperature"] == Calibration.of(meta).temperature > 0
-    assert calibration["unsure_threshold"] == 0.6
+    assert calibration["unsure_threshold"] == 0.7
     if body["sizes"][-1] == 10:
         assert calibration["not_a_digit_threshold"] is None
 

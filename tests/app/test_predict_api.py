@@ -117,12 +117,13 @@ def test_input_is_absent_unless_asked_for(client):
 
 
 def test_unsure_follows_the_threshold(make_client, mnist):
-    """unsure is exactly confidence < threshold (checked on real digits, where both occur)."""
+    """unsure is exactly confidence < threshold, unless the verdict is "not a digit" (checked on
+    real digits, where both occur)."""
     client = make_client(unsure_threshold=0.99)
     items = [{"pixels": (d / 255).tolist()} for d in mnist.test_x[:1000]]
     predictions = client.post("/api/predict/batch", json={"items": items}).json()["predictions"]
     flags = [p["unsure"] for p in predictions]
-    assert flags == [p["confidence"] < 0.99 for p in predictions]
+    assert flags == [p["confidence"] < 0.99 and p["verdict"] != "not_a_digit" for p in predictions]
     assert any(flags) and not all(flags)
 
 

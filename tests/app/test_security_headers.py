@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 
 import pytest
@@ -56,14 +54,12 @@ def test_a_refused_oversized_body_carries_them_too(make_client):
     check_headers(r)
 
 
-def test_docs_allow_only_their_own_inline_script(client):
+def test_docs_run_no_inline_script(client):
     r = client.get("/docs")
     assert r.status_code == 200
-    scripts = re.findall(r"<script>(.*?)</script>", r.text, re.DOTALL)
-    assert len(scripts) == 1
-    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert re.findall(r"<script>(.*?)</script>", r.text, re.DOTALL) == []  # only src=…
     csp = r.headers["Content-Security-Policy"]
-    assert f"script-src 'self' 'sha256-{digest}'" in csp
+    assert csp.startswith("default-src 'self';") and "script-src" not in csp
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     assert "unsafe-inline" not in csp
     assert r.headers["X-Frame-Options"] == "DENY"

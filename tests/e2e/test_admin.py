@@ -1,5 +1,7 @@
-"""The admin page in real Chromium: sign in with the token, start a small job, watch the curve
-grow and the status reach succeeded, then find the new model active in the list."""
+"""The admin page in real Chromium: sign in with the token, start a small job on a fresh data
+home (it fetches MNIST first), watch the curve grow and the status reach succeeded, find the new
+model active in the list, and the charts again after a reload. Then the form's checks in plain
+words, Force's confirmation, a forced promotion shown as such, and a 360 px phone."""
 
 from __future__ import annotations
 
@@ -8,7 +10,12 @@ from pathlib import Path
 
 import pytest
 from e2e_support import ROOT, environment, running_server
+from idx_files import write_idx_folder
 
+from app.jobs import JobStore
+from model.data import load_mnist
+from model.network import MLP
+from model.registry import Registry
 from model.train import TrainConfig
 
 pytestmark = pytest.mark.e2e
@@ -17,23 +24,50 @@ TOKEN = "e2e-admin-token-0123456789"
 
 
 @pytest.fixture(scope="module")
-def admin_url(tmp_path_factory) -> Iterator[str]:
-    """A server of its own: an admin token, MNIST in its data home, and a gate that lets the
-    small test network through (the page's job must succeed)."""
+def admin_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """A server of its own, and its data home: an admin token, a gate that lets the small test
+    network through (the page's job must succeed), and no MNIST yet, as on a fresh install: the
+    first job fetches it, from a folder of IDX files (DIGITS_MNIST_DIR, the chain's first
+    source)."""
     home = tmp_path_factory.mktemp("admin-home")
-    (home / "mnist.npz").symlink_to(ROOT / "var" / "mnist.npz")
+    idx = write_idx_folder(tmp_path_factory.mktemp("idx"), load_mnist(ROOT / "var"))
     log = tmp_path_factory.mktemp("admin-log") / "server.log"
     with (
-        environment(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_GATE_TOLERANCE_PP="100"),
+        environment(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_GATE_TOLERANCE_PP="100",
+                    DIGITS_MNIST_DIR=str(idx)),
         running_server(home, log) as url,
-    ):
-        yield url
+    ):  # fmt: skip
+        yield url, home
     assert TOKEN not in Path(log).read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def admin_url(admin_server) -> str:
+    return admin_server[0]
+
+
+def _sign_in(page, url: str) -> None:
+    page.goto(url + "/admin")
+    page.wait_for_selector("html.js-ready")
+    page.get_by_test_id("token").fill(TOKEN)
+    page.get_by_test_id("unlock").click()
+    page.get_by_test_id("models").locator("tr.is-active").wait_for()
+
+
+# Every text the job card's line shows, in order (it changes faster than a test can poll).
+_RECORD_JOB_LINES = """
+window.__jobLines = [];
+new MutationObserver(() => {
+  const text = document.querySelector('[data-role=job-line]')?.textContent;
+  if (text && window.__jobLines.at(-1) !== text) window.__jobLines.push(text);
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
 
 
 def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.add_init_script(_RECORD_JOB_LINES)
     page.set_default_timeout(20_000)
     problems: list[str] = []
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
@@ -57,6 +91,11 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_url)
         first = models.locator("tr.is-active").get_attribute("data-version")
         assert page.evaluate("sessionStorage.getItem('digits.adminToken')") == TOKEN
         assert page.evaluate("localStorage.length") == 0
+
+        # No MNIST yet: the card of the test-set figures says what will bring it.
+        hint = page.locator("[data-role=insight-hint]")
+        page.get_by_text("the first retrain fetches it").wait_for()
+        assert "`" not in hint.text_content()  # plain words, no Markdown
 
         form = page.locator("[data-role=train-form]")
         defaults = TrainConfig()  # the form starts with the CLI's defaults
@@ -98,12 +137,216 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_url)
         )
         page.get_by_test_id("mistakes").locator("li canvas").first.wait_for()
         assert page.get_by_test_id("confusion").locator("tbody tr").count() == 10
+        # ten digit columns and a last one for the test digits the model flagged "not a digit"
+        heads = page.get_by_test_id("confusion").locator("thead th").all_text_contents()
+        assert heads[1:] == [*map(str, range(10)), "✕"]
         page.get_by_test_id("model-version").filter(has_text=new).wait_for()
+        # It fetched MNIST first, and said so while it did.
+        lines = page.evaluate("() => window.__jobLines")
+        assert any(line.startswith("Fetching MNIST: trying directory") for line in lines), lines
 
-        assert not problems, problems
+        # After a reload the finished job's charts are drawn again from its history (one point
+        # an epoch, each a dot), on round ticks.
+        page.reload()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=job-status]').dataset.status"
+            " === 'succeeded'"
+        )
+        assert chart.get_attribute("data-points") == "3"
+        accuracy = page.get_by_test_id("accuracy-chart")
+        assert accuracy.get_attribute("data-points") == "6"  # train and validation, 3 epochs
+        for canvas in (chart, accuracy):
+            assert _painted(canvas, "--accent") > 0, canvas
+        ticks = [float(t.rstrip("%")) for t in accuracy.get_attribute("data-ticks").split()]
+        steps = {round(b - a, 6) for a, b in zip(ticks, ticks[1:], strict=False)}
+        assert len(steps) == 1 and steps.pop() in {1, 2, 2.5, 5, 10, 20, 25} and ticks[-1] == 100
+        assert all(t % 1 == 0 for t in ticks), ticks  # 80/85/90/95/100, not 30/48/65/83
+
+        # (the browser logs the expected 503s of the insights before MNIST was there)
+        assert [p for p in problems if "status of 503" not in p] == [], problems
         assert TOKEN not in " ".join(requests)  # never in a URL
     finally:
         context.close()
+
+
+def test_the_form_says_what_is_wrong_by_each_field_and_force_names_the_figures(browser, admin_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    retrains: list[str] = []
+    page.on("request", lambda r: "/api/admin/retrain" in r.url and retrains.append(r.method))
+    try:
+        _sign_in(page, admin_url)
+        form = page.locator("[data-role=train-form]")
+        form.locator("[name=hidden_layers]").fill("512, abc")
+        form.locator("[name=epochs]").fill("0")
+        form.locator("[name=learning_rate]").fill("5")
+        page.get_by_test_id("retrain").click()
+        errors = {
+            e.get_attribute("data-error-for"): e.text_content()
+            for e in form.locator(".field-error").all()
+        }
+        assert errors == {
+            "hidden_layers": "1 to 4 widths, each a whole number from 1 to 1024, separated by "
+            "commas (e.g. 512, 256)",
+            "epochs": "A whole number from 1 to 100",
+            "learning_rate": "A number from 0.00001 to 2",
+        }
+        epochs = form.locator("[name=epochs]")
+        assert epochs.get_attribute("aria-invalid") == "true"
+        assert "error-epochs" in epochs.get_attribute("aria-describedby")
+        assert page.evaluate("() => document.activeElement.name") == "hidden_layers"
+        assert (
+            "Check the fields marked in red"
+            in page.locator("[data-role=train-error]").text_content()
+        )
+        assert retrains == []  # nothing was sent
+
+        # What only the server can refuse is said the same way, by its field.
+        page.get_by_role("button", name="Reset to defaults").click()
+        assert form.locator(".field-error").count() == 0
+        form.locator("[name=activation] option").first.evaluate("(o) => { o.value = 'softplus'; }")
+        form.locator("[name=activation]").select_option(index=0)
+        page.get_by_test_id("retrain").click()
+        form.locator("[data-error-for=activation]").wait_for()
+        assert (
+            form.locator("[data-error-for=activation]").text_content() == "Choose one of the list"
+        )
+        assert retrains == ["POST"]
+        page.reload()
+        page.wait_for_selector("html.js-ready")
+        page.get_by_test_id("models").locator("tr.is-active").wait_for()
+
+        # Force asks first, naming the active model's accuracy and what the gate would refuse.
+        active = page.get_by_test_id("models").locator("tr.is-active")
+        accuracy = active.locator("td.num").first.text_content()  # e.g. "99.24%"
+        asked: list[str] = []
+
+        def dismiss(dialog):
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.once("dialog", dismiss)
+        form = page.locator("[data-role=train-form]")
+        form.locator("[name=force]").check()
+        page.get_by_test_id("retrain").click()
+        page.wait_for_timeout(300)
+        assert len(asked) == 1 and retrains == ["POST"]  # dismissed: no job
+        floor = f"{float(accuracy.rstrip('%')) - 100:.2f}%"  # this server's tolerance: 100 points
+        assert "goes live even if it fails the quality gate" in asked[0]
+        assert f"has {accuracy}, less 100 percentage points" in asked[0]
+        assert f"refuse it below {floor}" in asked[0]
+    finally:
+        context.close()
+
+
+def test_a_forced_promotion_below_the_gate_is_shown_as_such(browser, admin_server):
+    url, home = admin_server
+    registry = Registry(home)
+    registry.ensure_initialised()
+    version = registry.add(
+        MLP([784, 16, 10], "relu", seed=3),
+        {"metrics": {"mnist_test_accuracy": 0.41}, "gate": {"passed": False, "forced": True}},
+    )
+    store = JobStore(home)
+    job_id = "j-29991231-235959-f0f0f0"  # the newest: the job card shows it
+    store.write({
+        "id": job_id, "status": "succeeded", "created": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:01:00+00:00", "config": {"hidden": [16], "epochs": 1},
+        "history": [], "reason": f"promoted {version} by force, although it fails the gate",
+        "result": {"forced": True, "gate_passed": False, "mnist_test_accuracy": 0.41,
+                   "active_accuracy": 0.99, "version": version},
+    })  # fmt: skip
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        _sign_in(page, url)
+        pill = page.get_by_test_id("job-status")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=job-status]').dataset.status === 'forced'"
+        )
+        assert pill.text_content() == "succeeded · forced below the gate"
+        warn = page.evaluate(
+            "getComputedStyle(document.documentElement).getPropertyValue('--warn')"
+        )
+        assert _rgb(pill.evaluate("(e) => getComputedStyle(e).color")) == _rgb(warn)
+        assert "is-warning" in page.locator("[data-role=job-reason]").get_attribute("class")
+        row = page.get_by_test_id("jobs").locator(f"tr[data-job='{job_id}']")
+        assert row.locator(".status-pill").text_content() == "forced"
+        assert row.locator(".outcome").text_content().startswith("forced below the gate: 41.00%")
+        tag = page.get_by_test_id("models").locator(f"tr[data-version='{version}'] .tag-forced")
+        assert tag.text_content() == "forced"
+    finally:
+        context.close()
+        registry.delete(version)
+        store.record_path(job_id).unlink()
+
+
+def test_nothing_is_wider_than_a_360_px_phone(browser, admin_server):
+    """The visually hidden "Actions" heading once escaped the models table and made the page
+    608 px wide on a 390 px phone, Activate and Delete off the screen."""
+    url, home = admin_server
+    if not (home / "mnist.npz").exists():  # (when this test runs alone: the first job fetches it)
+        (home / "mnist.npz").symlink_to(ROOT / "var" / "mnist.npz")
+    registry = Registry(home)
+    registry.ensure_initialised()
+    extra = registry.add(MLP([784, 8, 10], "relu", seed=4), {"metrics": {}})
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+        has_touch=True,
+    )  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        _sign_in(page, url)
+        page.get_by_test_id("models").locator(f"tr[data-version='{extra}']").wait_for()
+        page.get_by_test_id("confusion").locator("tbody tr").first.wait_for()
+        layout = page.evaluate(
+            """() => ({
+              width: document.scrollingElement.scrollWidth, inner: innerWidth,
+              wide: [...document.querySelectorAll('body *')]
+                .filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5)
+                .map((e) => e.tagName + '.' + e.className),
+              buttons: [...document.querySelectorAll('[data-testid=models] button')]
+                .map((b) => { const r = b.getBoundingClientRect(); return [r.left, r.right]; }),
+            })"""
+        )
+        assert layout["inner"] == 360 and layout["width"] <= 360, layout
+        assert layout["wide"] == []
+        assert layout["buttons"] and all(a >= 0 and b <= 360 for a, b in layout["buttons"])
+    finally:
+        context.close()
+        registry.delete(extra)
+
+
+def _rgb(colour: str) -> str:
+    """'#b45309' or 'rgb(180, 83, 9)' → 'rgb(180, 83, 9)'."""
+    colour = colour.strip()
+    if colour.startswith("#"):
+        r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        return f"rgb({r}, {g}, {b})"
+    return colour
+
+
+def _painted(canvas, variable: str) -> int:
+    """How many pixels of a chart are drawn in the page's colour `variable`."""
+    return canvas.evaluate(
+        """(c, name) => {
+          const probe = document.createElement('canvas').getContext('2d');
+          probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue(name);
+          probe.fillRect(0, 0, 1, 1);
+          const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            if (Math.abs(d[i] - r) < 8 && Math.abs(d[i + 1] - g) < 8
+                && Math.abs(d[i + 2] - b) < 8 && d[i + 3] > 200) n++;
+          }
+          return n;
+        }""",
+        variable,
+    )
 
 
 @pytest.fixture(scope="module")

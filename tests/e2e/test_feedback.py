@@ -212,3 +212,54 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         assert not problems, problems
     finally:
         context.close()
+
+
+def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser, review_server):
+    """A drawing can be labelled "not a digit" (the API's label "not_a_digit"): the review
+    grid counts those drawings, filters by them, and can relabel a drawing to and from it."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=review_server, timeout=10) as api:
+        mark = api.post("/api/feedback", json={"pixels": _seven(20), "label": "not_a_digit",
+                                               "predicted": 7}).json()["id"]  # fmt: skip
+        digit = api.post("/api/feedback", json={"pixels": _seven(21), "label": 4}).json()["id"]
+        counts = api.get("/api/admin/feedback", headers=auth).json()["counts"]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(review_server + "/admin")
+        page.wait_for_selector("html.js-ready")
+        page.get_by_test_id("token").fill(ADMIN_TOKEN)
+        page.get_by_test_id("unlock").click()
+        none = page.get_by_test_id("feedback-counts").locator("[data-digit=not_a_digit]")
+        none.wait_for()
+        assert none.get_attribute("data-count") == str(counts["not_a_digit"]) == "1"
+        assert none.get_attribute("aria-label") == "Not a digit: 1 drawings, 1 wrong"
+        # the filter, by its select and by the count
+        page.get_by_test_id("feedback-filter-label").select_option("not_a_digit")
+        grid = page.get_by_test_id("feedback-grid")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '1'"
+        )
+        item = grid.get_by_test_id("feedback-item")
+        assert item.get_attribute("data-id") == str(mark)
+        assert item.get_by_test_id("feedback-relabel").input_value() == "not_a_digit"
+        assert item.locator("img").get_attribute("alt") == "a drawing labelled not a digit"
+        page.get_by_test_id("feedback-filter-label").select_option("")
+        # relabel the 4 as no digit, from the grid
+        four = grid.locator(f"[data-id='{digit}']")
+        four.wait_for()
+        four.get_by_test_id("feedback-relabel").select_option("not_a_digit")
+        page.get_by_text("Relabelled: that drawing is not a digit now.").wait_for()
+        listed = httpx.get(f"{review_server}/api/admin/feedback?label=not_a_digit",
+                           headers=auth).json()  # fmt: skip
+        assert sorted(i["id"] for i in listed["items"]) == sorted([mark, digit])
+        page.wait_for_function(
+            "() => document.querySelector('[data-digit=not_a_digit]').dataset.count === '2'"
+        )
+        assert not problems, problems
+    finally:
+        context.close()

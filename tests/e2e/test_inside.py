@@ -211,3 +211,27 @@ def test_the_panel_follows_a_switch_to_a_sigmoid_model(page, inside_server):
     finally:
         shipped = registry.metas()[-1]["version"]
         httpx.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)
+
+
+def test_the_page_follows_an_activation_within_seconds(page, inside_server):
+    """After an admin activates (or rolls back to) another version, the header's badge names it
+    within a few seconds, and the drawing on the canvas is read again by it, with nobody
+    drawing."""
+    url, home = inside_server
+    registry = Registry(home)
+    shipped = page.page.get_by_test_id("model-version").text_content()
+    version = registry.add(MLP([784, 32, 10], "relu", seed=1), {"metrics": {}})
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    page.draw_with_mouse(SEVEN)
+    page.wait_settled(1)
+    try:
+        # The page checks every 5 s, and the server swaps models within a second.
+        with page.page.expect_response("**/api/predict*", timeout=8_000) as reread:
+            r = httpx.post(f"{url}/api/admin/models/{version}/activate", headers=auth, timeout=10)
+            assert r.status_code == 200, r.text
+        assert reread.value.json()["model"]["version"] == version
+        assert page.page.get_by_test_id("model-version").text_content() == version
+        page.wait_settled(1)
+        page.assert_clean()
+    finally:
+        httpx.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)

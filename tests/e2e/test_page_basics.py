@@ -81,14 +81,18 @@ def test_server_errors_are_reported_calmly(drawing: DrawingPage):
     page.wait_for_function(
         "() => document.querySelector('[data-testid=results]').dataset.state === 'error'"
     )
-    status = page.locator("[data-role=status]")
-    assert status.is_visible()
-    assert "server" in status.text_content().lower()
+    # The headline says what happened, and the detail is the server's own message.
+    headline = page.locator("[data-role=headline]")
+    assert headline.text_content() == "The server had a problem"
+    assert page.locator("[data-role=detail]").text_content().startswith("The model is reloading.")
+    assert page.get_by_test_id("retry-row").is_visible()
 
     page.unroute("**/api/predict*")
     drawing.draw_with_mouse(ONE)
     drawing.wait_settled(2)
-    assert not status.is_visible()
+    assert headline.text_content().startswith("Looks like")
+    assert not page.get_by_test_id("retry-row").is_visible()
+    assert not page.locator("[data-role=status]").is_visible()
     assert drawing.page_errors == []
     # The browser itself logs the failed responses; nothing else may reach the console.
     assert [e for e in drawing.console_errors if "status of 503" not in e] == []
@@ -101,7 +105,7 @@ def test_offline_keeps_the_drawing_and_recovers(drawing: DrawingPage):
     page.wait_for_function(
         "() => document.querySelector('[data-testid=results]').dataset.state === 'error'"
     )
-    assert "offline" in page.locator("[data-role=status]").text_content().lower()
+    assert page.locator("[data-role=headline]").text_content() == "You're offline"
     assert drawing.state()[2] == 1
 
     page.context.set_offline(False)  # the page's "online" handler asks again

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.e2e
 
 
 def percentages(drawing: DrawingPage) -> list[float]:
-    return [float(text.rstrip("%")) for text in drawing.probabilities()]
+    """The bars' values; ">99.9%" and "<0.1%" read as 100 and 0 (what they round to)."""
+    value = {">99.9%": 100.0, "<0.1%": 0.0}
+    return [value[t] if t in value else float(t.rstrip("%")) for t in drawing.probabilities()]
 
 
 def test_the_empty_page_invites_a_drawing(drawing: DrawingPage):
@@ -18,6 +20,13 @@ def test_the_empty_page_invites_a_drawing(drawing: DrawingPage):
     assert percentages(drawing) == [0.0] * 10
     assert drawing.page.get_by_text("Draw a digit from 0 to 9").is_visible()
     assert drawing.alpha_sum("preview") == 0
+    # The preview says what will appear there, rather than showing an empty black square.
+    empty = drawing.page.get_by_test_id("preview-empty")
+    assert empty.is_visible() and "28" in empty.text_content()
+    drawing.draw_and_read(ONE)
+    assert not empty.is_visible()
+    drawing.page.get_by_test_id("clear").click()
+    assert empty.is_visible()
     drawing.assert_clean()
 
 
@@ -32,6 +41,24 @@ def test_a_clearly_drawn_digit_is_recognised(drawing: DrawingPage, strokes, digi
     assert drawing.alpha_sum("preview") > 0  # what the network saw is painted
     assert drawing.alpha_sum("canvas") > 0
     drawing.assert_clean()
+
+
+def test_every_confidence_is_written_by_one_rule(drawing: DrawingPage):
+    """static/js/words.js percent(): one decimal, and never a softmax output written as 100.0%
+    or 0.0%; the bar, the headline's detail and the phone's chip agree."""
+    written = drawing.page.evaluate(
+        """async () => {
+          const { percent } = await import('/static/js/words.js');
+          return [0.9812, 0.99996, 1, 0.9994, 0.00002, 0.0005, 0].map(percent);
+        }"""
+    )
+    assert written == ["98.1%", ">99.9%", ">99.9%", "99.9%", "<0.1%", "0.1%", "0.0%"]
+    digit = drawing.draw_and_read(SEVEN)
+    top = drawing.page.get_by_test_id(f"prob-{digit}").text_content().strip()
+    detail = drawing.page.locator("[data-role=detail]").text_content().strip()
+    assert detail == f"{top} confident"
+    assert drawing.page.locator(".pad-chip-text").text_content() == top
+    assert "100.0%" not in drawing.probabilities()
 
 
 def test_a_prediction_appears_while_drawing(drawing: DrawingPage):

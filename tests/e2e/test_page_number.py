@@ -192,3 +192,36 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
     assert said[2]["detail"].endswith("; 1 mark that is no digit is left out")
     assert said[3]["headline"] == "Too small to read: write bigger"
     assert said[4]["headline"] == "That doesn't look like a number"
+
+
+def test_a_failed_reading_is_said_and_sent_again_as_in_digit_mode(drawing: DrawingPage, numbers):
+    """The merge with issue 19's retry: a busy server is quoted where the number goes, the
+    countdown and "Retry now" show, and "Retry now" reads the number at once."""
+    number = numbers[DESKTOP_INDEX]
+    page = drawing.page
+    drawing.number_mode()
+    busy = "the server is busy: 32 drawings are being read in this process; retry in a second"
+    page.route(
+        "**/api/read*",
+        lambda route: route.fulfill(
+            status=503,
+            headers={"Retry-After": "60"},  # the automatic try would wait a minute
+            json={"error": {"code": "overloaded", "message": busy}},
+        ),
+    )
+    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
+    # Each stroke's end asks again; after the last one, the state is "waiting" until it fails.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=number-results]').dataset.state === 'error'"
+    )
+    assert page.locator("[data-role=number-headline]").text_content() == "The server is busy"
+    detail = page.locator("[data-role=number-detail]").text_content()
+    assert detail.startswith("The server is busy: 32 drawings"), detail
+    assert drawing.number() == ""  # no stale number posing as the answer
+    assert page.locator("[data-role=number-retry-text]").text_content() == "Trying again in 60 s"
+    assert not page.get_by_test_id("number-feedback").is_visible()
+    page.unroute("**/api/read*")
+    page.get_by_test_id("number-retry").click()
+    drawing.wait_number_settled(len(number.strokes), timeout=3_000)
+    assert drawing.number() == number.text
+    assert not page.get_by_test_id("number-retry-row").is_visible()

@@ -11,17 +11,10 @@ from functools import partial
 
 import numpy as np
 import pytest
+from idx_files import idx_images, idx_labels, write_idx_folder
 
 from model import data
 from model.data import DataError, parse_idx
-
-
-def idx_images(images: np.ndarray) -> bytes:
-    return struct.pack(">IIII", 0x803, *images.shape) + images.tobytes()
-
-
-def idx_labels(labels: np.ndarray) -> bytes:
-    return struct.pack(">II", 0x801, len(labels)) + labels.tobytes()
 
 
 def test_parse_idx_reads_hand_made_images_and_labels():
@@ -50,14 +43,7 @@ def test_parse_idx_refuses_bad_files_with_a_clear_error(raw, message):
 @pytest.fixture(scope="module")
 def idx_folder(tmp_path_factory, mnist):
     """The real MNIST as the four standard gzipped IDX files."""
-    folder = tmp_path_factory.mktemp("idx")
-    contents = {
-        "train_images": idx_images(mnist.train_x), "train_labels": idx_labels(mnist.train_y),
-        "test_images": idx_images(mnist.test_x), "test_labels": idx_labels(mnist.test_y),
-    }  # fmt: skip
-    for key, raw in contents.items():
-        (folder / f"{data.IDX_FILES[key][0]}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
-    return folder
+    return write_idx_folder(tmp_path_factory.mktemp("idx"), mnist)
 
 
 def test_idx_checksums_are_the_standard_ones(idx_folder, mnist):
@@ -96,10 +82,18 @@ def mirror(idx_folder, tmp_path):
 
 
 def test_download_from_a_loopback_mirror(mirror, tmp_path, mnist):
-    path, source = data.fetch(tmp_path / "home", mirrors=(f"{mirror}/good/",), use_pypi=False,
-                              log=lambda m: None)  # fmt: skip
+    told: dict[str, list[tuple[int, int]]] = {}
+    path, source = data.fetch(
+        tmp_path / "home", mirrors=(f"{mirror}/good/",), use_pypi=False, log=lambda m: None,
+        progress=lambda name, done, total: told.setdefault(name, []).append((done, total)),
+    )  # fmt: skip
     assert source == f"mirror {mirror}/good/"
     assert data.load_mnist(tmp_path / "home").fingerprint == mnist.fingerprint
+    # Each file's progress climbs to its whole size (the job streams it to the admin page).
+    assert sorted(told) == sorted(f"{name}.gz" for name, _ in data.IDX_FILES.values())
+    for steps in told.values():
+        done = [d for d, _ in steps]
+        assert done == sorted(done) and done[-1] == steps[-1][1] > 0
 
 
 def test_a_corrupted_download_fails_its_checksum_and_the_next_source_is_tried(mirror, tmp_path):

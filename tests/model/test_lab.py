@@ -73,7 +73,13 @@ def test_parameter_counts_and_same_budget_widths():
 def test_the_labs_loop_is_the_trainers_step_for_step(mnist_small):
     images, labels = mnist_small[0][:3000], mnist_small[1][:3000]
     config = TrainConfig(
-        hidden=(32,), epochs=3, augment=False, synthetic_share=0, seed=4, validation_size=500
+        hidden=(32,),
+        epochs=3,
+        augment=False,
+        synthetic_share=0,
+        mark_share=0,
+        seed=4,
+        validation_size=500,
     )
     trained = train(config, images, labels)
     train_idx, val_idx = split_validation(3000, 500, 4)

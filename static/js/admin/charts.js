@@ -7,7 +7,12 @@
  *   arrive; draw() redraws now. The canvases are also redrawn when their size changes, sharp at
  *   the screen's pixel ratio.
  * - Colours and the font are the page's CSS variables, so the curves follow the light or dark
- *   theme. Each canvas's data-points says how many points it shows.
+ *   theme. Each canvas's data-points says how many points it shows, and data-ticks the y values
+ *   of its grid lines.
+ * - The y axes have round ticks (steps of 1, 2, 2.5 or 5 times a power of ten: 80/85/90/95/100%,
+ *   never 30/48/65/83%). A series with few points (a finished job drawn from its per-epoch
+ *   history after a reload, a one-epoch job above all) shows each point as a dot, so a single
+ *   point is never an invisible line.
  */
 
 /**
@@ -23,22 +28,21 @@ export function createCharts({ loss, accuracy, job }) {
     const accent = cssVar("--accent", "#4f46e5");
     const second = cssVar("--good", "#0e9f6e");
     const xMax = Math.max(1, job.epochs);
-    const lossMax = niceMax(Math.max(0.1, ...job.loss.map(([, y]) => y)));
+    const lossTicks = niceTicks(0, Math.max(0.1, ...job.loss.map(([, y]) => y)));
     plot(loss, [{ points: job.loss, color: accent }], {
       xMax,
-      yMin: 0,
-      yMax: lossMax,
-      format: (y) => String(Number(y.toFixed(3))),
+      ticks: lossTicks,
+      format: (y) => String(Number(y.toFixed(4))),
     });
     const accs = [...job.train, ...job.val].map(([, y]) => y);
-    const accMin = accs.length ? Math.max(0, Math.floor(Math.min(...accs) * 10) / 10) : 0;
+    const accTicks = niceTicks(accs.length ? Math.min(...accs) : 0, 1);
     plot(
       accuracy,
       [
         { points: job.train, color: accent },
         { points: job.val, color: second, dots: true },
       ],
-      { xMax, yMin: accMin, yMax: 1, format: (y) => `${Math.round(y * 100)}%` },
+      { xMax, ticks: accTicks, format: (y) => `${Number((y * 100).toFixed(1))}%` },
     );
   }
 
@@ -59,16 +63,26 @@ function cssVar(name, fallback) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
-// The smallest "nice" number (1, 2, 2.5 or 5 times a power of ten, times 4 grid steps) >= x.
-function niceMax(x) {
-  const raw = x / 4;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
-  return step * 4;
+/**
+ * Round grid lines covering [lo, hi]: a step of 1, 2, 2.5 or 5 times a power of ten, giving at
+ * most `most` intervals, with the ends on multiples of the step.
+ * @returns {number[]} the tick values, lowest first
+ */
+export function niceTicks(lo, hi, most = 5) {
+  const span = Math.max(hi - lo, 1e-9);
+  const power = 10 ** Math.floor(Math.log10(span / most));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => span / s <= most);
+  const first = Math.floor(lo / step + 1e-9) * step;
+  const ticks = [];
+  for (let y = first; y < hi + step - 1e-9; y += step) ticks.push(Number(y.toFixed(10)));
+  return ticks;
 }
 
 /** One chart: a grid with labelled y lines, epoch ticks, then each series as a line or dots. */
-function plot(canvas, series, { xMax, yMin, yMax, format }) {
+function plot(canvas, series, { xMax, ticks, format }) {
+  const yMin = ticks[0];
+  const yMax = ticks[ticks.length - 1];
+  canvas.dataset.ticks = ticks.map(format).join(" ");
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth;
   const h = canvas.clientHeight;
@@ -91,8 +105,7 @@ function plot(canvas, series, { xMax, yMin, yMax, format }) {
   ctx.fillStyle = cssVar("--muted", "#5f6675");
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (let i = 0; i <= 4; i++) {
-    const y = yMin + ((yMax - yMin) * i) / 4;
+  for (const y of ticks) {
     ctx.beginPath();
     ctx.moveTo(pad.l, Math.round(Y(y)) + 0.5);
     ctx.lineTo(w - pad.r, Math.round(Y(y)) + 0.5);
@@ -109,14 +122,15 @@ function plot(canvas, series, { xMax, yMin, yMax, format }) {
     ctx.fillStyle = s.color;
     ctx.lineWidth = 2;
     ctx.lineJoin = "round";
-    if (s.dots) {
+    // At most one point an epoch (history, or a job's very start): each point is a dot.
+    if (s.dots || s.points.length <= xMax + 1) {
       for (const [x, y] of s.points) {
         ctx.beginPath();
         ctx.arc(X(x), Y(y), 3.5, 0, Math.PI * 2);
         ctx.fill();
       }
     }
-    if (s.points.length > 1 || !s.dots) {
+    if (s.points.length > 1) {
       ctx.beginPath();
       ctx.moveTo(X(s.points[0][0]), Y(s.points[0][1]));
       for (const [x, y] of s.points.slice(1)) ctx.lineTo(X(x), Y(y));

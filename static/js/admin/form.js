@@ -4,14 +4,18 @@
  * - The defaults are the values the server rendered into the form (the training config's own
  *   defaults, from app/routes/admin_page.py); "Reset to defaults" puts them back. An empty number
  *   field is left out of the body, so the server's default applies.
- * - Start sends the body. A 202 hands the new job's id to onStarted. A refusal shows the server's
- *   message and marks each field it names (aria-invalid); if a job is already running (409
- *   job_running), its id goes to onRunning so that the page follows it.
+ * - Start first checks every field (field-errors.js) and, when Force is ticked, asks
+ *   confirmForce() (which names the figures the gate would require); only then sends the body.
+ *   A field that cannot be sent is said in plain words under it, and the focus goes to the
+ *   first one. A 202 hands the new job's id to onStarted. A 422 is shown the same way, field by
+ *   field; another refusal shows the server's message under the form; if a job is already
+ *   running (409 job_running), its id goes to onRunning so that the page follows it.
  * - Start stays disabled while isBusy() (a job is queued or running); setBusy() is told when
  *   that changes.
  */
 
 import { byRole } from "./dom.js";
+import * as fieldErrors from "./field-errors.js";
 
 const NUMBERS = [
   "epochs",
@@ -31,8 +35,9 @@ const NUMBERS = [
  * @param {() => boolean} options.isBusy whether a job is queued or running now
  * @param {(jobId: string) => void} options.onStarted a job was accepted
  * @param {(jobId: string) => void} options.onRunning another job is running already
+ * @param {() => boolean} options.confirmForce asked before a job with Force is started
  */
-export function createTrainForm({ form, api, isBusy, onStarted, onRunning }) {
+export function createTrainForm({ form, api, isBusy, onStarted, onRunning, confirmForce }) {
   const error = byRole(form, "train-error");
   const start = form.querySelector("[data-testid=retrain]");
   const feedbackHint = byRole(form, "feedback-train-hint");
@@ -42,9 +47,18 @@ export function createTrainForm({ form, api, isBusy, onStarted, onRunning }) {
 
   function clearErrors() {
     error.hidden = true;
-    for (const field of form.querySelectorAll("[aria-invalid]")) {
-      field.removeAttribute("aria-invalid");
-    }
+    fieldErrors.clear(form);
+  }
+
+  /** Show what is wrong: each field's words under it, anything else under the form. */
+  function showErrors(errors) {
+    fieldErrors.show(form, errors);
+    const names = Object.keys(errors).filter(Boolean);
+    const general = errors[""];
+    error.hidden = !general && names.length === 0;
+    error.textContent =
+      general ?? `Check the field${names.length === 1 ? "" : "s"} marked in red, then start again.`;
+    if (names.length) form.elements.namedItem(names[0])?.focus();
   }
 
   function read() {
@@ -81,16 +95,22 @@ export function createTrainForm({ form, api, isBusy, onStarted, onRunning }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors();
+    const problems = fieldErrors.check(form);
+    if (Object.keys(problems).length) {
+      showErrors(problems);
+      return;
+    }
+    if (form.elements.force.checked && !confirmForce()) return;
     start.disabled = true;
     try {
       const accepted = await api.json("/api/admin/retrain", { method: "POST", json: read() });
       onStarted(accepted.job_id);
     } catch (e) {
       if (e.signedOut) return;
-      error.hidden = false;
-      error.textContent = e.message;
-      for (const d of Array.isArray(e.details) ? e.details : []) {
-        form.elements[d.loc?.[1]]?.setAttribute("aria-invalid", "true");
+      if (e.code === "validation_error") {
+        showErrors(fieldErrors.fromServer(form, e.details, e.message));
+      } else {
+        showErrors({ "": e.message });
       }
       if (e.code === "job_running" && e.details?.job_id) onRunning(e.details.job_id);
     } finally {

@@ -38,3 +38,6 @@ export function configText(c) {
     c.augment ? " · aug" : ""
   }`;
 }
+
+/** Whether a job's result is a model promoted by Force although it failed the gate. */
+export const forcedBelowGate = (result) => Boolean(result?.forced && !result?.gate_passed);

@@ -6,7 +6,7 @@
  */
 
 import { byRole, node } from "./dom.js";
-import { configText, pct, when } from "./format.js";
+import { configText, forcedBelowGate, pct, when } from "./format.js";
 
 /**
  * @param {object} options
@@ -30,22 +30,24 @@ export function createHistory({ root, api }) {
 }
 
 function row(j) {
+  const forced = j.status === "succeeded" && forcedBelowGate(j.result);
   return node(
     "tr",
     { dataset: { job: j.id } },
-    node("td", {}, node("code", { text: j.id })),
-    node("td", { text: when(j.started || j.created) }),
-    node("td", { text: configText(j.config) }),
+    node("td", { "data-label": "Job" }, node("code", { text: j.id })),
+    node("td", { "data-label": "Started", text: when(j.started || j.created) }),
+    node("td", { "data-label": "Config", text: configText(j.config) }),
     node(
       "td",
-      {},
+      { "data-label": "Status" },
       node("span", {
         class: "status-pill status-small",
-        dataset: { status: j.status },
-        text: j.status,
+        dataset: { status: forced ? "forced" : j.status },
+        text: forced ? "forced" : j.status,
+        title: forced ? "Promoted by Force although it failed the quality gate" : undefined,
       }),
     ),
-    node("td", { class: "outcome", text: outcome(j) }),
+    node("td", { class: "outcome", "data-label": "Outcome", text: outcome(j) }),
   );
 }
 
@@ -54,16 +56,18 @@ function outcome(j) {
   const against =
     r?.active_feedback_accuracy != null ? ` vs ${pct(r.active_feedback_accuracy)}` : "";
   const drawings = r?.feedback_size ? `; drawings ${pct(r.feedback_accuracy)}${against}` : "";
+  if (j.status === "succeeded" && r && forcedBelowGate(r)) {
+    return `forced below the gate: ${pct(r.mnist_test_accuracy)} vs ${pct(r.active_accuracy)} → ${r.version}${drawings}`;
+  }
   if (j.status === "succeeded" && r) {
-    const forced = r.forced && !r.gate_passed ? " (forced)" : "";
-    return `${pct(r.mnist_test_accuracy)} → ${r.version}${forced}${drawings}`;
+    return `${pct(r.mnist_test_accuracy)} → ${r.version}${drawings}`;
   }
   if (j.status === "rejected" && r) {
     return `${pct(r.mnist_test_accuracy)} vs ${pct(r.active_accuracy)}: below the gate${drawings}`;
   }
   if (j.status === "queued") return "starting";
   if (j.status === "running") {
-    return j.progress ? `epoch ${j.progress.epoch} of ${j.progress.epochs}` : "loading data";
+    return j.progress ? `epoch ${j.progress.epoch} of ${j.progress.epochs}` : j.phase || "starting";
   }
   return j.reason || "";
 }

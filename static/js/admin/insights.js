@@ -4,13 +4,20 @@
  *
  * show(version) loads them for the model this worker serves. `state.version` (created in
  * main.js) is the version shown or being loaded, so the same model is never measured twice;
- * after a failure it is cleared, and the next show() tries again.
+ * after a failure (no MNIST yet, say) it is cleared and the card says why, and the next show()
+ * or retry() tries again: main.js retries when a job moves to its next phase, so the card says
+ * when the first job is fetching MNIST and fills in once it has it.
  */
 
+import { percent } from "../words.js";
 import { byRole, node } from "./dom.js";
 import { pct } from "./format.js";
 
 const HEAT_LEVELS = 8; // .heat-1 … .heat-8 in admin.css
+const NOT_A_DIGIT = 10; // the eleventh output of a model that can say "not a digit"
+
+/** A predicted class as the table and the mistakes show it. */
+const named = (c) => (c === NOT_A_DIGIT ? "✕" : String(c));
 
 /**
  * @param {object} options
@@ -23,7 +30,10 @@ export function createInsights({ root, api, state }) {
   const confusion = byRole(root, "confusion");
   const mistakes = byRole(root, "mistakes");
 
+  let asked = null; // the version last asked for
+
   async function show(version) {
+    asked = version;
     if (version === state.version) return;
     state.version = version;
     hint.textContent = "Measuring…";
@@ -41,7 +51,12 @@ export function createInsights({ root, api, state }) {
     mistakes.replaceChildren(...data.most_confident_mistakes.map(mistake));
   }
 
-  return { show };
+  /** Try again after a failure; nothing to do when the figures are shown. */
+  function retry() {
+    if (state.version === null && asked !== null) void show(asked);
+  }
+
+  return { show, retry };
 }
 
 /** The table's head and body; the colour of a cell grows with the square root of its count. */
@@ -53,12 +68,18 @@ function matrix(counts) {
     const scaled = Math.floor(((HEAT_LEVELS - 1) * Math.sqrt(n)) / Math.sqrt(max));
     return String(1 + Math.min(HEAT_LEVELS - 1, scaled));
   };
-  const digits = [...Array(10).keys()];
+  const columns = [...Array(counts[0].length).keys()]; // 10 digits, then "not a digit"
   const head = node(
     "tr",
     {},
     node("th", { scope: "col", class: "corner", text: "" }),
-    ...digits.map((d) => node("th", { scope: "col", text: String(d) })),
+    ...columns.map((c) =>
+      node("th", {
+        scope: "col",
+        text: named(c),
+        title: c === NOT_A_DIGIT ? "not a digit" : undefined,
+      }),
+    ),
   );
   const rows = counts.map((row, i) =>
     node(
@@ -68,7 +89,7 @@ function matrix(counts) {
       ...row.map((n, j) =>
         node("td", {
           class: `heat heat-${level(n, i, j)}`,
-          title: `true ${i}, predicted ${j}: ${n}`,
+          title: `true ${i}, ${j === NOT_A_DIGIT ? "flagged not a digit" : `predicted ${j}`}: ${n}`,
           text: n ? String(n) : "",
         }),
       ),
@@ -83,7 +104,7 @@ function mistake(m) {
     height: "28",
     class: "digit",
     role: "img",
-    "aria-label": `a test ${m.label} read as ${m.predicted}`,
+    "aria-label": `a test ${m.label} read as ${m.predicted === NOT_A_DIGIT ? "not a digit" : m.predicted}`,
   });
   paintDigit(canvas, m.pixels_base64);
   return node(
@@ -95,9 +116,9 @@ function mistake(m) {
       { class: "mistake-text" },
       node("b", { text: String(m.label) }),
       " → ",
-      node("b", { class: "wrong", text: String(m.predicted) }),
+      node("b", { class: "wrong", text: named(m.predicted) }),
     ),
-    node("span", { class: "mistake-conf", text: pct(m.confidence, 1) }),
+    node("span", { class: "mistake-conf", text: percent(m.confidence) }),
   );
 }
 

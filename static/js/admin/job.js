@@ -6,17 +6,21 @@
  *   the stream. Watching the job already followed does nothing.
  * - Every batch and epoch event moves the progress bar and the figures (epoch, loss, validation
  *   accuracy, elapsed, ETA) and adds to the series of `job` that the charts draw. Status and
- *   phase events set the status pill; a final status shows the job's reason.
+ *   phase events set the status pill; a final status shows the job's reason. A job on a fresh
+ *   install first fetches MNIST: its `fetch` events (a step, or a download's bytes) fill the
+ *   job's line. A model promoted by Force below the gate is shown in the warning colour, and
+ *   says so, not as a plain "succeeded".
  * - `job` is the page's state of the shown job (created in main.js): its id, status, series and
  *   epoch count. Statuses are the server's; `finalStatuses` says which ones end a job.
  * - Callbacks: onBusy(busy) when a job starts or stops being queued or running; onChange()
- *   when the job history is worth reloading; onFinished() when the job reached a final status.
+ *   when the job history is worth reloading; onPhase(phase) when a running job starts a phase;
+ *   onFinished() when the job reached a final status.
  * - Cancel asks the server to stop the job; its final status then arrives on the stream.
  *   stop() stops following (at sign-out).
  */
 
 import { byRole } from "./dom.js";
-import { duration, pct, when } from "./format.js";
+import { duration, forcedBelowGate, pct, when } from "./format.js";
 
 const isBusy = (status) => status === "queued" || status === "running";
 
@@ -30,9 +34,20 @@ const isBusy = (status) => status === "queued" || status === "running";
  * @param {ReturnType<import("./charts.js").createCharts>} options.charts
  * @param {(busy: boolean) => void} options.onBusy
  * @param {() => void} options.onChange
+ * @param {(phase: string) => void} [options.onPhase]
  * @param {() => void} options.onFinished
  */
-export function createJob({ root, job, finalStatuses, api, charts, onBusy, onChange, onFinished }) {
+export function createJob({
+  root,
+  job,
+  finalStatuses,
+  api,
+  charts,
+  onBusy,
+  onChange,
+  onPhase = () => {},
+  onFinished,
+}) {
   const pill = root.querySelector("[data-testid=job-status]");
   const line = byRole(root, "job-line");
   const progress = byRole(root, "progress");
@@ -52,12 +67,34 @@ export function createJob({ root, job, finalStatuses, api, charts, onBusy, onCha
     onBusy(isBusy(status));
   }
 
+  /** How the job ended: its status (forced below the gate in its own colour) and reason. */
+  function showEnd(status, why, result) {
+    setStatus(status);
+    const forced = status === "succeeded" && forcedBelowGate(result);
+    if (forced) {
+      pill.textContent = "succeeded · forced below the gate";
+      pill.dataset.status = "forced";
+    }
+    reason.textContent = why || "";
+    reason.classList.toggle("is-warning", forced);
+  }
+
+  /** A step of fetching MNIST on a fresh install, in the job's line. */
+  function onFetch(e) {
+    if (e.message) {
+      line.textContent = `Fetching MNIST: ${e.message}`;
+    } else if (e.total) {
+      const share = Math.floor((100 * e.done) / e.total);
+      line.textContent = `Fetching MNIST: ${e.file}, ${share}% of ${(e.total / 1e6).toFixed(1)} MB`;
+    }
+  }
   function reset(id) {
     Object.assign(job, { id, loss: [], train: [], val: [], epochs: 1 });
     progress.value = 0;
     progressText.textContent = "0%";
     for (const s of stats) s.textContent = "–";
     reason.textContent = "";
+    reason.classList.remove("is-warning");
     charts.draw();
   }
 
@@ -87,7 +124,7 @@ export function createJob({ root, job, finalStatuses, api, charts, onBusy, onCha
         onChange();
       }
       if (finalStatuses.has(data.status)) {
-        reason.textContent = data.reason || "";
+        showEnd(data.status, data.reason, data.result);
         line.textContent = `Job ${job.id} ${data.status}.`;
         if (data.status === "succeeded") {
           progress.value = 1;
@@ -99,6 +136,9 @@ export function createJob({ root, job, finalStatuses, api, charts, onBusy, onCha
       }
     } else if (type === "phase") {
       if (job.status === "running") setStatus("running", data.phase);
+      onPhase(data.phase);
+    } else if (type === "fetch") {
+      onFetch(data);
     } else if (type === "batch" || type === "epoch") {
       onProgress(data);
       if (type === "epoch") onChange();
@@ -135,8 +175,7 @@ export function createJob({ root, job, finalStatuses, api, charts, onBusy, onCha
       if (finalStatuses.has(record.status)) {
         // A finished job: show its history at once, without replaying its stream.
         for (const e of record.history || []) onProgress(e);
-        setStatus(record.status);
-        reason.textContent = record.reason || "";
+        showEnd(record.status, record.reason, record.result);
         line.textContent = `Last job ${id} ${record.status} ${when(record.finished)}.`;
         if (!record.history?.length) progressText.textContent = "–";
         return;

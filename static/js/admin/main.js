@@ -5,8 +5,8 @@
  * - Each part is a module that is handed what it needs: its elements, the API client, the part
  *   of the page's state it works on, and callbacks to the other parts. The state is created
  *   here and nowhere else; no module keeps state of its own at module level.
- * - Facts that the server owns (which job statuses are final) are read from the page's
- *   #admin-facts JSON block (templates/admin.html), never written here.
+ * - Facts that the server owns (which job statuses are final, the gate's tolerance) are read
+ *   from the page's #admin-facts JSON block (templates/admin.html), never written here.
  * - Signed in, the console loads the models, the user drawings and the job history, and follows
  *   a running job (or shows the last one). Every 5 s the history is reloaded while no job is
  *   followed live, so that a job started elsewhere (the API, another tab) is picked up.
@@ -15,6 +15,7 @@
 import { createApi } from "./api.js";
 import { createCharts } from "./charts.js";
 import { byRole } from "./dom.js";
+import { createForceConfirm } from "./force.js";
 import { createTrainForm } from "./form.js";
 import { createHistory } from "./history.js";
 import { createInsights } from "./insights.js";
@@ -48,6 +49,10 @@ const models = createModels({ root: document, api, onServing: insights.show });
 const form = createTrainForm({
   form: byRole(document, "train-form"),
   api,
+  confirmForce: createForceConfirm({
+    getActive: models.active,
+    tolerancePp: facts.gate_tolerance_pp,
+  }),
   isBusy: () => state.job.status === "queued" || state.job.status === "running",
   onStarted: (id) => {
     job.watch(id, true);
@@ -74,6 +79,7 @@ const job = createJob({
   charts,
   onBusy: form.setBusy,
   onChange: () => quietly(jobHistory.refresh()),
+  onPhase: () => insights.retry(),
   onFinished: () => quietly(models.refresh()),
 });
 

