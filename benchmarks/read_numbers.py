@@ -11,7 +11,10 @@ chosen on their numbers) and w16–w30 (held out), reported apart. Each number i
 - ``strokes``: its pen strokes to ``POST /api/read``, as the page's Number mode sends them;
 - ``image``: the canvas rendered as the page renders it, as a PNG data URL to ``/api/read``;
 - ``perfect``: each digit alone (its own strokes, on the same pixel grid) to ``/api/predict``,
-  the digits concatenated: a perfect segmentation. The gap to it is what segmentation costs.
+  the digits concatenated by ``/api/read``'s rule (a digit whose verdict is ``not_a_digit`` is
+  left out of the number): a perfect segmentation. The gap to it is what segmentation costs.
+- ``guesses``: the same answers, every digit's best guess kept (as this benchmark counted
+  before models had a "not a digit" output): what the eleventh output costs the perfect split.
 
 For each: exact numbers (every digit right, none missing or extra) and digit accuracy
 (1 − Σ edit distance ÷ Σ length, over all numbers). Then speed: 4-digit numbers (held-out
@@ -39,7 +42,7 @@ from app.config import get_settings
 from app.live_server import LiveServer
 from model import pen_numbers, pendigits
 
-FORMS = ("strokes", "image", "perfect")
+FORMS = ("strokes", "image", "perfect", "guesses")
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -78,11 +81,15 @@ def read_all(client: httpx.Client, numbers: list[pen_numbers.PenNumber]) -> dict
         image = data_url(pendigits.render(number.strokes, number.size))
         answer = client.post("/api/read", json={"image": image})
         read["image"].append(answer.json()["number"] if answer.is_success else "")
-        digits = []
+        digits, guesses = [], []
         for index in range(len(number.text)):
             answer = client.post("/api/predict", json={"image": digit_alone(number, index)})
-            digits.append(str(answer.json()["digit"]) if answer.is_success else "?")
+            said = answer.json() if answer.is_success else {"digit": "?", "verdict": ""}
+            guesses.append(str(said["digit"]))
+            if said["verdict"] != "not_a_digit":
+                digits.append(str(said["digit"]))
         read["perfect"].append("".join(digits))
+        read["guesses"].append("".join(guesses))
     return read
 
 
@@ -184,7 +191,7 @@ def main() -> int:
         f"read-numbers: held_out_exact strokes={held['strokes'][0]:.4f} "
         f"image={held['image'][0]:.4f} perfect={held['perfect'][0]:.4f} "
         f"digits strokes={held['strokes'][1]:.4f} image={held['image'][1]:.4f} "
-        f"perfect={held['perfect'][1]:.4f} "
+        f"perfect={held['perfect'][1]:.4f} guesses_exact={held['guesses'][0]:.4f} "
         f"p50_ms strokes={timing['read 4 digits, strokes']:.2f} "
         f"image={timing['read 4 digits, image']:.2f} "
         f"predict={timing['predict one digit']:.2f}"
