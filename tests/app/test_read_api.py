@@ -82,6 +82,19 @@ def test_a_lone_dot_is_no_digit_and_is_left_out_of_the_number(client):
     assert body["digits"][-1]["too_small"] is True
 
 
+def test_a_scribble_the_size_of_a_digit_is_no_digit_by_the_models_eleventh_output(client):
+    """Not too small, so only the shipped model's "not a digit" output can tell; it is then
+    left out of the number like a dot, and kept in `digits` with its verdict."""
+    if client.get("/api/model").json()["sizes"][-1] != 11:
+        pytest.skip("the served model has no 'not a digit' output")
+    zigzag = [[[300, 30], [315, 105], [330, 30], [345, 105], [360, 30], [375, 105]]]
+    body = client.post("/api/read", **strokes(NUMBER_STROKES["strokes"][:2] + zigzag)).json()
+    assert body["number"] == "20"
+    mark = body["digits"][-1]
+    assert mark["verdict"] == "not_a_digit" and mark["too_small"] is False
+    assert mark["not_a_digit"] > 0.5
+
+
 def test_a_tap_alone_is_too_small_as_predict_says(client):
     body = client.post("/api/read", **strokes([[[150, 70]]])).json()
     assert body["number"] == "" and body["digits"][0]["too_small"] is True
