@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # item that crosses it gets 413 `batch_too_many_pixels`, so a batch costs at most this plus
     # one image. Without it, 1,000 4-megapixel images held a thread for over a minute.
     max_batch_pixels: int = Field(100_000_000, gt=0)
+    # Most digits POST /api/read reads in one number (DIGITS_READ_MAX_DIGITS); a drawing of
+    # more gets 422 `too_many_digits`. A drawing of more strokes (or pieces of ink) than four
+    # times this is refused before any is drawn or scored, which bounds the work of a read.
+    read_max_digits: int = Field(12, ge=1, le=100)
     # A prediction whose top (calibrated) probability is below this is "unsure". At 0.7 that is
     # about 3 % of drawn digits, right about 58 % of the time, and the right digit is one of the
     # two it names 9 times in 10; the answers above it are right 98 % of the time.

@@ -38,6 +38,16 @@ DRAWING_ERRORS = (
     ErrorCode(422, ("bad_data_url",), "image is not a base64 data URL"),
     ErrorCode(
         422,
+        ("bad_strokes",),
+        "/api/read: the strokes break a bound (count, points, coordinates, canvas, brush)",
+    ),
+    ErrorCode(
+        422,
+        ("too_many_digits",),
+        "/api/read found more digits than DIGITS_READ_MAX_DIGITS (details.found, details.limit)",
+    ),
+    ErrorCode(
+        422,
         ("empty_body", "invalid_json", "validation_error"),
         "the request is missing or malformed",
     ),

@@ -30,7 +30,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ApiError
-from app.schemas import DrawingInput
+from app.schemas import DrawingInput, ReadInput
 from model.decode import DecodeLimits, ImageError, decode_image, sniff_format
 from model.preprocess import Prepared, pixels_to_mnist, prepare
 
@@ -46,12 +46,14 @@ class JsonDrawing:
     """
 
     body: bytes
+    schema: type[BaseModel] = DrawingInput  # what it must be: DrawingInput, or ReadInput
 
 
 INLINE_JSON_BYTES = 32_768  # JSON bodies up to this size are parsed on the event loop
 
-# image bytes, a JSON drawing (data URL or pixels), or a JSON body still to be parsed
-Drawing = bytes | DrawingInput | JsonDrawing
+# image bytes, a JSON drawing (data URL or pixels; for /api/read, data URL or strokes), or a JSON
+# body still to be parsed
+Drawing = bytes | DrawingInput | ReadInput | JsonDrawing
 
 ACCEPTED_FORMATS_TEXT = "PNG, JPEG, WebP, GIF or BMP"
 ACCEPTED_IMAGE_TYPES = frozenset(
@@ -62,6 +64,11 @@ ACCEPTED_CONTENT_TEXT = (
     "application/json ({'image': 'data:image/png;base64,...'} or {'pixels': [...]}), "
     "multipart/form-data with the image in a field named 'file', or the raw image bytes with "
     "an image/* Content-Type"
+)
+READ_CONTENT_TEXT = (
+    "application/json ({'image': 'data:image/png;base64,...'} or {'strokes': [[[x, y], ...], "
+    "...], 'width': W, 'height': H}), multipart/form-data with the image in a field named "
+    "'file', or the raw image bytes with an image/* Content-Type"
 )
 
 # A few formats people do send, named in the error so that the fix is obvious.
@@ -76,8 +83,13 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def read_drawing(request: Request) -> Drawing:
-    """The drawing in a /api/predict request, in whichever accepted form it came."""
+async def read_drawing(
+    request: Request,
+    schema: type[BaseModel] = DrawingInput,
+    accepted: str = ACCEPTED_CONTENT_TEXT,
+) -> Drawing:
+    """The drawing in a /api/predict request (or, with ``schema`` ReadInput and its
+    ``accepted`` text, a /api/read one), in whichever accepted form it came."""
     kind = media_type(request)
     if kind == "multipart/form-data":
         return (await read_upload(request))[0]
@@ -89,12 +101,14 @@ async def read_drawing(request: Request) -> Drawing:
         # event loop parses it faster than it could hand it to the threadpool. A larger body
         # goes to the threadpool to be parsed there, with the prediction.
         return (
-            parse_json(body, DrawingInput) if len(body) <= INLINE_JSON_BYTES else JsonDrawing(body)
+            parse_json(body, schema)
+            if len(body) <= INLINE_JSON_BYTES
+            else JsonDrawing(body, schema)
         )
     raise ApiError(
         415,
         "unsupported_media_type",
-        f"Content-Type {kind or '(none)'} is not accepted; send {ACCEPTED_CONTENT_TEXT}",
+        f"Content-Type {kind or '(none)'} is not accepted; send {accepted}",
     )
 
 
@@ -172,7 +186,7 @@ class DrawingDecoder:
         already in MNIST form). Raises ApiError (RequestValidationError for a JSON body that
         does not match DrawingInput)."""
         if isinstance(drawing, JsonDrawing):
-            drawing = parse_json(drawing.body, DrawingInput)
+            drawing = parse_json(drawing.body, drawing.schema)
         if isinstance(drawing, DrawingInput):
             if drawing.image is None:
                 return Prepared(pixels_to_vector(drawing.pixels), math.nan)
@@ -204,7 +218,7 @@ class DrawingDecoder:
         try:
             image = decode_image(data, self.limits)
         except ImageError as e:
-            raise _image_error(e) from None
+            raise image_error(e) from None
         self.pixels += image.width * image.height
         if self.max_total_pixels is not None and self.pixels > self.max_total_pixels:
             raise ApiError(
@@ -221,7 +235,7 @@ def prepare_image(image: Image.Image) -> Prepared:
     try:
         return prepare(image)
     except ImageError as e:
-        raise _image_error(e) from None
+        raise image_error(e) from None
 
 
 def pixels_to_vector(pixels: list) -> np.ndarray:
@@ -237,7 +251,7 @@ def pixels_to_vector(pixels: list) -> np.ndarray:
     try:
         return pixels_to_mnist(array)
     except ImageError as e:
-        raise _image_error(e) from None
+        raise image_error(e) from None
 
 
 def _bad_pixels(reason: str) -> ApiError:
@@ -280,6 +294,7 @@ def _bad_data_url(reason: str) -> ApiError:
 _STATUS_BY_CODE = {"image_too_large": 413, "unsupported_image_format": 415}
 
 
-def _image_error(e: ImageError) -> ApiError:
-    """A preprocessing error → the API error with the status its code calls for (422 default)."""
+def image_error(e: ImageError) -> ApiError:
+    """A decoding or preprocessing error → the API error with the status its code calls for
+    (422 by default)."""
     return ApiError(_STATUS_BY_CODE.get(e.code, 422), e.code, str(e))

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.examples import explanation_example
+from app.examples import explanation_example, number_example
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
@@ -39,9 +39,10 @@ from app.routes import (
     model,
     pages,
     predict,
+    read,
 )
 from app.routes import metrics as metrics_routes
-from app.schemas import BatchRequest, DrawingInput, FeedbackInput
+from app.schemas import BatchRequest, DrawingInput, FeedbackInput, ReadInput
 from app.serving import ModelServer
 from app.stores import Stores, open_stores
 
@@ -55,6 +56,8 @@ Draw a digit; a multilayer perceptron written in NumPy reads it. Back to
 
 `POST /api/predict` takes one drawing as JSON (a data URL, or MNIST-form pixels), as a
 multipart upload, or as raw image bytes; `POST /api/predict/batch` takes many in one request.
+`POST /api/read` reads a whole number (up to `DIGITS_READ_MAX_DIGITS` digits, 12 by default)
+from an image in the same forms, or from JSON pen strokes.
 `POST /api/feedback` takes the same drawing forms plus `label` (0-9, or `not_a_digit`) and
 optionally `predicted` and `model_version`.
 
@@ -147,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     routers = (
-        *(pages, admin_page, predict, explain, feedback, model),
+        *(pages, admin_page, predict, explain, read, feedback, model),
         *(admin_jobs, admin_models, feedback_admin, health, metrics_routes, docs),
         lab,
     )
@@ -159,7 +162,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         DrawingInput,
         BatchRequest,
         FeedbackInput,
-        response_examples={"/api/explain": lambda: explanation_example(app.state.predictor)},
+        ReadInput,
+        response_examples={
+            "/api/explain": lambda: explanation_example(app.state.predictor),
+            "/api/read": lambda: number_example(app.state.predictor),
+        },
     )
 
     # The last added runs first: headers go on every response, metrics see every request,

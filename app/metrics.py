@@ -68,6 +68,12 @@ class Metrics:
             ["verdict"],
             registry=self.registry,
         )
+        self.number_lengths = Histogram(
+            "digits_number_length",
+            "Numbers read (POST /api/read), by how many digits each held",
+            buckets=(1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 50, 100),
+            registry=self.registry,
+        )
         self.refused = Counter(
             "digits_requests_refused",
             "Requests refused to protect the server: 'overloaded' (too many predictions in "

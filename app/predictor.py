@@ -1,4 +1,5 @@
-"""Drawings in, predictions (and explanations) out: preprocess, one forward pass, shape the answer.
+"""Drawings in, predictions (and explanations, and numbers) out: preprocess, one forward pass,
+shape the answer.
 
 CPU-bound throughout, so routes call it from the threadpool, never on the event loop.
 """
@@ -12,14 +13,34 @@ import numpy as np
 
 from app.config import Settings
 from app.errors import ApiError
-from app.inputs import Drawing, DrawingDecoder
+from app.inputs import (
+    Drawing,
+    DrawingDecoder,
+    JsonDrawing,
+    decode_data_url,
+    image_error,
+    parse_json,
+)
 from app.metrics import Metrics
-from app.schemas import Evidence, Explanation, LayerActivity, ModelRef, Prediction
+from app.schemas import (
+    DigitReading,
+    Evidence,
+    Explanation,
+    LayerActivity,
+    ModelRef,
+    NumberReading,
+    Prediction,
+    ReadInput,
+)
 from app.serving import ModelServer
+from app.strokes import check_strokes
+from model import pieces
+from model.decode import ImageError
 from model.explain import Explanation as ExplainResult
 from model.explain import explain
 from model.modelfile import LoadedModel
-from model.verdict import UNSURE, Calibration, read
+from model.segment import TooManyDigitsError, check_pieces, segment
+from model.verdict import NOT_A_DIGIT, UNSURE, Calibration, read, too_small_in_number
 
 PROBABILITY_DECIMALS = 6  # the ten still sum to 1 within 1e-5
 PIXEL_DECIMALS = 4  # finer than the 1/255 steps of an 8-bit image
@@ -57,6 +78,68 @@ class Predictor:
         decoder = DrawingDecoder(self.settings.decode_limits, self.settings.max_batch_pixels)
         x, extents = decoder.prepare_all(drawings)
         return self._answers(self.server.current(), x, extents, include_input)
+
+    def read_number(self, drawing: Drawing, include_input: bool = False) -> NumberReading:
+        """A drawing of a whole number (image bytes, or ReadInput: a data URL or strokes) → its
+        digits, left to right, each read as /api/predict reads one digit (``model.segment``)."""
+        if isinstance(drawing, JsonDrawing):
+            drawing = parse_json(drawing.body, drawing.schema)
+        limit = self.settings.read_max_digits
+        try:
+            if isinstance(drawing, ReadInput) and drawing.strokes is not None:
+                strokes = check_strokes(
+                    drawing.strokes,
+                    drawing.width,
+                    drawing.height,
+                    drawing.brush,
+                    self.settings.max_image_pixels,
+                )
+                check_pieces(len(strokes.strokes), limit)  # before any stroke is drawn
+                found = pieces.from_strokes(
+                    strokes.strokes, strokes.width, strokes.height, strokes.brush
+                )
+            else:
+                data = drawing if isinstance(drawing, bytes) else decode_data_url(drawing.image)
+                found = pieces.from_image(DrawingDecoder(self.settings.decode_limits).image(data))
+            model = self.server.current()
+            temperature = Calibration.of(model.meta).temperature
+            digits = segment(found, self._scores(model), limit, temperature)
+        except TooManyDigitsError as e:
+            details = {"found": e.found, "limit": e.limit}
+            raise ApiError(422, "too_many_digits", str(e), details) from None
+        except ImageError as e:
+            raise image_error(e) from None
+        x = np.stack([d.pixels for d in digits])
+        extents = np.array([d.extent for d in digits])
+        too_small = too_small_in_number(extents, np.array([d.share for d in digits]))
+        answers = self._answers(
+            model,
+            x,
+            extents,
+            include_input,
+            np.stack([d.scores for d in digits]),
+            too_small,
+        )
+        readings = [
+            DigitReading(
+                **answer.model_dump(exclude={"model"}),
+                box=[round(float(v), 1) for v in digit.box],
+            )
+            for answer, digit in zip(answers, digits)
+        ]
+        number = "".join(str(r.digit) for r in readings if r.verdict != NOT_A_DIGIT)
+        self.metrics.number_lengths.observe(len(number))
+        return NumberReading(
+            number=number,
+            digits=readings,
+            unsure=any(r.unsure for r in readings),
+            model=answers[0].model,
+        )
+
+    @staticmethod
+    def _scores(model: LoadedModel):
+        """The model's scorer for model.segment: x (m, 784) → scores (m, k) before softmax."""
+        return lambda x: model.network.layer_outputs(x, output="scores")[-1]
 
     def explain_one(self, drawing: Drawing) -> Explanation:
         """One drawing's prediction, with the network's layers, scores and evidence."""
@@ -98,13 +181,16 @@ class Predictor:
         extents: np.ndarray,
         include_input: bool,
         scores: np.ndarray | None = None,
+        too_small: np.ndarray | None = None,
     ) -> list[Prediction]:
         """x float32 (n, 784) and extents (n,) → n predictions, all from ``model``; ``scores``
-        (n, k) when the forward pass has been made already."""
+        (n, k) when the forward pass has been made already; ``too_small`` (n,) to replace the
+        extents' rule (the marks of a number)."""
         if scores is None:
             scores = model.network.layer_outputs(x, output="scores")[-1]
         calibration = Calibration.of(model.meta)
-        readings = read(scores, extents, calibration, self.settings.unsure_threshold)
+        threshold = self.settings.unsure_threshold
+        readings = read(scores, extents, calibration, threshold, too_small)
         ranked = np.argsort(-readings.probabilities, axis=1, kind="stable")[:, :2]
         self.metrics.count_predictions(ranked[:, 0], readings.verdicts)
         rounded = np.round(readings.probabilities, PROBABILITY_DECIMALS)

@@ -63,10 +63,18 @@ def to_canvas(
     return [[(left + x * size, top + y * size) for x, y in stroke] for stroke in digit.strokes]
 
 
-def render(strokes: list[list[tuple[float, float]]], canvas: int = CANVAS) -> Image.Image:
-    """Strokes in canvas pixels → an RGBA canvas image: round black brush on transparency."""
-    image = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
-    image.putalpha(draw_strokes(strokes, canvas, BRUSH * canvas, SUPERSAMPLE))
+def render(
+    strokes: list[list[tuple[float, float]]],
+    canvas: int | tuple[int, int] = CANVAS,
+    brush: float | None = None,
+) -> Image.Image:
+    """Strokes in canvas pixels → an RGBA canvas image: round black brush on transparency.
+    ``canvas`` is the side of a square canvas, or (width, height); the brush is BRUSH × the
+    shorter side unless given, as the page's Number mode draws on its wider canvas."""
+    width, height = (canvas, canvas) if isinstance(canvas, int) else canvas
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    brush = BRUSH * min(width, height) if brush is None else brush
+    image.putalpha(draw_strokes(strokes, (width, height), brush, SUPERSAMPLE))
     return image
 
 

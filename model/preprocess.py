@@ -35,7 +35,12 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 def ink_map(image: Image.Image) -> np.ndarray:
     """An image → ink intensity float32 in [0, 1], whatever its mode, alpha or polarity, over a
-    box that holds all of the ink (outside it there is none).
+    box that holds all of the ink (outside it there is none). ``ink_region`` also says where."""
+    return ink_region(image)[0]
+
+
+def ink_region(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
+    """An image → (ink (h, w) float32 in [0, 1], the (left, top) of that box in the image).
 
     Transparent pixels are background: a browser canvas is transparent where nothing was drawn.
     Whether ink is dark-on-light or light-on-dark is read from the border, where a digit is not.
@@ -46,11 +51,13 @@ def ink_map(image: Image.Image) -> np.ndarray:
     image = image if image.mode == "RGBA" else image.convert("RGBA")
     drawn_box = image.getbbox(alpha_only=True)  # (left, top, right, bottom) of alpha > 0, in C
     if drawn_box is None:
-        return np.zeros((1, 1), dtype=np.float32)  # nothing drawn at all
+        return np.zeros((1, 1), dtype=np.float32), (0, 0)  # nothing drawn at all
     left, top, right, bottom = drawn_box
     transparent_border = left > 0 and top > 0 and right < image.width and bottom < image.height
     if transparent_border:
         image = image.crop(drawn_box)
+    else:
+        left = top = 0
     rgba = np.asarray(image).astype(np.float32) / np.float32(255)
     luminance = rgba[..., :3] @ _LUMA
     alpha = rgba[..., 3]
@@ -69,7 +76,7 @@ def ink_map(image: Image.Image) -> np.ndarray:
         ink = (background_level - luminance) / max(background_level, 1e-6)
     else:
         ink = (luminance - background_level) / max(1.0 - background_level, 1e-6)
-    return np.clip(ink, 0.0, 1.0, out=ink)
+    return np.clip(ink, 0.0, 1.0, out=ink), (left, top)
 
 
 def normalise_ink(ink: np.ndarray) -> np.ndarray:

@@ -120,15 +120,19 @@ CANVAS = 96  # render size; normalise_ink brings it to MNIST form
 SUPERSAMPLE = 2
 
 
-def draw_strokes(strokes, size: int, width: float, supersample: int) -> Image.Image:
-    """Strokes (lists of (x, y) in pixels of a size × size canvas) → an "L" image, 255 = ink.
+def draw_strokes(
+    strokes, size: int | tuple[int, int], width: float, supersample: int
+) -> Image.Image:
+    """Strokes (lists of (x, y) in pixels of a size × size canvas, or of a (w, h) one) → an "L"
+    image, 255 = ink.
 
     A round brush of diameter ``width``: lines with round joins, a disc at each stroke's ends (a
     one-point stroke is a dot), drawn ``supersample`` times larger and area-averaged down, which
     stands in for a browser canvas's anti-aliasing.
     """
     k = supersample
-    image = Image.new("L", (size * k, size * k), 0)
+    w, h = (size, size) if isinstance(size, int) else size
+    image = Image.new("L", (w * k, h * k), 0)
     draw = ImageDraw.Draw(image)
     r = width * k / 2
     for stroke in strokes:
@@ -137,7 +141,7 @@ def draw_strokes(strokes, size: int, width: float, supersample: int) -> Image.Im
             draw.line(points, fill=255, width=max(1, round(2 * r)), joint="curve")
         for x, y in (points[0], points[-1]):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return image.resize((size, size), Image.Resampling.BOX)
+    return image.resize((w, h), Image.Resampling.BOX)
 
 
 def sample(label: int, rng: np.random.Generator) -> np.ndarray:

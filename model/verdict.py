@@ -6,6 +6,12 @@ The rules, in order:
    tap, a dot, a short tick on a canvas) is not a digit. It is measured on the image as it was
    drawn, before anything is scaled: in MNIST form every mark fills the same 20×20 box. Pixels
    sent already in MNIST form carry no such size and skip this rule.
+
+   In a number (``model.segment``) each mark is measured on its own: it is too small when its
+   longer side is under ``MIN_EXTENT`` of the image's *shorter* side (for a square image, the
+   rule above, so one digit gets the same verdict either way; on the wide canvas of a number,
+   its height is what a digit fills), or under ``MIN_SHARE`` of the tallest digit's height (a
+   dot, a comma or a short tick between digits of a number written small).
 2. **Not a digit**: a model with an eleventh output ("not a digit", learnt from the marks of
    ``model.marks``) says so when that output's probability, a softmax over all eleven scores,
    reaches the model's threshold.
@@ -31,6 +37,7 @@ VERDICTS = (DIGIT, UNSURE, NOT_A_DIGIT)
 # with the page's 21 px brush), is no digit; the smallest digits people draw on purpose are
 # about a quarter of the canvas (70 px).
 MIN_EXTENT = 0.17
+MIN_SHARE = 0.3  # in a number, a mark under this × the tallest digit's height is too small
 
 
 @dataclass(frozen=True)
@@ -63,16 +70,28 @@ class Readings:
     verdicts: list[str]  # one of VERDICTS each
 
 
+def too_small_in_number(extents: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """The marks of a number that are too small (rule 1, in a number): each mark's extent (n,)
+    (its longer side ÷ the image's shorter side) and share (n,) (its longer side ÷ the tallest
+    digit's height) → (n,) bool."""
+    extents = np.asarray(extents, dtype=np.float64)
+    return (extents < MIN_EXTENT) | (np.asarray(shares, dtype=np.float64) < MIN_SHARE)
+
+
 def read(
     scores: np.ndarray,
     extents: np.ndarray,
     calibration: Calibration,
     unsure_threshold: float,
+    too_small: np.ndarray | None = None,
 ) -> Readings:
-    """scores (n, 10 or 11) before softmax, extents (n,) (NaN: no size known) → the verdicts."""
+    """scores (n, 10 or 11) before softmax, extents (n,) (NaN: no size known) → the verdicts.
+    ``too_small`` (n,) bool, when given, replaces the extents' rule (a number's marks)."""
     scores = np.asarray(scores, dtype=np.float64)
     probabilities = softmax(scores[:, :10], calibration.temperature)
-    too_small = np.nan_to_num(np.asarray(extents, dtype=np.float64), nan=1.0) < MIN_EXTENT
+    if too_small is None:
+        too_small = np.nan_to_num(np.asarray(extents, dtype=np.float64), nan=1.0) < MIN_EXTENT
+    too_small = np.asarray(too_small, dtype=bool)
     not_a_digit = softmax(scores)[:, 10] if scores.shape[1] > 10 else None
     rejected = too_small.copy()
     if not_a_digit is not None:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.examples import PREDICT_JSON_EXAMPLES
-from app.inputs import Drawing, read_drawing
+from app.inputs import ACCEPTED_CONTENT_TEXT, Drawing, read_drawing
 from app.limits import InFlightLimit
 from app.schemas import DrawingInput, ErrorResponse
 
@@ -27,10 +28,15 @@ IncludeInput = Annotated[
 
 
 async def answer_drawing(
-    request: Request, in_flight: InFlightLimit, work: Callable[[Drawing], Answer]
+    request: Request,
+    in_flight: InFlightLimit,
+    work: Callable[[Drawing], Answer],
+    schema: type[BaseModel] = DrawingInput,
+    accepted: str = ACCEPTED_CONTENT_TEXT,
 ) -> Answer:
-    """Read the request's drawing, take a slot, and run ``work`` on it where it belongs."""
-    drawing = await read_drawing(request)
+    """Read the request's drawing (its JSON form a ``schema``), take a slot, and run ``work`` on
+    it where it belongs."""
+    drawing = await read_drawing(request, schema, accepted)
     with in_flight.slot():
         if isinstance(drawing, DrawingInput) and drawing.pixels is not None:
             return work(drawing)
@@ -51,29 +57,39 @@ def drawing_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-DRAWING_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "One drawing, in any of these forms.",
-        "content": {
-            "application/json": {
-                "schema": {"$ref": "#/components/schemas/DrawingInput"},
-                "examples": PREDICT_JSON_EXAMPLES,
+
+
+def drawing_body(schema: str, description: str, examples: dict, what: str) -> dict:
+    """The request body of a route that reads a drawing: JSON of ``schema`` (a component's
+    name), a multipart upload or raw image bytes of ``what``; for its ``openapi_extra``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{schema}"},
+                    "examples": examples,
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": f"A PNG, JPEG, WebP, GIF or BMP image of {what}.",
+                            }
+                        },
+                        "required": ["file"],
+                    }
+                },
+                **{f"image/{kind}": _BINARY for kind in ("png", "jpeg", "webp", "gif", "bmp")},
             },
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "A PNG, JPEG, WebP, GIF or BMP image of one digit.",
-                        }
-                    },
-                    "required": ["file"],
-                }
-            },
-            **{f"image/{kind}": _BINARY for kind in ("png", "jpeg", "webp", "gif", "bmp")},
-        },
+        }
     }
-}
+
+
+DRAWING_BODY = drawing_body(
+    "DrawingInput", "One drawing, in any of these forms.", PREDICT_JSON_EXAMPLES, "one digit"
+)

@@ -43,6 +43,7 @@ from app.schemas.feedback import (
     FeedbackPage,
     Relabel,
 )
+from app.schemas.read import DigitReading, NumberReading, ReadInput
 
 __all__ = [
     "RETRAIN_LIMITS",
@@ -51,6 +52,7 @@ __all__ = [
     "BatchResponse",
     "CancelAccepted",
     "Digit",
+    "DigitReading",
     "DrawingInput",
     "ErrorDetail",
     "ErrorResponse",
@@ -73,7 +75,9 @@ __all__ = [
     "ModelList",
     "ModelRef",
     "ModelSummary",
+    "NumberReading",
     "Prediction",
+    "ReadInput",
     "Readiness",
     "Relabel",
     "RetrainAccepted",

@@ -1,12 +1,14 @@
 /**
  * The drawing page: wires the pad, the prediction client, the results panel and the feedback
- * panel together, and owns the buttons, keyboard shortcuts and connection status.
+ * panel together, and owns the buttons, keyboard shortcuts and connection status. In Number
+ * mode (number.js; the URL's #number) the pad is wide and its strokes are read as a number.
  */
 
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
 import { ModelWatch } from "./model-watch.js";
+import { NumberMode } from "./number.js";
 import { PredictionClient } from "./predict.js";
 import { onPress } from "./press.js";
 import { ResultsView } from "./results.js";
@@ -18,6 +20,11 @@ const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-t
 const undoButton = document.querySelector("[data-testid=undo]");
 const clearButton = document.querySelector("[data-testid=clear]");
 const padFrame = canvas.closest(".pad");
+const layout = /** @type {HTMLElement} */ (document.querySelector("main.layout"));
+const modeButtons = {
+  digit: document.querySelector("[data-testid=mode-digit]"),
+  number: document.querySelector("[data-testid=mode-number]"),
+};
 
 const pad = new DrawingPad(canvas);
 const view = new ResultsView(
@@ -47,6 +54,16 @@ const retry = new RetryTimer({
   onTick: (secondsLeft) => view.showRetry(secondsLeft),
 });
 onPress(document.querySelector("[data-testid=retry]"), () => retry.now());
+const numberMode = new NumberMode({
+  pad,
+  results: document.querySelector("[data-testid=number-results]"),
+  overlay: document.querySelector("[data-testid=number-boxes]"),
+  announce: (text) => view.announceText(text),
+  describeError,
+  sendFeedback,
+  cleared: () => syncControls(),
+  onVersion: (version) => models.note(version),
+});
 inside.addEventListener("openchange", (event) => {
   client.setEndpoint(/** @type {CustomEvent} */ (event).detail.open ? EXPLAIN : PREDICT);
   // Opened with a drawing on the canvas: explain what is there now.
@@ -78,6 +95,7 @@ function clearAll({ quiet = false } = {}) {
   view.showEmpty();
   inside.showRest();
   view.showStatus("");
+  numberMode.clear();
   syncControls();
   if (hadInk && !quiet) view.announceText("Canvas cleared");
 }
@@ -128,6 +146,11 @@ function undoLast() {
   pad.undo();
   if (pad.strokeCount === 0) {
     clearAll();
+    return;
+  }
+  if (numberMode.active) {
+    numberMode.reread();
+    syncControls();
     return;
   }
   client.reset();
@@ -240,7 +263,8 @@ function modelChanged(version) {
   inside.setVersion(version);
   if (first) return; // the page just learnt the version it was served with
   view.announceText(`The model was updated to ${version}`);
-  if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
+  if (numberMode.active) numberMode.readAgain();
+  else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 }
 
 /** @returns {string} the version in the header's badge, "" while unknown */
@@ -251,16 +275,75 @@ function shownVersion() {
 
 const models = new ModelWatch({ onChange: modelChanged });
 
+/** Digit or Number: switch the pad's shape and the panels; what was drawn is cleared. */
+const HIDDEN_IN_NUMBER_MODE = ["results", "feedback", "inside", "practice-toggle"];
+const WORDS = {
+  digit: {
+    title: "Draw a digit. Watch a neural network read it.",
+    lede: "Draw any digit from 0 to 9. As you draw, the network's confidence in each one updates live.",
+    hint: "Fill most of the box",
+    placeholder: "Draw here",
+    label:
+      "Drawing area. Draw one digit from 0 to 9 with a mouse, finger or pen. The prediction is read out when you lift the pointer. Press Escape to clear and Control+Z to undo the last stroke.",
+  },
+  number: {
+    title: "Write a number. Watch a neural network read it.",
+    lede: "A year, a price, an extension: each digit is found, boxed and read as you write.",
+    hint: "Write the digits side by side",
+    placeholder: "Write a number here",
+    label:
+      "Drawing area for a whole number. Write digits side by side with a mouse, finger or pen; the number is read out when you lift the pointer. Press Escape to clear and Control+Z to undo the last stroke.",
+  },
+};
+
+/** @param {"digit"|"number"} mode */
+function setMode(mode) {
+  const number = mode === "number";
+  if (number) setPractice(false);
+  clearAll({ quiet: true });
+  numberMode.setActive(number);
+  layout.dataset.mode = mode;
+  for (const [name, button] of Object.entries(modeButtons)) {
+    button.setAttribute("aria-pressed", String(name === mode));
+  }
+  for (const id of HIDDEN_IN_NUMBER_MODE) {
+    /** @type {HTMLElement} */ (document.querySelector(`[data-testid=${id}]`)).hidden = number;
+  }
+  document.querySelector("[data-testid=number-results]").hidden = !number;
+  for (const role of ["title", "lede", "hint", "placeholder"]) {
+    document.querySelector(`[data-role=${role}]`).textContent = WORDS[mode][role];
+  }
+  canvas.setAttribute("aria-label", WORDS[mode].label);
+  // The mode is in the address, so a reload or a shared link opens it again.
+  const url = number ? "#number" : location.pathname + location.search;
+  if ((location.hash === "#number") !== number) history.replaceState(null, "", url);
+}
+
+for (const [mode, button] of Object.entries(modeButtons)) {
+  onPress(button, () => {
+    if (button.getAttribute("aria-pressed") === "true") return;
+    setMode(/** @type {"digit"|"number"} */ (mode));
+    view.announceText(
+      mode === "number" ? "Number mode: write a whole number" : "Digit mode: draw one digit",
+    );
+  });
+}
+
+// In Number mode, number.js reads the strokes; these drive the one-digit reading.
 pad.addEventListener("strokestart", () => {
+  syncControls();
+  if (numberMode.active) return;
   retry.reset();
   view.showRetry(null);
   feedback.withdraw();
   view.setState("drawing");
-  syncControls();
   client.live();
 });
-pad.addEventListener("strokemove", () => client.live());
+pad.addEventListener("strokemove", () => {
+  if (!numberMode.active) client.live();
+});
 pad.addEventListener("strokeend", () => {
+  if (numberMode.active) return;
   view.setState("waiting");
   client.final();
 });
@@ -286,6 +369,13 @@ document.addEventListener("keydown", (e) => {
   } else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === "z") {
     e.preventDefault(); // the browser's own undo has nothing to undo on this page
     undoLast();
+  } else if (numberMode.asking && !e.ctrlKey && !e.metaKey && !e.altKey && e.key === "Enter") {
+    // Enter on a focused button or in the correction field does their own thing.
+    const target = /** @type {HTMLElement} */ (e.target);
+    if (!(target instanceof HTMLButtonElement || target instanceof HTMLInputElement)) {
+      e.preventDefault();
+      numberMode.answerRight();
+    }
   } else if (feedback.asking && !e.ctrlKey && !e.metaKey && !e.altKey) {
     // Answering by keyboard: a digit says what it really is, N that it is no digit, Enter that
     // the reading was right (Enter on a focused button already presses that button).
@@ -303,15 +393,19 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("offline", () => {
-  view.showStatus(describeError({ kind: "offline" }).title, "error");
+  const { title } = describeError({ kind: "offline" });
+  if (numberMode.active) numberMode.showStatus(title, "error");
+  else view.showStatus(title, "error");
 });
 window.addEventListener("online", () => {
   view.showStatus("");
-  if (retry.armed) retry.now();
+  if (numberMode.active) numberMode.online();
+  else if (retry.armed) retry.now();
   else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 });
 
 view.showEmpty();
+if (location.hash === "#number") setMode("number");
 syncControls();
 inside.setVersion(shownVersion());
 models.start(shownVersion()); // rendered by the server when it knows it; else asked at once

@@ -4,12 +4,16 @@
  * Strokes are kept as arrays of [x, y] points in canvas-relative units (0..1 on both axes, y down).
  * That makes them independent of the canvas's CSS size and of devicePixelRatio, so the pad can be
  * resized without losing the drawing, Undo can simply redraw the remaining strokes, and the same
- * strokes can be rendered off-screen at a fixed size for the server.
+ * strokes can be rendered off-screen at a fixed size for the server, or sent as they are.
+ *
+ * The canvas is square for one digit; CSS may give it another shape (the Number mode's 5 : 2),
+ * as long as the shape does not change under a drawing: the units are shares of each side.
  */
 
 /**
- * Brush width as a fraction of the canvas side (21 px on a 280 px canvas).
- * CONTRACT: the benchmarks render pen trajectories with this same rule; change both or neither.
+ * Brush width as a fraction of the canvas's shorter side (21 px on a 280 px canvas).
+ * CONTRACT: the benchmarks render pen trajectories with this same rule, and /api/read draws
+ * strokes with it by default; change all three or none.
  */
 export const BRUSH_FRACTION = 0.075;
 
@@ -20,7 +24,7 @@ export const EXPORT_SIZE = 280;
 const MIN_POINT_DISTANCE = 0.002;
 
 /**
- * Draw strokes with the round brush onto a context whose square drawing area is side × side.
+ * Draw strokes with the round brush onto a context whose drawing area is width × height.
  *
  * Each stroke is smoothed with quadratic curves through the midpoints of consecutive points: the
  * sampled points act as control points, which removes the corners of a raw polyline without
@@ -28,18 +32,19 @@ const MIN_POINT_DISTANCE = 0.002;
  *
  * @param {CanvasRenderingContext2D} ctx target context, already cleared
  * @param {Array<Array<[number, number]>>} strokes points in 0..1 canvas units
- * @param {number} side the canvas side in ctx units (backing-store pixels)
+ * @param {number} width the canvas width in ctx units (backing-store pixels)
+ * @param {number} height the canvas height in the same units
  * @param {string} color any CSS colour
  */
-export function renderStrokes(ctx, strokes, side, color) {
+export function renderStrokes(ctx, strokes, width, height, color) {
   ctx.save();
-  ctx.lineWidth = BRUSH_FRACTION * side;
+  ctx.lineWidth = BRUSH_FRACTION * Math.min(width, height);
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.strokeStyle = color;
   ctx.fillStyle = color;
   for (const points of strokes) {
-    traceStroke(ctx, points, side);
+    traceStroke(ctx, points, width, height);
   }
   ctx.restore();
 }
@@ -48,27 +53,28 @@ export function renderStrokes(ctx, strokes, side, color) {
  * Stroke one point list; a single point (a tap) becomes a round dot of the brush's width.
  * @param {CanvasRenderingContext2D} ctx
  * @param {Array<[number, number]>} points
- * @param {number} side
+ * @param {number} w
+ * @param {number} h
  */
-function traceStroke(ctx, points, side) {
+function traceStroke(ctx, points, w, h) {
   if (points.length === 0) return;
   const [x0, y0] = points[0];
   if (points.length === 1) {
     // A zero-length path draws nothing in some engines, so a tap is filled as a circle.
     ctx.beginPath();
-    ctx.arc(x0 * side, y0 * side, ctx.lineWidth / 2, 0, Math.PI * 2);
+    ctx.arc(x0 * w, y0 * h, ctx.lineWidth / 2, 0, Math.PI * 2);
     ctx.fill();
     return;
   }
   ctx.beginPath();
-  ctx.moveTo(x0 * side, y0 * side);
+  ctx.moveTo(x0 * w, y0 * h);
   for (let i = 1; i < points.length - 1; i++) {
     const [cx, cy] = points[i];
     const [nx, ny] = points[i + 1];
-    ctx.quadraticCurveTo(cx * side, cy * side, ((cx + nx) / 2) * side, ((cy + ny) / 2) * side);
+    ctx.quadraticCurveTo(cx * w, cy * h, ((cx + nx) / 2) * w, ((cy + ny) / 2) * h);
   }
   const [xn, yn] = points[points.length - 1];
-  ctx.lineTo(xn * side, yn * side);
+  ctx.lineTo(xn * w, yn * h);
   ctx.stroke();
 }
 
@@ -91,7 +97,7 @@ export class DrawingPad extends EventTarget {
   #frameRequested = false;
   #ink = "#000";
 
-  /** @param {HTMLCanvasElement} canvas a canvas styled square (CSS aspect-ratio: 1) */
+  /** @param {HTMLCanvasElement} canvas a canvas styled with a fixed shape (CSS aspect-ratio) */
   constructor(canvas) {
     super();
     this.#canvas = canvas;
@@ -147,8 +153,21 @@ export class DrawingPad extends EventTarget {
   toDataURL(size = EXPORT_SIZE) {
     const off = document.createElement("canvas");
     off.width = off.height = size;
-    renderStrokes(off.getContext("2d"), this.#strokes, size, "#000");
+    renderStrokes(off.getContext("2d"), this.#strokes, size, size, "#000");
     return off.toDataURL("image/png");
+  }
+
+  /**
+   * The strokes in pixels of a width × height canvas, rounded to 0.1 px, as POST /api/read
+   * takes them. A point the pointer dragged far off the canvas is brought within one canvas
+   * size of it (its ink is cut off by the canvas's edge either way).
+   * @param {number} width
+   * @param {number} height
+   * @returns {Array<Array<[number, number]>>}
+   */
+  toStrokes(width, height) {
+    const at = (v, side) => Math.round(Math.min(Math.max(v, -1), 2) * side * 10) / 10;
+    return this.#strokes.map((points) => points.map(([x, y]) => [at(x, width), at(y, height)]));
   }
 
   /** @param {PointerEvent} e */
@@ -221,9 +240,12 @@ export class DrawingPad extends EventTarget {
   /** Size the backing store to CSS size × devicePixelRatio so lines are sharp, then redraw. */
   #resize() {
     const rect = this.#canvas.getBoundingClientRect();
-    const side = Math.max(1, Math.round(rect.width * (window.devicePixelRatio || 1)));
-    if (this.#canvas.width !== side || this.#canvas.height !== side) {
-      this.#canvas.width = this.#canvas.height = side; // also clears the canvas
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(rect.width * ratio));
+    const height = Math.max(1, Math.round(rect.height * ratio));
+    if (this.#canvas.width !== width || this.#canvas.height !== height) {
+      this.#canvas.width = width; // setting either also clears the canvas
+      this.#canvas.height = height;
     }
     this.#ink = getComputedStyle(this.#canvas).color || "#000";
     this.#draw();
@@ -254,8 +276,8 @@ export class DrawingPad extends EventTarget {
 
   /** Paint every stroke onto the visible canvas at its backing-store resolution. */
   #draw() {
-    const { width } = this.#canvas;
-    this.#ctx.clearRect(0, 0, width, width);
-    renderStrokes(this.#ctx, this.#strokes, width, this.#ink);
+    const { width, height } = this.#canvas;
+    this.#ctx.clearRect(0, 0, width, height);
+    renderStrokes(this.#ctx, this.#strokes, width, height, this.#ink);
   }
 }

@@ -31,8 +31,10 @@ export const NOT_A_DIGIT = "not_a_digit"; // the label of a drawing that is no d
  */
 
 /**
- * POST one labelled drawing.
- * @param {{image: string, label: number, predicted?: number, modelVersion?: string}} body
+ * POST one labelled drawing: its image, or its 28×28 in MNIST form (`pixels`, one digit of a
+ * number as /api/read saw it).
+ * @param {{image?: string, pixels?: number[][], label: number|"not_a_digit", predicted?: number,
+ *          modelVersion?: string}} body
  * @param {{fetch?: typeof fetch, timeout?: number}} [options]
  * @returns {Promise<{ok: true, id: number} | {ok: false, message: string}>}
  */
@@ -45,6 +47,7 @@ export async function sendFeedback(body, { fetch: doFetch = fetch, timeout = 10_
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({
         image: body.image,
+        pixels: body.pixels,
         label: body.label,
         predicted: body.predicted,
         model_version: body.modelVersion,

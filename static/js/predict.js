@@ -1,5 +1,6 @@
 /**
- * The prediction client: turns "the drawing changed" into a bounded stream of POST /api/predict.
+ * The prediction client: turns "the drawing changed" into a bounded stream of POST /api/predict
+ * (or of any endpoint that answers a JSON drawing: /api/explain, /api/read).
  *
  * - Live requests while drawing are throttled (at most one per `minInterval` ms) and coalesced
  *   (at most one live request in flight; later changes wait and are sent as one).
@@ -12,7 +13,8 @@
 
 /**
  * @typedef {object} Payload
- * @property {string} image a data:image/png;base64 URL of the drawing
+ * @property {string} [image] a data:image/png;base64 URL of the drawing, sent as {image}
+ * @property {object} [body] or the whole JSON body to send (POST /api/read's {strokes, …})
  * @property {number} strokes how many strokes the image holds (echoed back to the callbacks)
  */
 
@@ -162,7 +164,7 @@ export class PredictionClient {
       response = await this.#fetch(this.#endpoint, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ image: payload.image }),
+        body: JSON.stringify(payload.body ?? { image: payload.image }),
         signal: AbortSignal.timeout(this.#timeout),
       });
       body = await response.json().catch(() => null);

@@ -179,26 +179,32 @@ class DrawingPage:
             box["y"] + box["height"] * (offset + span * point[1]),
         )
 
-    def draw_with_mouse(self, strokes: Strokes, steps: int = 3) -> None:
+    def draw_with_mouse(
+        self, strokes: Strokes, steps: int = 3, canvas: tuple[float, float] | None = None
+    ) -> None:
         """Draw each stroke as a press, moves through every point (with interpolated steps) and a
-        release, as a person with a mouse would."""
+        release, as a person with a mouse would. Points are in a digit's 0..1 box, or, with
+        ``canvas`` (width, height), in pixels of a canvas of that size laid over the pad."""
         mouse = self.page.mouse
         box = self.canvas_box()
         for stroke in strokes:
-            points = [self.to_viewport(p, box=box) for p in stroke]
+            points = [self._point(p, box, canvas) for p in stroke]
             mouse.move(*points[0])
             mouse.down()
             for x, y in points[1:]:
                 mouse.move(x, y, steps=steps)
             mouse.up()
 
-    def draw_with_touch(self, strokes: Strokes, steps: int = 3) -> None:
-        """Draw with real touch input through CDP (the browser makes touch pointer events)."""
+    def draw_with_touch(
+        self, strokes: Strokes, steps: int = 3, canvas: tuple[float, float] | None = None
+    ) -> None:
+        """Draw with real touch input through CDP (the browser makes touch pointer events);
+        ``canvas`` as for draw_with_mouse."""
         cdp = self.page.context.new_cdp_session(self.page)
         box = self.canvas_box()
         try:
             for stroke in strokes:
-                points = [self.to_viewport(p, box=box) for p in stroke]
+                points = [self._point(p, box, canvas) for p in stroke]
                 path = [points[0]]
                 for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
                     path += [
@@ -229,6 +235,41 @@ class DrawingPage:
             cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         finally:
             cdp.detach()
+
+    def _point(self, point: Point, box: dict, canvas: tuple[float, float] | None) -> Point:
+        if canvas is None:
+            return self.to_viewport(point, box=box)
+        return (
+            box["x"] + box["width"] * point[0] / canvas[0],
+            box["y"] + box["height"] * point[1] / canvas[1],
+        )
+
+    # -- Number mode --
+
+    def number_mode(self) -> None:
+        """Switch to Number mode and wait for the wide pad."""
+        self.page.get_by_test_id("mode-number").click()
+        self.page.wait_for_function(
+            """() => { const c = document.querySelector('[data-testid=canvas]');
+                       const r = c.getBoundingClientRect();
+                       return Math.abs(r.width / r.height - 2.5) < 0.05; }"""
+        )
+
+    def number(self) -> str:
+        return self.page.get_by_test_id("number").text_content().strip()
+
+    def wait_number_settled(self, strokes: int, timeout: float = SETTLE_TIMEOUT_MS) -> None:
+        """Wait until the number read from exactly `strokes` strokes is on screen."""
+        self.page.wait_for_function(
+            """(n) => {
+              const r = document.querySelector('[data-testid=number-results]');
+              const c = document.querySelector('[data-testid=canvas]');
+              return r.dataset.state === 'ready' && r.dataset.strokes === String(n)
+                && c.dataset.strokes === String(n);
+            }""",
+            arg=strokes,
+            timeout=timeout,
+        )
 
     def wait_settled(self, strokes: int, timeout: float = SETTLE_TIMEOUT_MS) -> None:
         """Wait until the final prediction for exactly `strokes` strokes is on screen."""

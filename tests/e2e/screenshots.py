@@ -6,7 +6,9 @@
 Writes docs/screenshot.png (desktop, 1200×800) and docs/screenshot-phone.png (360×740, DPR 2),
 each after drawing a real handwritten digit from the UCI pen-digits set, and the same with the
 "Inside the network" panel open and in view: docs/inside.png (1366×768) and
-docs/inside-phone.png (390×844, DPR 2).
+docs/inside-phone.png (390×844, DPR 2). Then Number mode, a number written with one held-out
+writer's pen digits (``model.pen_numbers``): docs/number.png (1366×768) and
+docs/number-phone.png (390×844, DPR 2, with touch).
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from e2e_support import (  # noqa: E402  (the path above makes the sibling modul
     running_server,
 )
 
-from model import pendigits  # noqa: E402
+from model import pen_numbers, pendigits  # noqa: E402
 
 DESKTOP_SAMPLE = "pendigits-train-0159"
 PHONE_SAMPLE = "pendigits-train-0008"
+NUMBER_SEED, NUMBER_INDEX = 7, 59  # 2904, written by w30
 
 
 def main() -> None:
@@ -86,6 +89,24 @@ def main() -> None:
             path = args.out / (name if scheme == "light" else name.replace(".png", "-dark.png"))
             drawing.page.screenshot(path=str(path))
             print(f"{path}: drew {sample_id} (a {sample.label}), the page read {digit}")
+            drawing.close()
+
+        writers = sorted({s.writer for s in samples.values()})[15:]
+        number = pen_numbers.numbers(list(samples.values()), 60, NUMBER_SEED, writers)[NUMBER_INDEX]
+        for name, options in [
+            ("number.png", laptop),
+            ("number-phone.png", {"viewport": {"width": 390, "height": 844}, **phone}),
+        ]:
+            drawing = DrawingPage.open(browser, base_url, color_scheme=scheme, **options)
+            drawing.number_mode()
+            draw = drawing.draw_with_touch if options.get("has_touch") else drawing.draw_with_mouse
+            draw(number.strokes, steps=3, canvas=number.size)
+            drawing.wait_number_settled(len(number.strokes))
+            drawing.page.mouse.move(0, 0)
+            drawing.page.wait_for_timeout(400)
+            path = args.out / (name if scheme == "light" else name.replace(".png", "-dark.png"))
+            drawing.page.screenshot(path=str(path))
+            print(f"{path}: wrote {number.text}, the page read {drawing.number()}")
             drawing.close()
 
 

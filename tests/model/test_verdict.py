@@ -78,3 +78,16 @@ def test_the_temperature_softens_the_digits_and_keeps_their_order():
     assert warm.max() < cold.max() and np.argsort(warm).tolist() == np.argsort(cold).tolist()
     assert Calibration.of({"calibration": {"temperature": 1.7}}) == Calibration(1.7, 0.5)
     assert Calibration.of({}) == Calibration()
+
+
+def test_in_a_number_a_mark_is_too_small_beside_the_digits_or_on_the_canvas():
+    from model.verdict import MIN_SHARE, too_small_in_number
+
+    shares = np.array([1.0, MIN_SHARE - 0.01, 0.8])
+    extents = np.array([0.5, 0.5, MIN_EXTENT - 0.01])
+    too_small = too_small_in_number(extents, shares)
+    assert too_small.tolist() == [False, True, True]
+    scores = np.zeros((3, 10))
+    scores[:, 3] = 10.0
+    readings = read(scores, extents, Calibration(), 0.6, too_small)
+    assert readings.verdicts == ["digit", "not_a_digit", "not_a_digit"]

@@ -1,0 +1,145 @@
+/**
+ * Number mode's feedback strip: after a settled reading it asks "Is it 2026?". The person answers
+ * "Right", or types the number it really is; each digit is then stored as its own labelled
+ * drawing (its 28×28, as /api/read saw it), one POST /api/feedback per digit, as single digits
+ * are stored.
+ *
+ * CONTRACT: the strip's `data-state` is idle | asking | sending. An answer is the event
+ * `answer` with `detail.labels`, one digit per digit of the reading (its marks that are no
+ * digit are neither asked about nor stored); number.js sends them and calls saved() or
+ * failed().
+ */
+
+import { onPress } from "./press.js";
+
+const ONLY_DIGITS = /^[0-9]+$/;
+
+export class NumberFeedback extends EventTarget {
+  #root;
+  #question;
+  #right;
+  #rightText;
+  #form;
+  #input;
+  #done;
+  #doneTimer = null;
+  /** @type {{number: string, count: number} | null} */
+  #offer = null;
+  #busy = false;
+
+  /** @param {HTMLElement} root the [data-testid=number-feedback] element */
+  constructor(root) {
+    super();
+    this.#root = root;
+    this.#question = root.querySelector("[data-role=number-question]");
+    this.#right = root.querySelector("[data-testid=number-right]");
+    this.#rightText = root.querySelector("[data-role=number-right-text]");
+    this.#form = root.querySelector("[data-role=number-fix]");
+    this.#input = root.querySelector("[data-testid=number-fix]");
+    this.#done = root.querySelector("[data-testid=number-feedback-done]");
+    onPress(this.#right, () => this.answerRight());
+    this.#form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.answerWith(this.#input.value);
+    });
+  }
+
+  /** Whether a reading is on offer and no answer is being sent. */
+  get asking() {
+    return this.#offer !== null && !this.#busy;
+  }
+
+  /**
+   * A settled reading: ask about its digits (nothing to ask when it found none).
+   * @param {{number: string}} reading /api/read's answer
+   */
+  offer(reading) {
+    if (reading.number === "") {
+      this.withdraw();
+      return;
+    }
+    this.#offer = { number: reading.number, count: reading.number.length };
+    this.#busy = false;
+    this.#input.value = "";
+    this.#input.placeholder = reading.number;
+    this.#input.maxLength = reading.number.length;
+    this.#render();
+  }
+
+  /** The drawing changed or was cleared: nothing to ask about now. */
+  withdraw() {
+    this.#offer = null;
+    this.#busy = false;
+    this.#render();
+  }
+
+  answerRight() {
+    if (this.asking) this.#answer(/** @type {{number: string}} */ (this.#offer).number);
+  }
+
+  /**
+   * The person typed what the number really is: one digit for each digit found.
+   * @param {string} text
+   */
+  answerWith(text) {
+    if (!this.asking) return;
+    const typed = text.replace(/\s+/g, "");
+    const { count } = /** @type {{count: number}} */ (this.#offer);
+    if (!ONLY_DIGITS.test(typed) || typed.length !== count) {
+      const what = count === 1 ? "1 digit" : `${count} digits`;
+      this.#say(
+        `Type ${what}, one for each box on your drawing; if a box is wrong, clear and write the number again.`,
+        "error",
+      );
+      this.#input.focus();
+      return;
+    }
+    this.#answer(typed);
+  }
+
+  /** The answer is being sent: hold the buttons until saved() or failed(). */
+  #answer(text) {
+    this.#busy = true;
+    this.#render();
+    this.dispatchEvent(new CustomEvent("answer", { detail: { labels: [...text].map(Number) } }));
+  }
+
+  /** @param {string} message why it was not saved */
+  failed(message) {
+    this.#busy = false;
+    this.#render();
+    this.#say(message, "error");
+  }
+
+  /** @param {string} message the thanks */
+  saved(message) {
+    // The strip's buttons hide now: leave no focus on them, so that Enter answers the next one.
+    const focused = document.activeElement;
+    if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
+    this.#offer = null;
+    this.#busy = false;
+    this.#render();
+    this.#say(message, "ok");
+  }
+
+  #say(message, tone) {
+    this.#done.textContent = message;
+    this.#done.dataset.tone = tone;
+    this.#done.hidden = false;
+    clearTimeout(this.#doneTimer);
+    this.#doneTimer = setTimeout(() => {
+      this.#done.hidden = true;
+    }, 6000);
+  }
+
+  #render() {
+    const offer = this.#offer;
+    this.#root.dataset.state = offer === null ? "idle" : this.#busy ? "sending" : "asking";
+    const disabled = String(!this.asking);
+    this.#right.setAttribute("aria-disabled", disabled);
+    this.#input.readOnly = !this.asking;
+    if (offer === null) return;
+    this.#question.textContent = `Is it ${offer.number}?`;
+    this.#rightText.textContent = `Right, it is ${offer.number}`;
+  }
+}
