@@ -57,9 +57,16 @@ Drawing = bytes | DrawingInput | ReadInput | JsonDrawing
 
 ACCEPTED_FORMATS_TEXT = "PNG, JPEG, WebP, GIF or BMP"
 ACCEPTED_IMAGE_TYPES = frozenset(
-    {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp",
-     "image/x-ms-bmp"}
-)  # fmt: skip
+    {
+        "image/png",
+        "image/jpeg",
+        "image/jpg",
+        "image/webp",
+        "image/gif",
+        "image/bmp",
+        "image/x-ms-bmp",
+    }
+)
 ACCEPTED_CONTENT_TEXT = (
     "application/json ({'image': 'data:image/png;base64,...'} or {'pixels': [...]}), "
     "multipart/form-data with the image in a field named 'file', or the raw image bytes with "
@@ -73,9 +80,13 @@ READ_CONTENT_TEXT = (
 
 # A few formats people do send, named in the error so that the fix is obvious.
 _REFUSED_SIGNATURES = (
-    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"%PDF", "PDF"), (b"<svg", "SVG"),
-    (b"<?xml", "SVG/XML"), (b"\x00\x00\x01\x00", "ICO"),
-)  # fmt: skip
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"%PDF", "PDF"),
+    (b"<svg", "SVG"),
+    (b"<?xml", "SVG/XML"),
+    (b"\x00\x00\x01\x00", "ICO"),
+)
 
 
 def media_type(request: Request) -> str:

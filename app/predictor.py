@@ -198,19 +198,22 @@ class Predictor:
         answers = []
         for i, (best, next_) in enumerate(ranked):
             not_a_digit = readings.not_a_digit
-            answers.append(Prediction(
-                digit=int(best),
-                confidence=float(rounded[i, best]),
-                probabilities=rounded[i].tolist(),
-                verdict=readings.verdicts[i],
-                unsure=readings.verdicts[i] == UNSURE,
-                runner_up=int(next_),
-                not_a_digit=None if not_a_digit is None else round(float(not_a_digit[i]), 6),
-                too_small=bool(readings.too_small[i]),
-                model=ref,
-                input=np.round(x[i].reshape(28, 28), PIXEL_DECIMALS).tolist()
-                if include_input else None,
-            ))  # fmt: skip
+            answers.append(
+                Prediction(
+                    digit=int(best),
+                    confidence=float(rounded[i, best]),
+                    probabilities=rounded[i].tolist(),
+                    verdict=readings.verdicts[i],
+                    unsure=readings.verdicts[i] == UNSURE,
+                    runner_up=int(next_),
+                    not_a_digit=None if not_a_digit is None else round(float(not_a_digit[i]), 6),
+                    too_small=bool(readings.too_small[i]),
+                    model=ref,
+                    input=np.round(x[i].reshape(28, 28), PIXEL_DECIMALS).tolist()
+                    if include_input
+                    else None,
+                )
+            )
         return answers
 
 

@@ -96,13 +96,17 @@ class ModelServer:
                 raise
             except ModelFileError as e:
                 self.load_failures += 1
-                log.error("cannot load model version %s: %s; still serving %s", version, e,
-                          self.version)  # fmt: skip
+                log.error(
+                    "cannot load model version %s: %s; still serving %s", version, e, self.version
+                )
                 return False
             except Exception:
                 self.load_failures += 1
-                log.exception("unexpected error loading model version %s; still serving %s",
-                              version, self.version)  # fmt: skip
+                log.exception(
+                    "unexpected error loading model version %s; still serving %s",
+                    version,
+                    self.version,
+                )
                 return False
             self._model = loaded
             self.loads += 1

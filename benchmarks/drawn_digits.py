@@ -88,8 +88,10 @@ def report(results, errors: int, version: str, seconds: float) -> None:
     n = len(results)
     correct = sum(d.label == p for d, p in results)
     accuracy = correct / max(n, 1)
-    print(f"model {version}: {n} drawn digits from {len({d.writer for d, _ in results})} writers, "
-          f"{errors} request errors, {seconds:.0f} s")  # fmt: skip
+    print(
+        f"model {version}: {n} drawn digits from {len({d.writer for d, _ in results})} writers, "
+        f"{errors} request errors, {seconds:.0f} s"
+    )
     print(f"overall accuracy: {accuracy:.2%}")
 
     by_class = collections.defaultdict(lambda: [0, 0])
@@ -105,10 +107,13 @@ def report(results, errors: int, version: str, seconds: float) -> None:
     for writer, (a, t) in writers:
         print(f"  {writer:<24} {a / t:6.1%}  ({a}/{t})")
     confusions = collections.Counter((d.label, p) for d, p in results if d.label != p)
-    print("most frequent confusions (true → predicted): " + ", ".join(
-        f"{t}→{p} ×{k}" for (t, p), k in confusions.most_common(8)))  # fmt: skip
-    print(f"drawn-digits: accuracy={accuracy:.4f} n={n} worst_writer={rates[0]:.4f} "
-          f"errors={errors}")  # fmt: skip
+    print(
+        "most frequent confusions (true → predicted): "
+        + ", ".join(f"{t}→{p} ×{k}" for (t, p), k in confusions.most_common(8))
+    )
+    print(
+        f"drawn-digits: accuracy={accuracy:.4f} n={n} worst_writer={rates[0]:.4f} errors={errors}"
+    )
 
 
 if __name__ == "__main__":

@@ -79,10 +79,13 @@ def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
     return {
         "healthz": ("/healthz", "", None),
         "json": ("/api/predict", "application/json", tmp / "pixels.json"),
-        "png": ("/api/predict", f"multipart/form-data; boundary={boundary}",
-                tmp / "canvas.multipart"),
+        "png": (
+            "/api/predict",
+            f"multipart/form-data; boundary={boundary}",
+            tmp / "canvas.multipart",
+        ),
         "batch100": ("/api/predict/batch", "application/json", tmp / "batch.json"),
-    }  # fmt: skip
+    }
 
 
 def breakdown(png: bytes, rounds: int = 7, per_round: int = 200) -> dict[str, float]:
@@ -135,8 +138,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def hey(url: str, kind: str, body: Path | None, concurrency: int, *, seconds: float = 0,
-        requests: int = 0, pid: int | None = None) -> dict:  # fmt: skip
+def hey(
+    url: str,
+    kind: str,
+    body: Path | None,
+    concurrency: int,
+    *,
+    seconds: float = 0,
+    requests: int = 0,
+    pid: int | None = None,
+) -> dict:
     """Run hey for a duration or a request count → latency percentiles (ms), rps, errors, and
     (given the server's pid) the server's CPU time per request, a figure that other load on
     the machine disturbs far less than latency or throughput."""
@@ -156,19 +167,33 @@ def hey(url: str, kind: str, body: Path | None, concurrency: int, *, seconds: fl
     expected = requests or len(rows)  # with -z, failed connections leave no row
     span = max(ends) if ends else wall
     if not len(lat):
-        return {"n": 0, "p50": float("nan"), "p90": float("nan"), "p99": float("nan"),
-                "rps": 0.0, "errors": expected}  # fmt: skip
+        return {
+            "n": 0,
+            "p50": float("nan"),
+            "p90": float("nan"),
+            "p99": float("nan"),
+            "rps": 0.0,
+            "errors": expected,
+        }
     p50, p90, p99 = np.percentile(lat, [50, 90, 99])
-    return {"n": len(rows), "p50": p50, "p90": p90, "p99": p99, "rps": len(rows) / span,
-            "errors": bad + max(0, expected - len(rows)),
-            "cpu_us": cpu / len(rows) * 1e6}  # fmt: skip
+    return {
+        "n": len(rows),
+        "p50": p50,
+        "p90": p90,
+        "p99": p99,
+        "rps": len(rows) / span,
+        "errors": bad + max(0, expected - len(rows)),
+        "cpu_us": cpu / len(rows) * 1e6,
+    }
 
 
 def show(name: str, c: int, r: dict) -> None:
-    print(f"  {name:10s} c={c:<3d} p50 {r['p50']:7.2f} ms  p90 {r['p90']:7.2f} ms  "
-          f"p99 {r['p99']:7.2f} ms  {r['rps']:7.0f} req/s  server CPU "
-          f"{r.get('cpu_us', float('nan')):6.0f} µs/req  n={r['n']:<6d} "
-          f"errors={r['errors']}")  # fmt: skip
+    print(
+        f"  {name:10s} c={c:<3d} p50 {r['p50']:7.2f} ms  p90 {r['p90']:7.2f} ms  "
+        f"p99 {r['p99']:7.2f} ms  {r['rps']:7.0f} req/s  server CPU "
+        f"{r.get('cpu_us', float('nan')):6.0f} µs/req  n={r['n']:<6d} "
+        f"errors={r['errors']}"
+    )
 
 
 # --- retrain ----------------------------------------------------------------------------------
@@ -178,9 +203,11 @@ def start_retrain(base: str, token: str, home: Path) -> tuple[str, object]:
     """Start a training job: the admin API when it answers 202, else a niced `digits train`."""
     body = json.dumps({"epochs": 3, "max_train_samples": 20000, "force": False}).encode()
     request = urllib.request.Request(
-        f"{base}/api/admin/retrain", data=body, method="POST",
+        f"{base}/api/admin/retrain",
+        data=body,
+        method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
             if r.status == 202:
@@ -189,18 +216,31 @@ def start_retrain(base: str, token: str, home: Path) -> tuple[str, object]:
         print(f"  admin retrain unavailable ({e}); simulating with a niced `digits train`")
     exe = Path(sys.executable).with_name("digits")
     child = subprocess.Popen(
-        ["nice", "-n", "10", str(exe), "train", "--epochs", "2", "--max-train-samples", "20000",
-         "--out", str(home / "bench-retrain.npz")],
-        env={**os.environ, "DIGITS_HOME": str(home)}, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "nice",
+            "-n",
+            "10",
+            str(exe),
+            "train",
+            "--epochs",
+            "2",
+            "--max-train-samples",
+            "20000",
+            "--out",
+            str(home / "bench-retrain.npz"),
+        ],
+        env={**os.environ, "DIGITS_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+    )
     return "`nice -n 10 digits train` subprocess", child
 
 
 def job_status(base: str, token: str, job: object) -> str:
     if isinstance(job, subprocess.Popen):
         return "running" if job.poll() is None else "finished"
-    request = urllib.request.Request(f"{base}/api/admin/jobs/{job}",
-                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    request = urllib.request.Request(
+        f"{base}/api/admin/jobs/{job}", headers={"Authorization": f"Bearer {token}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as r:
         record = json.load(r)
     return record.get("status", "?")
@@ -212,8 +252,11 @@ def stop_retrain(base: str, token: str, job: object) -> None:
             job.send_signal(signal.SIGTERM)
         job.wait(30)
         return
-    request = urllib.request.Request(f"{base}/api/admin/jobs/{job}/cancel", method="POST",
-                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    request = urllib.request.Request(
+        f"{base}/api/admin/jobs/{job}/cancel",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     with contextlib.suppress(OSError):  # it may have finished already
         urllib.request.urlopen(request, timeout=10).close()
 
@@ -224,8 +267,12 @@ def stop_retrain(base: str, token: str, job: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=3.0, help="load per endpoint × concurrency")
-    p.add_argument("--mnist", type=Path, default=get_settings().home / "mnist.npz",
-                   help="linked into the server's data home, for the retrain")  # fmt: skip
+    p.add_argument(
+        "--mnist",
+        type=Path,
+        default=get_settings().home / "mnist.npz",
+        help="linked into the server's data home, for the retrain",
+    )
     p.add_argument("--memory-requests", type=int, default=10_000)
     p.add_argument("--no-retrain", action="store_true")
     args = p.parse_args(argv)
@@ -261,8 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[tuple[str, int], dict] = {}
         for c in CONCURRENCY:
             for name, (url, content_type, payload) in load.items():
-                results[name, c] = r = hey(base + url, content_type, payload, c,
-                                           seconds=args.seconds, pid=server.pid)  # fmt: skip
+                results[name, c] = r = hey(
+                    base + url, content_type, payload, c, seconds=args.seconds, pid=server.pid
+                )
                 show(name, c, r)
 
         samples.append(rss_mb(server.pid))  # after everything, the batches included
@@ -286,9 +334,11 @@ def main(argv: list[str] | None = None) -> int:
             show("json idle", 1, idle_after)
             idle_p99 = (idle["p99"] + idle_after["p99"]) / 2
             factor = busy["p99"] / idle_p99
-            retrain_line = (f"retrain via {how} (status {status} → {status_after}): json p99 "
-                            f"idle {idle['p99']:.2f}/{idle_after['p99']:.2f} ms, during "
-                            f"{busy['p99']:.2f} ms = {factor:.2f}× idle (target ≤ 2×)")  # fmt: skip
+            retrain_line = (
+                f"retrain via {how} (status {status} → {status_after}): json p99 "
+                f"idle {idle['p99']:.2f}/{idle_after['p99']:.2f} ms, during "
+                f"{busy['p99']:.2f} ms = {factor:.2f}× idle (target ≤ 2×)"
+            )
     finally:
         live.stop()
         png_bytes = (tmp / "canvas.png").read_bytes()
@@ -304,25 +354,35 @@ def main(argv: list[str] | None = None) -> int:
     healthz1 = results["healthz", 1]["p50"]
     parts = breakdown(png_bytes)
     rest = png1 - healthz1 - sum(parts.values())
-    print(f"c=1 png p50 over healthz: {png1 - healthz1:.2f} ms (target ≤ 1.5) = decode "
-          f"{parts['decode']:.2f} + preprocess {parts['preprocess']:.2f} + forward "
-          f"{parts['forward']:.2f} + the rest of the request (multipart, threadpool, answer) "
-          f"{rest:.2f} ms; healthz itself {healthz1:.2f} ms")  # fmt: skip
-    print(f"c=8 throughput ÷ healthz ({floor:.0f} req/s): json {ratios['json']:.2f}, "
-          f"png {ratios['png']:.2f}, batch100 {results['batch100', 8]['rps'] / floor:.3f} "
-          f"(= {results['batch100', 8]['rps'] * 100:.0f} predictions/s) "
-          f"(target ≥ 0.60)")  # fmt: skip
+    print(
+        f"c=1 png p50 over healthz: {png1 - healthz1:.2f} ms (target ≤ 1.5) = decode "
+        f"{parts['decode']:.2f} + preprocess {parts['preprocess']:.2f} + forward "
+        f"{parts['forward']:.2f} + the rest of the request (multipart, threadpool, answer) "
+        f"{rest:.2f} ms; healthz itself {healthz1:.2f} ms"
+    )
+    print(
+        f"c=8 throughput ÷ healthz ({floor:.0f} req/s): json {ratios['json']:.2f}, "
+        f"png {ratios['png']:.2f}, batch100 {results['batch100', 8]['rps'] / floor:.3f} "
+        f"(= {results['batch100', 8]['rps'] * 100:.0f} predictions/s) "
+        f"(target ≥ 0.60)"
+    )
     cpu = {n: results[n, 8]["cpu_us"] for n in load}
-    print(f"c=8 server CPU per request: healthz {cpu['healthz']:.0f} µs, json {cpu['json']:.0f} "
-          f"µs, png {cpu['png']:.0f} µs; healthz ÷ json = {cpu['healthz'] / cpu['json']:.2f} "
-          f"(the throughput ratio with the load of other work taken out)")  # fmt: skip
+    print(
+        f"c=8 server CPU per request: healthz {cpu['healthz']:.0f} µs, json {cpu['json']:.0f} "
+        f"µs, png {cpu['png']:.0f} µs; healthz ÷ json = {cpu['healthz'] / cpu['json']:.2f} "
+        f"(the throughput ratio with the load of other work taken out)"
+    )
     print(f"errors at c=32: {errors32} (target 0)")
-    print(f"RSS after {args.memory_requests:,} predictions: {samples[5]:.1f} MB (target ≤ 150), "
-          f"growth over them {samples[5] - samples[1]:+.1f} MB; after the whole matrix "
-          f"{samples[6]:.1f} MB")  # fmt: skip
+    print(
+        f"RSS after {args.memory_requests:,} predictions: {samples[5]:.1f} MB (target ≤ 150), "
+        f"growth over them {samples[5] - samples[1]:+.1f} MB; after the whole matrix "
+        f"{samples[6]:.1f} MB"
+    )
     print(retrain_line)
-    print(f"serve-latency: png_p50={png1:.2f} ms json_p50={json1:.2f} ms "
-          f"ratio_vs_healthz={ratios['json']:.2f} errors={errors}")  # fmt: skip
+    print(
+        f"serve-latency: png_p50={png1:.2f} ms json_p50={json1:.2f} ms "
+        f"ratio_vs_healthz={ratios['json']:.2f} errors={errors}"
+    )
     return 0
 
 

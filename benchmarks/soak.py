@@ -75,8 +75,13 @@ MIX = {
 EXPECTED = {"feedback": 201, "admin-retrain": 202, "admin-cancel": 202}
 STATIC = ("/static/js/app.js", "/static/css/app.css", "/static/js/canvas.js")
 # A full retrain, the README's example with 20 epochs: 50-65 s here under the load.
-RETRAIN = {"hidden_layers": [256, 128], "epochs": 20, "augment": True, "max_train_samples": 20000,
-           "force": True}  # fmt: skip
+RETRAIN = {
+    "hidden_layers": [256, 128],
+    "epochs": 20,
+    "augment": True,
+    "max_train_samples": 20000,
+    "force": True,
+}
 
 
 # --- payloads: MNIST test digits as the page would send them -----------------------------------
@@ -107,8 +112,14 @@ def digits(home: Path, count: int, seed: int) -> list[Digit]:
         canvas.save(buffer, format="PNG")
         png = buffer.getvalue()
         rows = np.round(image / 255.0, 3).tolist()
-        out.append(Digit(int(mnist.test_y[i]), json.dumps({"pixels": rows}).encode(), png,
-                         "data:image/png;base64," + base64.b64encode(png).decode()))  # fmt: skip
+        out.append(
+            Digit(
+                int(mnist.test_y[i]),
+                json.dumps({"pixels": rows}).encode(),
+                png,
+                "data:image/png;base64," + base64.b64encode(png).decode(),
+            )
+        )
     return out
 
 
@@ -142,8 +153,9 @@ def wait_for_workers(base: str, token: str, count: int, seconds: float = 30.0) -
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
-            r = httpx.get(f"{base}/api/admin/worker", headers={"Authorization":
-                          f"Bearer {token}"}, timeout=5).json()  # fmt: skip
+            r = httpx.get(
+                f"{base}/api/admin/worker", headers={"Authorization": f"Bearer {token}"}, timeout=5
+            ).json()
             answers.setdefault(r["pid"], []).append(r["serving"])
         if sum(1 for versions in answers.values() if versions[-1]) >= count:
             break
@@ -178,8 +190,13 @@ class Job:
 
 class Soak:
     def __init__(self, args, base: str, token: str, home: Path, server_pid: int, load: list):
-        self.args, self.base, self.home, self.server_pid, self.load = args, base, home, \
-            server_pid, load  # fmt: skip
+        self.args, self.base, self.home, self.server_pid, self.load = (
+            args,
+            base,
+            home,
+            server_pid,
+            load,
+        )
         self.auth = {"Authorization": f"Bearer {token}"}
         self.rng = random.Random(args.seed)
         self.results: list[Result] = []
@@ -207,28 +224,46 @@ class Soak:
             body = json.dumps({"image": d.data_url}).encode()
             return "POST", "/api/predict", {"content": body, "headers": json_type}
         if kind == "predict-png":
-            return "POST", "/api/predict", {"content": d.png,
-                                            "headers": {"Content-Type": "image/png"}}  # fmt: skip
+            return (
+                "POST",
+                "/api/predict",
+                {"content": d.png, "headers": {"Content-Type": "image/png"}},
+            )
         if kind == "predict-multipart":
             return "POST", "/api/predict", {"files": {"file": ("d.png", d.png, "image/png")}}
         if kind == "feedback":
-            body = {"image": d.data_url, "label": d.label, "predicted": d.label,
-                    "model_version": self.version}  # fmt: skip
-            return "POST", "/api/feedback", {"content": json.dumps(body).encode(),
-                                             "headers": json_type}  # fmt: skip
-        path = {"page-index": "/", "page-admin": "/admin", "healthz": "/healthz",
-                "static": self.rng.choice(STATIC)}[kind]  # fmt: skip
+            body = {
+                "image": d.data_url,
+                "label": d.label,
+                "predicted": d.label,
+                "model_version": self.version,
+            }
+            return (
+                "POST",
+                "/api/feedback",
+                {"content": json.dumps(body).encode(), "headers": json_type},
+            )
+        path = {
+            "page-index": "/",
+            "page-admin": "/admin",
+            "healthz": "/healthz",
+            "static": self.rng.choice(STATIC),
+        }[kind]
         return "GET", path, {}
 
-    async def send(self, client: httpx.AsyncClient, kind: str, method: str, path: str,
-                   **kwargs) -> tuple[Result, httpx.Response | None]:  # fmt: skip
+    async def send(
+        self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kwargs
+    ) -> tuple[Result, httpx.Response | None]:
         """Send one request and record it; the response too if it had the expected status."""
         start = self.now()
         began = time.perf_counter()
         try:
             response = await client.request(method, self.base + path, **kwargs)
-            outcome = "ok" if response.status_code == EXPECTED.get(kind, 200) else \
-                f"HTTP {response.status_code}"  # fmt: skip
+            outcome = (
+                "ok"
+                if response.status_code == EXPECTED.get(kind, 200)
+                else f"HTTP {response.status_code}"
+            )
             detail = response.text[:300]
         except httpx.HTTPError as e:
             response, outcome, detail = None, type(e).__name__, str(e)[:300]
@@ -243,8 +278,9 @@ class Soak:
         if len(self.error_details) < 50:
             self.error_details.append(f"t={result.start:.1f}s {result.kind} {detail}")
 
-    async def one(self, pool: asyncio.Queue, client: httpx.AsyncClient, used: int,
-                  kind: str) -> None:  # fmt: skip
+    async def one(
+        self, pool: asyncio.Queue, client: httpx.AsyncClient, used: int, kind: str
+    ) -> None:
         try:
             d = self.rng.choice(self.load)
             method, path, kwargs = self.request(kind, d)
@@ -306,9 +342,16 @@ class Soak:
         ]  # a worker uvicorn replaces gets a role of its own: w3, ...
         for role, pid in pids:
             with contextlib.suppress(OSError):
-                self.samples.append({"t": round(t, 1), "role": role, "pid": pid,
-                                     "rss": round(rss_mb(pid), 2), "fds": fd_count(pid),
-                                     "cpu": round(cpu_seconds(pid), 2)})  # fmt: skip
+                self.samples.append(
+                    {
+                        "t": round(t, 1),
+                        "role": role,
+                        "pid": pid,
+                        "rss": round(rss_mb(pid), 2),
+                        "fds": fd_count(pid),
+                        "cpu": round(cpu_seconds(pid), 2),
+                    }
+                )
 
     async def sampler(self) -> None:
         while not self.done.is_set():
@@ -339,8 +382,9 @@ class Soak:
                 await asyncio.sleep(max(0.0, start_at - self.now()))
                 config = {**json.loads(args.retrain), "seed": k + 1}
                 job.requested = self.now()
-                _, started = await self.send(client, "admin-retrain", "POST",
-                                             "/api/admin/retrain", json=config)  # fmt: skip
+                _, started = await self.send(
+                    client, "admin-retrain", "POST", "/api/admin/retrain", json=config
+                )
                 if started is None:
                     job.status = "refused"
                     continue
@@ -348,8 +392,9 @@ class Soak:
                 deadline = job.requested + args.job_timeout
                 while job.status not in FINAL and self.now() < deadline:
                     await asyncio.sleep(1.0)
-                    _, polled = await self.send(client, "admin-poll", "GET",
-                                                f"/api/admin/jobs/{job.id}")  # fmt: skip
+                    _, polled = await self.send(
+                        client, "admin-poll", "GET", f"/api/admin/jobs/{job.id}"
+                    )
                     if polled is not None:
                         record = polled.json()
                         job.status, job.reason = record["status"], record.get("reason") or ""
@@ -357,8 +402,9 @@ class Soak:
                 job.ended = self.now()
                 last_took = job.ended - job.requested
                 if job.status not in FINAL:
-                    await self.send(client, "admin-cancel", "POST",
-                                    f"/api/admin/jobs/{job.id}/cancel")  # fmt: skip
+                    await self.send(
+                        client, "admin-cancel", "POST", f"/api/admin/jobs/{job.id}/cancel"
+                    )
                     job.status = f"cancelled by the soak after {args.job_timeout:.0f} s"
                 if job.result.get("promoted"):
                     job.version = job.result["version"]
@@ -397,8 +443,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-requests", type=int, default=100_000, help="a bound on the total")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--timeout", type=float, default=10.0, help="per request, in seconds")
-    p.add_argument("--per-connection", type=int, default=50,
-                   help="requests on one keep-alive connection before a new one")  # fmt: skip
+    p.add_argument(
+        "--per-connection",
+        type=int,
+        default=50,
+        help="requests on one keep-alive connection before a new one",
+    )
     p.add_argument("--retrains", type=int, default=2)
     p.add_argument("--retrain", default=json.dumps(RETRAIN), help="the retrain body (JSON)")
     p.add_argument("--first-retrain", type=float, default=60.0, help="seconds into the load")
@@ -424,9 +474,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(args.mnist, home / "mnist.npz")
     token = secrets.token_urlsafe(24)
     feedback_per_minute = args.rate * 60 * MIX["feedback"] / sum(MIX.values())
-    env = {"DIGITS_ADMIN_TOKEN": token, "PYTHONUNBUFFERED": "1",
-           # 10× what the load posts: the limiter runs on every post and never refuses one
-           "DIGITS_FEEDBACK_RATE_LIMIT": str(int(feedback_per_minute * 10) + 60)}  # fmt: skip
+    env = {
+        "DIGITS_ADMIN_TOKEN": token,
+        "PYTHONUNBUFFERED": "1",
+        # 10× what the load posts: the limiter runs on every post and never refuses one
+        "DIGITS_FEEDBACK_RATE_LIMIT": str(int(feedback_per_minute * 10) + 60),
+    }
     load = digits(home, args.digits, args.seed)
     server = None
     stored = None
@@ -434,9 +487,11 @@ def main(argv: list[str] | None = None) -> int:
         live = LiveServer(home, workers=args.workers, env=env, log=log_path).start()
         server, base = live.process, live.url
         answers = wait_for_workers(base, token, args.workers)
-        print(f"server: supervisor pid {server.pid}, workers {workers_of(server.pid)}, {base}, "
-              f"data home {home}; feedback limit {env['DIGITS_FEEDBACK_RATE_LIMIT']}/min; "
-              f"log {log_path}")  # fmt: skip
+        print(
+            f"server: supervisor pid {server.pid}, workers {workers_of(server.pid)}, {base}, "
+            f"data home {home}; feedback limit {env['DIGITS_FEEDBACK_RATE_LIMIT']}/min; "
+            f"log {log_path}"
+        )
         soak = Soak(args, base, token, home, server.pid, load)
         soak.startup = answers
         print(startup_line(answers, args.workers))

@@ -23,8 +23,10 @@ def startup_line(answers: dict[int, list], workers: int) -> str:
     line = f"start-up: {len(ready)}/{workers} workers answered with a model loaded before the load"
     for pid, versions in answers.items():
         if None in versions:
-            line += (f"; worker {pid} answered {versions.count(None)} times with NO model loaded "
-                     f"although /readyz was already 200")  # fmt: skip
+            line += (
+                f"; worker {pid} answered {versions.count(None)} times with NO model loaded "
+                f"although /readyz was already 200"
+            )
     return line
 
 
@@ -47,18 +49,28 @@ def minutes_table(soak: Soak) -> list[dict]:
         lo, hi = m * 60, (m + 1) * 60 if m < count - 1 else math.inf
         rs = [r for r in soak.results if lo <= r.start < hi and not r.kind.startswith("admin")]
         p50, p99 = percentiles([r.seconds for r in rs])
-        row = {"minute": m + 1, "requests": len(rs), "p50_ms": round(p50, 2),
-               "p99_ms": round(p99, 2), "errors": sum(r.outcome != "ok" for r in rs),
-               "versions": sorted({r.version for r in rs if r.version})}  # fmt: skip
+        row = {
+            "minute": m + 1,
+            "requests": len(rs),
+            "p50_ms": round(p50, 2),
+            "p99_ms": round(p99, 2),
+            "errors": sum(r.outcome != "ok" for r in rs),
+            "versions": sorted({r.version for r in rs if r.version}),
+        }
         for role in ["parent", *roles]:
             inside = [s for s in soak.samples if s["role"] == role and lo <= s["t"] <= hi]
             before = [s for s in soak.samples if s["role"] == role and s["t"] <= lo]
             if inside:
                 end = inside[-1]
                 start = before[-1] if before else inside[0]
-                row[role] = {"pid": end["pid"], "rss": end["rss"], "fds": end["fds"],
-                             "cpu": round(end["cpu"] - start["cpu"], 1)
-                             if end["pid"] == start["pid"] else None}  # fmt: skip
+                row[role] = {
+                    "pid": end["pid"],
+                    "rss": end["rss"],
+                    "fds": end["fds"],
+                    "cpu": round(end["cpu"] - start["cpu"], 1)
+                    if end["pid"] == start["pid"]
+                    else None,
+                }
         events = []
         for k, job in enumerate(soak.jobs, 1):
             if job.id and lo <= job.requested < hi:
@@ -91,9 +103,12 @@ def swap_timing(soak: Soak, job: Job, previous: str | None) -> str:
     new = [r.start + r.seconds for r in soak.results if r.version == job.version]
     old = [r.start for r in soak.results if r.start > p and r.version == previous]
     first = f"first served {(min(new) - p) * 1000:+.0f} ms" if new else "never served"
-    last = (f"old version {previous} still answered {len(old)} requests sent after it, the "
-            f"last sent {(max(old) - p) * 1000:+.0f} ms" if old else
-            "no request sent after it got the old version")  # fmt: skip
+    last = (
+        f"old version {previous} still answered {len(old)} requests sent after it, the "
+        f"last sent {(max(old) - p) * 1000:+.0f} ms"
+        if old
+        else "no request sent after it got the old version"
+    )
     return f"{first} after promotion; {last}"
 
 
@@ -102,8 +117,10 @@ def report(soak: Soak, stored: dict[int, int] | None, log: str, elapsed: float) 
     rows = minutes_table(soak)
     roles = sorted({s["role"] for s in soak.samples if s["role"] != "parent"})
     total, bad = len(soak.results), [r for r in soak.results if r.outcome != "ok"]
-    print(f"\n## Soak: `digits serve --workers {args.workers}`, {args.minutes:g} min, target "
-          f"{args.rate:g} req/s at concurrency ≤ {args.concurrency}\n")  # fmt: skip
+    print(
+        f"\n## Soak: `digits serve --workers {args.workers}`, {args.minutes:g} min, target "
+        f"{args.rate:g} req/s at concurrency ≤ {args.concurrency}\n"
+    )
     head = (
         "| min | requests | p50 ms | p99 ms | errors | "
         + " | ".join(f"{w} RSS MB | {w} fds | {w} CPU s" for w in roles)
@@ -112,12 +129,20 @@ def report(soak: Soak, stored: dict[int, int] | None, log: str, elapsed: float) 
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for row in rows:
-        cells = [str(row["minute"]), str(row["requests"]), f"{row['p50_ms']:.1f}",
-                 f"{row['p99_ms']:.1f}", str(row["errors"])]  # fmt: skip
+        cells = [
+            str(row["minute"]),
+            str(row["requests"]),
+            f"{row['p50_ms']:.1f}",
+            f"{row['p99_ms']:.1f}",
+            str(row["errors"]),
+        ]
         for w in roles:
             s = row.get(w)
-            cells += [f"{s['rss']:.1f}", str(s["fds"]), "" if s["cpu"] is None else
-                      f"{s['cpu']:.1f}"] if s else ["", "", ""]  # fmt: skip
+            cells += (
+                [f"{s['rss']:.1f}", str(s["fds"]), "" if s["cpu"] is None else f"{s['cpu']:.1f}"]
+                if s
+                else ["", "", ""]
+            )
         cells.append(str(row["parent"]["fds"]) if "parent" in row else "")
         cells.append(", ".join(row["events"]))
         print("| " + " | ".join(cells) + " |")
@@ -134,12 +159,19 @@ def report(soak: Soak, stored: dict[int, int] | None, log: str, elapsed: float) 
     for kind in sorted(kinds):
         p50, p99 = percentiles([r.seconds for r in soak.results if r.kind == kind])
         by_kind[kind] = {"n": kinds[kind], "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
-    print("by kind (requests, p50/p99 ms): " + ", ".join(
-        f"{k} {v['n']} {v['p50_ms']:.1f}/{v['p99_ms']:.1f}"
-        for k, v in by_kind.items()))  # fmt: skip
+    print(
+        "by kind (requests, p50/p99 ms): "
+        + ", ".join(f"{k} {v['n']} {v['p50_ms']:.1f}/{v['p99_ms']:.1f}" for k, v in by_kind.items())
+    )
     errors = Counter((r.kind, r.outcome) for r in bad)
-    print(f"errors: {len(bad)} (target 0)" + ("" if not bad else ": " + ", ".join(
-        f"{k} {o} ×{n}" for (k, o), n in sorted(errors.items()))))  # fmt: skip
+    print(
+        f"errors: {len(bad)} (target 0)"
+        + (
+            ""
+            if not bad
+            else ": " + ", ".join(f"{k} {o} ×{n}" for (k, o), n in sorted(errors.items()))
+        )
+    )
     for line in soak.error_details[:10]:
         print(f"  {line}")
 
@@ -155,12 +187,19 @@ def report(soak: Soak, stored: dict[int, int] | None, log: str, elapsed: float) 
     for s in soak.samples:
         first.setdefault(s["role"], s)
         last[s["role"]] = s
-    print("open fds, start → end: " + ", ".join(
-        f"{role} {first[role]['fds']} → {last[role]['fds']}" for role in ["parent", *roles]
-        if role in first and role in last))  # fmt: skip
+    print(
+        "open fds, start → end: "
+        + ", ".join(
+            f"{role} {first[role]['fds']} → {last[role]['fds']}"
+            for role in ["parent", *roles]
+            if role in first and role in last
+        )
+    )
 
-    print(f"\nretrains ({json.loads(args.retrain)}; `force: true` because a small network cannot "
-          f"pass the gate against the shipped 99.24 % model):")  # fmt: skip
+    print(
+        f"\nretrains ({json.loads(args.retrain)}; `force: true` because a small network cannot "
+        f"pass the gate against the shipped 99.24 % model):"
+    )
     previous = next((r.version for r in soak.results if r.version), None)
     for k, job in enumerate(soak.jobs, 1):
         res = job.result
@@ -189,10 +228,12 @@ def report(soak: Soak, stored: dict[int, int] | None, log: str, elapsed: float) 
     else:
         missing = [i for i in soak.feedback if i not in stored]
         wrong = [i for i, label in soak.feedback.items() if i in stored and stored[i] != label]
-        print(f"\nfeedback: {len(soak.feedback) - len(missing)}/{len(soak.feedback)} posts that "
-              f"got 201 are in the store (label as posted: "
-              f"{len(soak.feedback) - len(missing) - len(wrong)}); the store holds {len(stored)} "
-              f"rows" + (f"; MISSING ids {missing[:10]}" if missing else ""))  # fmt: skip
+        print(
+            f"\nfeedback: {len(soak.feedback) - len(missing)}/{len(soak.feedback)} posts that "
+            f"got 201 are in the store (label as posted: "
+            f"{len(soak.feedback) - len(missing) - len(wrong)}); the store holds {len(stored)} "
+            f"rows" + (f"; MISSING ids {missing[:10]}" if missing else "")
+        )
 
     # uvicorn prefixes its own lines with INFO:/WARNING:/ERROR:; the app's loggers print bare.
     notable = [line for line in log.splitlines() if line.strip() and not line.startswith("INFO:")]
@@ -209,10 +250,12 @@ def report(soak: Soak, stored: dict[int, int] | None, log: str, elapsed: float) 
 
     slope = max((t["slope_mb_per_min"] for t in trends.values()), default=math.nan)
     promoted = sum(1 for j in soak.jobs if j.version)
-    print(f"\nsoak: requests={total} errors={len(bad)} p99_worst_minute={worst:.1f}ms "
-          f"rss_slope_max={slope:+.3f}MB/min "
-          f"feedback={len(soak.feedback) - len(missing)}/{len(soak.feedback)} "
-          f"retrains_promoted={promoted}/{args.retrains}")  # fmt: skip
+    print(
+        f"\nsoak: requests={total} errors={len(bad)} p99_worst_minute={worst:.1f}ms "
+        f"rss_slope_max={slope:+.3f}MB/min "
+        f"feedback={len(soak.feedback) - len(missing)}/{len(soak.feedback)} "
+        f"retrains_promoted={promoted}/{args.retrains}"
+    )
     return {
         "config": {k: v for k, v in vars(args).items() if k != "json"},
         "elapsed_seconds": elapsed,

@@ -67,11 +67,20 @@ def ours(images: np.ndarray, labels: np.ndarray, epochs: int, augment: bool) -> 
     from model.train import TrainConfig, train
 
     config = TrainConfig(
-        hidden=SIZES[1:-1], epochs=epochs, batch_size=BATCH, learning_rate=LR,
-        schedule="constant", warmup_share=0.0, momentum=MOMENTUM, weight_decay=0.0,
-        augment=augment, synthetic_share=0.0, validation_size=1, seed=0,
+        hidden=SIZES[1:-1],
+        epochs=epochs,
+        batch_size=BATCH,
+        learning_rate=LR,
+        schedule="constant",
+        warmup_share=0.0,
+        momentum=MOMENTUM,
+        weight_decay=0.0,
+        augment=augment,
+        synthetic_share=0.0,
+        validation_size=1,
+        seed=0,
         progress_every=10**9,
-    )  # fmt: skip
+    )
     marks = [time.perf_counter()]
 
     def on_event(event):
@@ -92,10 +101,12 @@ def torch_run(images: np.ndarray, labels: np.ndarray, epochs: int, threads: int)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.ReLU(),
-        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
         torch.nn.Linear(128, 10),
-    )  # fmt: skip
+    )
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
     x_all = torch.from_numpy(images.reshape(len(images), -1))
@@ -144,8 +155,12 @@ def default_model(home: Path) -> str:
     plain_marks: list[float] = []
     plain = TrainConfig(epochs=2, augment=False, progress_every=10**9)
     plain_start = time.perf_counter()
-    train(plain, mnist.train_x, mnist.train_y,
-          callback=lambda e: plain_marks.append(time.perf_counter()))  # fmt: skip
+    train(
+        plain,
+        mnist.train_x,
+        mnist.train_y,
+        callback=lambda e: plain_marks.append(time.perf_counter()),
+    )
     plain_epoch = plain_marks[1] - plain_marks[0]
     n = training_set_size(config, len(mnist.train_y))
     gflops = flop_per_sample((784, *config.hidden, 10)) * n / float(np.median(epochs)) / 1e9
@@ -165,11 +180,18 @@ def describe_machine() -> list[str]:
     from threadpoolctl import threadpool_info
 
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")), platform.processor(),
-    )  # fmt: skip
-    blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')})" for i in
-            threadpool_info() if i["user_api"] == "blas"]  # fmt: skip
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    blas = [
+        f"{i['internal_api']} {i['version']} ({i.get('architecture')})"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
     lines = [
         f"machine: nproc={os.cpu_count()} cpu={cpu!r} "
         f"load={' '.join(f'{v:.2f}' for v in os.getloadavg())}",
@@ -187,15 +209,22 @@ def describe_machine() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--home", type=Path, default=get_settings().home,
-                   help="data home with mnist.npz (default: DIGITS_HOME, as the CLI)")  # fmt: skip
+    p.add_argument(
+        "--home",
+        type=Path,
+        default=get_settings().home,
+        help="data home with mnist.npz (default: DIGITS_HOME, as the CLI)",
+    )
     p.add_argument("--rounds", type=int, default=2, help="rounds, each contender once per round")
     p.add_argument("--epochs", type=int, default=2, help="epochs per contender per round")
     p.add_argument("--samples", type=int, default=None, help="train on the first N images only")
     p.add_argument("--no-torch", action="store_true", help="time this project's trainer only")
     p.add_argument("--no-augment", action="store_true", help="skip the augmentation-on runs")
-    p.add_argument("--default-model", action="store_true",
-                   help="also time the full default `digits train` (several minutes)")  # fmt: skip
+    p.add_argument(
+        "--default-model",
+        action="store_true",
+        help="also time the full default `digits train` (several minutes)",
+    )
     args = p.parse_args(argv)
 
     images, labels = load_train(args.home, args.samples)
@@ -203,12 +232,16 @@ def main(argv: list[str] | None = None) -> int:
     flop = flop_per_sample()
     for line in describe_machine():
         print(line)
-    print(f"network {'-'.join(map(str, SIZES))} relu, batch {BATCH}, SGD momentum {MOMENTUM}, "
-          f"{n} samples, {args.epochs} epochs × {args.rounds} rounds per contender")  # fmt: skip
-    print(f"FLOP/sample = 2·{sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))} (fwd) "
-          f"+ same (grad W) + 2·{sum(a * b for a, b in zip(SIZES[1:-1], SIZES[2:]))} "
-          f"(grad input) = {flop:,} ≈ {flop / 1e6:.3f} MFLOP; "
-          f"per epoch {flop * n / 1e9:.1f} GFLOP")  # fmt: skip
+    print(
+        f"network {'-'.join(map(str, SIZES))} relu, batch {BATCH}, SGD momentum {MOMENTUM}, "
+        f"{n} samples, {args.epochs} epochs × {args.rounds} rounds per contender"
+    )
+    print(
+        f"FLOP/sample = 2·{sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))} (fwd) "
+        f"+ same (grad W) + 2·{sum(a * b for a, b in zip(SIZES[1:-1], SIZES[2:]))} "
+        f"(grad input) = {flop:,} ≈ {flop / 1e6:.3f} MFLOP; "
+        f"per epoch {flop * n / 1e9:.1f} GFLOP"
+    )
 
     contenders = {"ours": lambda: ours(images, labels, args.epochs, augment=False)}
     if not args.no_torch:
@@ -231,20 +264,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:13s} {m:7.3f} s  ({flop * n / m / 1e9:5.1f} GFLOP/s)")
     gflops = flop * n / med["ours"] / 1e9
     if args.no_torch:
-        print(f"train-speed: ours={med['ours']:.3f} s/epoch torch=n/a ratio=n/a "
-              f"gflops={gflops:.1f}")  # fmt: skip
+        print(
+            f"train-speed: ours={med['ours']:.3f} s/epoch torch=n/a ratio=n/a gflops={gflops:.1f}"
+        )
         return 0
     best = min(("torch-1t", "torch-2t"), key=med.get)
     ratio = med["ours"] / med[best]
-    print(f"torch faster setting: {best}; ratio ours/torch = {ratio:.2f} (target ≤ 0.8); "
-          f"ours {gflops:.1f} GFLOP/s (target ≥ 45)")  # fmt: skip
+    print(
+        f"torch faster setting: {best}; ratio ours/torch = {ratio:.2f} (target ≤ 0.8); "
+        f"ours {gflops:.1f} GFLOP/s (target ≥ 45)"
+    )
     if "ours+augment" in med:
-        print(f"augmentation on: {med['ours+augment']:.3f} s/epoch, "
-              f"{med['ours+augment'] / med['ours']:.2f}× the plain epoch")  # fmt: skip
+        print(
+            f"augmentation on: {med['ours+augment']:.3f} s/epoch, "
+            f"{med['ours+augment'] / med['ours']:.2f}× the plain epoch"
+        )
     if args.default_model:
         print(default_model(args.home))
-    print(f"train-speed: ours={med['ours']:.3f} s/epoch torch={med[best]:.3f} s/epoch "
-          f"ratio={ratio:.2f} gflops={gflops:.1f}")  # fmt: skip
+    print(
+        f"train-speed: ours={med['ours']:.3f} s/epoch torch={med[best]:.3f} s/epoch "
+        f"ratio={ratio:.2f} gflops={gflops:.1f}"
+    )
     return 0
 
 

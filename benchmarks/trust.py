@@ -69,8 +69,9 @@ def own_negatives(rng: np.random.Generator) -> list[Drawing]:
     for kind in marks.PROCEDURAL:
         for _ in range(OWN_PER_KIND):
             size, left, top = pendigits.placement(rng)
-            strokes = [[(left + x * size, top + y * size) for x, y in s] for s in
-                       marks.strokes(kind, rng)]  # fmt: skip
+            strokes = [
+                [(left + x * size, top + y * size) for x, y in s] for s in marks.strokes(kind, rng)
+            ]
             out.append(Drawing("own mark", kind, strokes))
     for _ in range(OWN_PER_KIND):
         x, y = rng.uniform(0.2, 0.8, 2) * canvas
@@ -104,36 +105,48 @@ def report(drawings: list[Drawing], answers: list[dict], unsure_threshold: float
         for (d, _), f in zip(pairs, flagged):
             by_kind[d.kind].append(f)
         worst = sorted(by_kind.items(), key=lambda kv: np.mean(kv[1]))[:6]
-        print(f"  {group:<9} {flagged.mean():7.2%} of {len(pairs):5,}   lowest: "
-              + ", ".join(f"{k} {np.mean(v):.0%}" for k, v in worst))  # fmt: skip
+        print(
+            f"  {group:<9} {flagged.mean():7.2%} of {len(pairs):5,}   lowest: "
+            + ", ".join(f"{k} {np.mean(v):.0%}" for k, v in worst)
+        )
 
     pairs = groups["digit"]
     truth = np.array([int(d.kind) for d, _ in pairs])
     probabilities = np.array([a["probabilities"] for _, a in pairs])
     right = probabilities.argmax(axis=1) == truth
     verdicts = collections.Counter(a["verdict"] for _, a in pairs)
-    print(f"\nheld-out drawn digits: {right.mean():.2%} of {len(truth):,} right (the top digit, "
-          f"whatever the verdict); verdicts: {dict(verdicts)}")  # fmt: skip
+    print(
+        f"\nheld-out drawn digits: {right.mean():.2%} of {len(truth):,} right (the top digit, "
+        f"whatever the verdict); verdicts: {dict(verdicts)}"
+    )
     ece = expected_calibration_error(probabilities, truth)
     print(f"calibration of the API's probabilities: ECE {ece:.2%} (15 equal-width bins)")
     below = probabilities.max(axis=1) <= trust.TOP_BIN
     if below.any():
         claim, hit = probabilities.max(axis=1)[below].mean(), right[below].mean()
-        print(f"  under {trust.TOP_BIN:.1%} confidence: {below.sum()} answers claim {claim:.1%}, "
-              f"are right {hit:.1%} (gap {(claim - hit) * 100:+.1f} points)")  # fmt: skip
+        print(
+            f"  under {trust.TOP_BIN:.1%} confidence: {below.sum()} answers claim {claim:.1%}, "
+            f"are right {hit:.1%} (gap {(claim - hit) * 100:+.1f} points)"
+        )
     unsure = probabilities.max(axis=1) < unsure_threshold
     if unsure.any():
-        print(f"  'unsure' (top under {unsure_threshold:.0%}): {unsure.mean():.1%} of digits, "
-              f"right {right[unsure].mean():.1%} of the time; the rest right "
-              f"{right[~unsure].mean():.2%}")  # fmt: skip
+        print(
+            f"  'unsure' (top under {unsure_threshold:.0%}): {unsure.mean():.1%} of digits, "
+            f"right {right[unsure].mean():.1%} of the time; the rest right "
+            f"{right[~unsure].mean():.2%}"
+        )
     print("  reliability:  bin           n   confidence  accuracy")
     for b in reliability(probabilities, truth):
-        print(f"               {b.low:4.2f}–{b.high:4.2f}  {b.count:5}   {b.confidence:8.1%}  "
-              f"{b.accuracy:8.1%}")  # fmt: skip
+        print(
+            f"               {b.low:4.2f}–{b.high:4.2f}  {b.count:5}   {b.confidence:8.1%}  "
+            f"{b.accuracy:8.1%}"
+        )
     detected = np.mean([a["verdict"] == "not_a_digit" for _, a in groups["pen mark"]])
     false_flags = verdicts["not_a_digit"] / len(truth)
-    print(f"\ntrust: marks_detected={detected:.4f} digits_flagged={false_flags:.4f} "
-          f"accuracy={right.mean():.4f} ece={ece:.4f}")  # fmt: skip
+    print(
+        f"\ntrust: marks_detected={detected:.4f} digits_flagged={false_flags:.4f} "
+        f"accuracy={right.mean():.4f} ece={ece:.4f}"
+    )
 
 
 def main() -> int:
@@ -155,8 +168,9 @@ def main() -> int:
             version = client.get("/api/model").json()["version"]
             threshold = client.get("/api/model").json()["calibration"]["unsure_threshold"]
         loaded = Registry(home).load(version)
-    print(f"model {version}: {len(drawings):,} drawings through POST /api/predict in "
-          f"{seconds:.0f} s")  # fmt: skip
+    print(
+        f"model {version}: {len(drawings):,} drawings through POST /api/predict in {seconds:.0f} s"
+    )
     report(drawings, answers, threshold)
 
     data = trust.load()

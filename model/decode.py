@@ -41,9 +41,12 @@ MAX_EXIF_BYTES = 65_535  # the most a JPEG's APP1 segment holds; larger EXIF blo
 
 # The first bytes of each accepted format, as Pillow itself recognises them.
 _SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"), (b"BM", "BMP"),
-)  # fmt: skip
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+)
 
 
 class ImageError(ValueError):

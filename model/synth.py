@@ -68,7 +68,7 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
             line((0.25, 0.0), (0.2, 0.42)) + arc(0.5, 0.68, 0.34, 0.32, -130, 150),
             line((0.25, 0.0), (0.85, 0.0)),
         ],
-    ],  # fmt: skip
+    ],
     6: [
         [line((0.75, 0.0), (0.45, 0.18), (0.25, 0.45)) + arc(0.5, 0.7, 0.3, 0.3, 180, 540)],
         [arc(0.9, 0.7, 0.7, 0.7, 240, 180) + arc(0.5, 0.72, 0.3, 0.28, 180, 530)],
@@ -93,7 +93,7 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
             + arc(0.5, 0.25, 0.28, 0.25, 90, 0)
         ],
         [arc(0.5, 0.25, 0.26, 0.25, 0, 360), arc(0.5, 0.73, 0.32, 0.27, -90, 270)],
-    ],  # fmt: skip
+    ],
     9: [
         [arc(0.45, 0.3, 0.3, 0.3, 0, -360) + line((0.75, 0.3), (0.7, 1.0))],
         [
@@ -113,7 +113,7 @@ TEMPLATES: dict[int, list[list[Stroke]]] = {
             + line((0.65, 0.2), (0.63, 0.78))
             + arc(0.4, 0.78, 0.23, 0.2, 0, 170)
         ],  # a small loop, and a tail hooked back up to the left
-    ],  # fmt: skip
+    ],
 }
 
 CANVAS = 96  # render size; normalise_ink brings it to MNIST form
@@ -167,9 +167,12 @@ def handwritten(strokes: list[Stroke], width_ratio: float, rng: np.random.Genera
     for s in strokes:
         (amp, phase) = warp
         s = s + np.stack(
-            [amp[i, 0] * np.sin(np.pi * s[:, 1] + phase[i]) + amp[i, 1] * np.sin(np.pi * s[:, 0])
-             for i in range(2)], axis=1,
-        )  # fmt: skip
+            [
+                amp[i, 0] * np.sin(np.pi * s[:, 1] + phase[i]) + amp[i, 1] * np.sin(np.pi * s[:, 0])
+                for i in range(2)
+            ],
+            axis=1,
+        )
         s = s + rng.normal(0, 0.008, s.shape)
         s[:, 0] = (s[:, 0] - 0.5) * width_ratio + slant * (s[:, 1] - 0.5)
         s[:, 1] = s[:, 1] - 0.5

@@ -193,8 +193,12 @@ def training_set(
         extra_images, extra_labels, repeats = extra
         if repeats < 1:
             raise ValueError("extra samples must be repeated at least once")
-        parts.append((np.repeat(extra_images, repeats, 0),
-                      np.repeat(np.asarray(extra_labels, dtype=np.intp), repeats)))  # fmt: skip
+        parts.append(
+            (
+                np.repeat(extra_images, repeats, 0),
+                np.repeat(np.asarray(extra_labels, dtype=np.intp), repeats),
+            )
+        )
     train_images, train_labels = parts[0]
     if len(parts) > 1:
         train_images = np.concatenate([p[0] for p in parts])
@@ -234,8 +238,10 @@ def train(
 
     # One BLAS thread: on these small matrices two threads are many times slower, and one thread
     # makes the result bit-identical run to run.
-    with Epochs(data.images, config.augment, config.seed, config.epochs) as epochs, \
-            threadpool_limits(1):  # fmt: skip
+    with (
+        Epochs(data.images, config.augment, config.seed, config.epochs) as epochs,
+        threadpool_limits(1),
+    ):
         result.prepare_seconds = time.perf_counter() - started
         for epoch in range(config.epochs):
             asked = time.perf_counter()
@@ -259,15 +265,40 @@ def train(
                 correct += int((probs.argmax(axis=1) == yb).sum())
                 delta = loss.delta(probs, yb, out=ws.deltas[-1][: hi - lo])
                 network.backward_(xb, ws, delta)
-                lr = learning_rate(config.schedule, config.learning_rate, epoch + b / batches,
-                                   config.epochs, warmup)  # fmt: skip
+                lr = learning_rate(
+                    config.schedule,
+                    config.learning_rate,
+                    epoch + b / batches,
+                    config.epochs,
+                    warmup,
+                )
                 optimiser.step(grads, lr)
                 if (b + 1) % config.progress_every == 0 and b + 1 < batches:
-                    emit(_event("batch", config, epoch, (b + 1) / batches, loss_sum / hi,
-                                correct / hi, None, started, result.prepare_seconds))  # fmt: skip
+                    emit(
+                        _event(
+                            "batch",
+                            config,
+                            epoch,
+                            (b + 1) / batches,
+                            loss_sum / hi,
+                            correct / hi,
+                            None,
+                            started,
+                            result.prepare_seconds,
+                        )
+                    )
             val_accuracy = accuracy(network, data.val_x, data.val_y)
-            event = _event("epoch", config, epoch, 1.0, loss_sum / n, correct / n, val_accuracy,
-                           started, result.prepare_seconds)  # fmt: skip
+            event = _event(
+                "epoch",
+                config,
+                epoch,
+                1.0,
+                loss_sum / n,
+                correct / n,
+                val_accuracy,
+                started,
+                result.prepare_seconds,
+            )
             result.history.append(event)
             if val_accuracy >= result.validation_accuracy:  # a tie goes to the later epoch
                 result.best_epoch, result.validation_accuracy = epoch + 1, val_accuracy

@@ -24,9 +24,11 @@ def write_idx_folder(folder: Path, mnist: data.Mnist) -> Path:
     """The four gzipped IDX files of `mnist` in `folder` (made if missing); returns it."""
     folder.mkdir(parents=True, exist_ok=True)
     contents = {
-        "train_images": idx_images(mnist.train_x), "train_labels": idx_labels(mnist.train_y),
-        "test_images": idx_images(mnist.test_x), "test_labels": idx_labels(mnist.test_y),
-    }  # fmt: skip
+        "train_images": idx_images(mnist.train_x),
+        "train_labels": idx_labels(mnist.train_y),
+        "test_images": idx_images(mnist.test_x),
+        "test_labels": idx_labels(mnist.test_y),
+    }
     for key, raw in contents.items():
         (folder / f"{data.IDX_FILES[key][0]}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
     return folder

@@ -24,8 +24,14 @@ def digits(*args, home=DATA_HOME, check=True, cwd=ROOT):
     env = {**os.environ, "DIGITS_HOME": str(home)}
     if home is None:  # as a user runs it, with no DIGITS_HOME
         env.pop("DIGITS_HOME")
-    result = subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -33,8 +39,20 @@ def digits(*args, home=DATA_HOME, check=True, cwd=ROOT):
 
 def test_train_writes_a_model_that_evaluate_reports_on(tmp_path):
     out = tmp_path / "small.npz"
-    result = digits("train", "--hidden", "32", "--epochs", "2", "--max-train-samples", "3000",
-                    "--no-augment", "--seed", "3", "--out", out)  # fmt: skip
+    result = digits(
+        "train",
+        "--hidden",
+        "32",
+        "--epochs",
+        "2",
+        "--max-train-samples",
+        "3000",
+        "--no-augment",
+        "--seed",
+        "3",
+        "--out",
+        out,
+    )
     assert "epoch   2/2" in result.stderr and "validation" in result.stderr
     assert f"model written to {out}" in result.stdout
     printed = float(result.stdout.split("test accuracy ")[1].split("%")[0]) / 100

@@ -244,9 +244,16 @@ class FeedbackStore:
             cursor = connection.execute(
                 "INSERT INTO feedback (created, label, predicted, model_version, pixels, "
                 "original, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (created or now(), int(label), predicted, model_version, data, original,
-                 hashlib.sha256(data).hexdigest()),
-            )  # fmt: skip
+                (
+                    created or now(),
+                    int(label),
+                    predicted,
+                    model_version,
+                    data,
+                    original,
+                    hashlib.sha256(data).hexdigest(),
+                ),
+            )
             return int(cursor.lastrowid)
 
     def relabel(self, sample_id: int, label: int) -> Sample | None:

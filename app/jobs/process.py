@@ -181,12 +181,16 @@ class Runner:
             if include:
                 raise
             # Only asked for a score on the held-back drawings: never a reason to fail.
-            record["notes"].append(f"the stored drawings could not be read ({e}), so the new "
-                                   "model is not scored on them")  # fmt: skip
+            record["notes"].append(
+                f"the stored drawings could not be read ({e}), so the new "
+                "model is not scored on them"
+            )
             feedback = None
         if include and (feedback is None or len(feedback.train_y) == 0):
-            record["notes"].append("include_feedback: there are no stored drawings to train on "
-                                   "yet, so this trains on MNIST alone")  # fmt: skip
+            record["notes"].append(
+                "include_feedback: there are no stored drawings to train on "
+                "yet, so this trains on MNIST alone"
+            )
         config = TrainConfig.from_dict(record["config"])
         extra = len(feedback.train_y) if include and feedback is not None else 0
         size = training_set_size(config, len(mnist.train_y), extra, weight)
@@ -199,17 +203,26 @@ class Runner:
         self.phase("rendering drawn digits")  # once per machine; then read from the cache
         drawn = load_drawn()
         if drawn is None:
-            record["notes"].append("the pen data is not on this machine, so the new model keeps "
-                                   "the default calibration")  # fmt: skip
+            record["notes"].append(
+                "the pen data is not on this machine, so the new model keeps "
+                "the default calibration"
+            )
         self.phase("training")
-        trained = train_and_evaluate(config, mnist, self.on_event, feedback,
-                                     train_on_feedback=include, feedback_weight=weight,
-                                     drawn=drawn)  # fmt: skip
+        trained = train_and_evaluate(
+            config,
+            mnist,
+            self.on_event,
+            feedback,
+            train_on_feedback=include,
+            feedback_weight=weight,
+            drawn=drawn,
+        )
         self.phase("evaluating")
         active = measure_active(registry, mnist, feedback)
         if active.error:
-            print(f"could not evaluate the active model {active.version}: {active.error}",
-                  flush=True)  # fmt: skip
+            print(
+                f"could not evaluate the active model {active.version}: {active.error}", flush=True
+            )
         decision = decide(trained, active, record["gate_tolerance_pp"], bool(record["force"]))
         if self.held.lost:
             raise _Stop(

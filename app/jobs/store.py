@@ -233,8 +233,10 @@ class JobStore:
         """Write a final status on a record and announce it on its event stream."""
         record.update(status=status, reason=reason, finished=now(), phase=None, **fields)
         self.write(record)
-        self.append_event(record["id"], {"kind": "status", "status": status, "reason": reason,
-                                         "result": record.get("result")})  # fmt: skip
+        self.append_event(
+            record["id"],
+            {"kind": "status", "status": status, "reason": reason, "result": record.get("result")},
+        )
         return record
 
     def reconcile(self, status: str = "interrupted", reason: str | None = None) -> list[str]:

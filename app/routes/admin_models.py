@@ -121,8 +121,10 @@ def _no_mnist(jobs) -> str:
         if job.get("phase") == FETCHING:
             return f"MNIST is being fetched by job {job['id']}; the figures follow when it is done"
         return f"MNIST is not in the data home yet; job {job['id']} fetches it before it trains"
-    return ("MNIST is not in the data home yet: the first retrain fetches it (or run "
-            "'digits data fetch' on the server)")  # fmt: skip
+    return (
+        "MNIST is not in the data home yet: the first retrain fetches it (or run "
+        "'digits data fetch' on the server)"
+    )
 
 
 @router.get(

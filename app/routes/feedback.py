@@ -76,14 +76,19 @@ _FEEDBACK_BODY = {
     responses={
         413: {"model": ErrorResponse, "description": "The body is over the size limit."},
         415: {"model": ErrorResponse, "description": "The Content-Type or format is refused."},
-        422: {"model": ErrorResponse, "description": "The label is not 0-9, or the drawing is "
-              "blank or malformed."},
+        422: {
+            "model": ErrorResponse,
+            "description": "The label is not 0-9, or the drawing is blank or malformed.",
+        },
         429: {"model": ErrorResponse, "description": "Too many posts from this client."},
-        503: {"model": ErrorResponse, "description": "Too many drawings are being decoded or "
-              "predicted (`overloaded`); `Retry-After` says when to try again."},
+        503: {
+            "model": ErrorResponse,
+            "description": "Too many drawings are being decoded or "
+            "predicted (`overloaded`); `Retry-After` says when to try again.",
+        },
     },
     openapi_extra=_FEEDBACK_BODY,
-)  # fmt: skip
+)
 async def post_feedback(request: Request, in_flight: InFlightDep) -> FeedbackCreated:
     """Store a labelled drawing for training: its 28×28 (as the network sees it), the original
     image re-encoded as a bare PNG when it is small, the label, and the prediction it corrects.

@@ -89,9 +89,10 @@ def _storable(sample_id: int) -> bool:
 
 def _not_found(sample_id: int) -> ApiError:
     return ApiError(
-        404, "feedback_not_found", f"there is no feedback sample {sample_id}; list them at "
-        "GET /api/admin/feedback"
-    )  # fmt: skip
+        404,
+        "feedback_not_found",
+        f"there is no feedback sample {sample_id}; list them at GET /api/admin/feedback",
+    )
 
 
 @router.get("", response_model=FeedbackPage, summary="Feedback samples, newest first")
@@ -107,9 +108,12 @@ def list_feedback(
 ) -> FeedbackPage:
     """One page of samples with thumbnails (the 28×28 as a data URL), and counts per digit."""
     samples, total = store.list_samples(
-        _label_query(label), _digit_query(predicted, "predicted"), wrong_only, page,
+        _label_query(label),
+        _digit_query(predicted, "predicted"),
+        wrong_only,
+        page,
         per_page,
-    )  # fmt: skip
+    )
     return FeedbackPage(
         items=[_item(s) for s in samples],
         page=page,
@@ -174,13 +178,16 @@ def _chunks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                 "multipart/form-data": {
-                    "schema": {"type": "object", "properties": {"file": {
-                        "type": "string", "format": "binary"}}, "required": ["file"]}
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
                 },
             },
         }
     },
-)  # fmt: skip
+)
 async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported:
     """Send the file as the raw body or as `file` in a form. Samples already stored (the same
     28×28 with the same label) are skipped, so importing a file twice adds nothing."""

@@ -108,8 +108,9 @@ class RetrainRequest(BaseModel):
         return widths
 
     def train_config(self) -> TrainConfig:
-        fields = self.model_dump(exclude={"hidden_layers", "include_feedback", "feedback_weight",
-                                          "force"})  # fmt: skip
+        fields = self.model_dump(
+            exclude={"hidden_layers", "include_feedback", "feedback_weight", "force"}
+        )
         return TrainConfig(hidden=tuple(self.hidden_layers), **fields)
 
 
@@ -199,8 +200,9 @@ class ModelList(BaseModel):
 
 class Activated(BaseModel):
     active: str
-    serving: str | None = Field(description="This worker's version (the others follow within "
-                                "a poll interval).")  # fmt: skip
+    serving: str | None = Field(
+        description="This worker's version (the others follow within a poll interval)."
+    )
 
 
 class Mistake(BaseModel):

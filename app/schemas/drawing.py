@@ -29,12 +29,16 @@ Pixels = Annotated[
         {
             "anyOf": [
                 {**_ROW, "minItems": 784, "maxItems": 784},
-                {"type": "array", "items": {**_ROW, "minItems": 28, "maxItems": 28},
-                 "minItems": 28, "maxItems": 28},
+                {
+                    "type": "array",
+                    "items": {**_ROW, "minItems": 28, "maxItems": 28},
+                    "minItems": 28,
+                    "maxItems": 28,
+                },
             ]
         }
     ),
-]  # fmt: skip
+]
 
 
 class DrawingInput(BaseModel):
@@ -93,19 +97,31 @@ class Prediction(BaseModel):
                 {
                     "digit": 7,
                     "confidence": 0.981234,
-                    "probabilities": [0.0001, 0.0032, 0.0041, 0.0009, 0.0003, 0.0002, 0.0,
-                                      0.981234, 0.0021, 0.007966],
+                    "probabilities": [
+                        0.0001,
+                        0.0032,
+                        0.0041,
+                        0.0009,
+                        0.0003,
+                        0.0002,
+                        0.0,
+                        0.981234,
+                        0.0021,
+                        0.007966,
+                    ],
                     "verdict": "digit",
                     "unsure": False,
                     "runner_up": 9,
                     "not_a_digit": 0.0012,
                     "too_small": False,
-                    "model": {"version": "20250101-120000-a1b2c3",
-                              "created": "2025-01-01T12:00:00+00:00"},
+                    "model": {
+                        "version": "20250101-120000-a1b2c3",
+                        "created": "2025-01-01T12:00:00+00:00",
+                    },
                 }
             ]
         }
-    )  # fmt: skip
+    )
 
     digit: int = Field(ge=0, le=9, description="The most likely digit.")
     confidence: float = Field(ge=0, le=1, description="The probability of `digit`.")

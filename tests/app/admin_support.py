@@ -60,5 +60,6 @@ def digits_serve(
     env: dict[str, str] | None = None,
 ) -> LiveServer:
     """`digits serve --workers N` on a loopback port, with the admin token (or none)."""
-    return LiveServer(home, workers=workers, log=log,
-                      env={"DIGITS_ADMIN_TOKEN": token, **(env or {})})  # fmt: skip
+    return LiveServer(
+        home, workers=workers, log=log, env={"DIGITS_ADMIN_TOKEN": token, **(env or {})}
+    )

@@ -23,9 +23,12 @@ def slanted(image: np.ndarray, slant: float = SLANT, height: int = 280) -> Image
     big = Image.fromarray(image).resize((height, height), Image.BILINEAR)
     width = height + int(abs(slant) * height)
     sheared = big.transform(
-        (width, height), Image.AFFINE, (1, slant, -slant * height, 0, 1, 0),
-        resample=Image.BILINEAR, fillcolor=0,
-    )  # fmt: skip
+        (width, height),
+        Image.AFFINE,
+        (1, slant, -slant * height, 0, 1, 0),
+        resample=Image.BILINEAR,
+        fillcolor=0,
+    )
     return ImageOps.invert(sheared)
 
 

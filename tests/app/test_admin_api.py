@@ -89,8 +89,12 @@ def test_every_admin_operation_declares_what_the_token_check_answers(admin):
     answer any admin request, so every admin operation declares them, in the error shape. (The
     API fuzz found 429 undeclared, and 503 missing on /api/admin/feedback*.)"""
     paths = admin.get("/openapi.json").json()["paths"]
-    admin_operations = [(m, p, op) for p, ops in paths.items() if p.startswith("/api/admin")
-                        for m, op in ops.items()]  # fmt: skip
+    admin_operations = [
+        (m, p, op)
+        for p, ops in paths.items()
+        if p.startswith("/api/admin")
+        for m, op in ops.items()
+    ]
     assert len(admin_operations) == len(ADMIN_REQUESTS)
     for method, path, operation in admin_operations:
         for status in ("401", "429", "503"):
@@ -222,8 +226,9 @@ def test_a_retrain_body_that_is_not_utf8_gets_422_invalid_json(admin):
 
 def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
     # A tolerance of 100 points lets the tiny model through the gate on its own merits.
-    settings = Settings(home=home, admin_token=TOKEN, model_poll_seconds=0.05,
-                        gate_tolerance_pp=100)  # fmt: skip
+    settings = Settings(
+        home=home, admin_token=TOKEN, model_poll_seconds=0.05, gate_tolerance_pp=100
+    )
     with TestClient(create_app(settings)) as client:
         before = client.post("/api/predict", json=SEVEN).json()["model"]["version"]
         response = client.post("/api/admin/retrain", json=TINY, headers=AUTH)
@@ -254,8 +259,9 @@ def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
 
         served = wait_for(
             lambda: {"v": client.post("/api/predict", json=SEVEN).json()["model"]["version"]},
-            lambda s: s["v"] == new, timeout=3,
-        )  # fmt: skip
+            lambda s: s["v"] == new,
+            timeout=3,
+        )
         assert served["v"] == new
 
         models = client.get("/api/admin/models", headers=AUTH).json()
@@ -273,8 +279,12 @@ def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
         kinds = [e["kind"] for e in events]
         assert kinds[0] == "status" and events[0]["status"] == "queued"
         assert "batch" in kinds and "epoch" in kinds
-        assert events[-1] == {"kind": "status", "status": "succeeded", "reason": job["reason"],
-                              "result": result}  # fmt: skip
+        assert events[-1] == {
+            "kind": "status",
+            "status": "succeeded",
+            "reason": job["reason"],
+            "result": result,
+        }
         batch = next(e for e in events if e["kind"] == "batch")
         assert {"epoch", "batch_fraction", "loss", "train_accuracy", "eta"} <= set(batch)
 
@@ -323,8 +333,15 @@ def test_cancelling_a_finished_job_gets_409(admin):
 def test_a_job_left_running_by_a_dead_server_is_marked_interrupted_at_start(home):
     store = JobStore(home)
     store.dir.mkdir(parents=True)
-    store.write({"id": "j-20250101-000000-abcdef", "status": "running", "pid": 999999,
-                 "history": [], "created": "2025-01-01T00:00:00+00:00"})  # fmt: skip
+    store.write(
+        {
+            "id": "j-20250101-000000-abcdef",
+            "status": "running",
+            "pid": 999999,
+            "history": [],
+            "created": "2025-01-01T00:00:00+00:00",
+        }
+    )
     with TestClient(create_app(Settings(home=home, admin_token=TOKEN))) as client:
         job = client.get("/api/admin/jobs/j-20250101-000000-abcdef", headers=AUTH).json()
     assert job["status"] == "interrupted"

@@ -19,9 +19,13 @@ WORKER = "/api/admin/worker"  # a cheap admin GET
 
 @pytest.mark.parametrize(
     "query",
-    [f"token={TOKEN}", f"access_token={TOKEN}", f"admin_token={TOKEN}",
-     f"authorization=Bearer%20{TOKEN}"],
-)  # fmt: skip
+    [
+        f"token={TOKEN}",
+        f"access_token={TOKEN}",
+        f"admin_token={TOKEN}",
+        f"authorization=Bearer%20{TOKEN}",
+    ],
+)
 def test_a_token_in_the_query_string_is_refused(admin, query):
     r = admin.get(f"{WORKER}?{query}")
     assert r.status_code == 401
@@ -123,8 +127,9 @@ def test_parallel_guesses_are_compared_no_more_than_the_limit(guarded_app):
     """Counting before comparing: a burst in parallel gets exactly LIMIT 401s, the rest 429."""
     attacker = client_at(guarded_app, "203.0.113.11")
     with ThreadPoolExecutor(16) as pool:
-        statuses = list(pool.map(lambda _: attacker.get(WORKER, headers=WRONG).status_code,
-                                 range(32)))  # fmt: skip
+        statuses = list(
+            pool.map(lambda _: attacker.get(WORKER, headers=WRONG).status_code, range(32))
+        )
     assert sorted(statuses) == [401] * LIMIT + [429] * (32 - LIMIT)
 
 

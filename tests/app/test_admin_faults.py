@@ -102,9 +102,11 @@ def test_predictions_keep_answering_while_a_job_trains(admin):
     def ms(q, xs):
         return 1000 * statistics.quantiles(xs, n=100)[q - 1]
 
-    print(f"\npredict latency idle: p50 {ms(50, idle):.2f} ms, p99 {ms(99, idle):.2f} ms "
-          f"({len(idle)} requests); during a job: p50 {ms(50, busy):.2f} ms, "
-          f"p99 {ms(99, busy):.2f} ms ({len(busy)} requests)")  # fmt: skip
+    print(
+        f"\npredict latency idle: p50 {ms(50, idle):.2f} ms, p99 {ms(99, idle):.2f} ms "
+        f"({len(idle)} requests); during a job: p50 {ms(50, busy):.2f} ms, "
+        f"p99 {ms(99, busy):.2f} ms ({len(busy)} requests)"
+    )
     assert len(busy) > 50  # it answered steadily, not once in a while
 
 
@@ -115,8 +117,9 @@ def test_a_server_restart_during_a_job_interrupts_it_and_serves_the_last_active(
     server = digits_serve(home, log).start()
     try:
         active = httpx.get(f"{server.url}/api/model").json()["version"]
-        response = httpx.post(f"{server.url}/api/admin/retrain", json={**SLOW, "force": True},
-                              headers=AUTH)  # fmt: skip
+        response = httpx.post(
+            f"{server.url}/api/admin/retrain", json={**SLOW, "force": True}, headers=AUTH
+        )
         assert response.status_code == 202
         job_id = response.json()["job_id"]
         wait_for(lambda: JobStore(home).read(job_id), training, timeout=60)

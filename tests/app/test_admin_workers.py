@@ -52,8 +52,10 @@ def test_two_workers_both_serve_a_promotion_within_two_seconds(tmp_path):
             if len(latest) == 2:
                 break
         assert set(latest) == set(views), f"not every worker swapped within 2 s: {latest}"
-        print(f"\nworkers on the new version after: "
-              f"{', '.join(f'{t * 1000:.0f} ms' for _, t in latest.values())}")  # fmt: skip
+        print(
+            f"\nworkers on the new version after: "
+            f"{', '.join(f'{t * 1000:.0f} ms' for _, t in latest.values())}"
+        )
 
 
 def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
@@ -97,8 +99,9 @@ def test_serve_prints_a_generated_token_once_and_never_logs_it(tmp_path):
         assert match, text
         token = match.group(1)
         assert len(token) >= 24
-        ok = httpx.get(f"{server.url}/api/admin/models",
-                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        ok = httpx.get(
+            f"{server.url}/api/admin/models", headers={"Authorization": f"Bearer {token}"}
+        )
         assert ok.status_code == 200
         assert httpx.get(f"{server.url}/api/admin/models").status_code == 401
         bad = httpx.get(f"{server.url}/api/admin/models", headers={"Authorization": "Bearer x"})

@@ -107,14 +107,20 @@ def test_a_malformed_item_is_named_by_its_position(client):
         ({"json": {}}, 422, "validation_error"),
         ({"json": {"items": "all of them"}}, 422, "validation_error"),
         ({"json": [{"pixels": SEVEN_PIXELS}]}, 422, "validation_error"),
-        ({"content": b'{"items": [', "headers": {"content-type": "application/json"}}, 422,
-         "invalid_json"),
-        ({"content": SEVEN_PNG, "headers": {"content-type": "image/png"}}, 415,
-         "unsupported_media_type"),
+        (
+            {"content": b'{"items": [', "headers": {"content-type": "application/json"}},
+            422,
+            "invalid_json",
+        ),
+        (
+            {"content": SEVEN_PNG, "headers": {"content-type": "image/png"}},
+            415,
+            "unsupported_media_type",
+        ),
         ({"files": {"file": ("a.png", SEVEN_PNG)}}, 415, "unsupported_media_type"),
     ],
     ids=["no items", "items not a list", "bare list", "bad json", "image body", "multipart"],
-)  # fmt: skip
+)
 def test_malformed_batches(client, kwargs, status, code):
     r = client.post("/api/predict/batch", **kwargs)
     assert r.status_code == status

@@ -18,8 +18,9 @@ TIMEOUT = 0.5  # seconds
 
 def test_a_declared_length_over_the_limit_is_refused(make_client):
     client = make_client(max_body_bytes=LIMIT)
-    r = client.post("/api/predict", content=b"\x89PNG" + b"\0" * LIMIT,
-                    headers={"content-type": "image/png"})  # fmt: skip
+    r = client.post(
+        "/api/predict", content=b"\x89PNG" + b"\0" * LIMIT, headers={"content-type": "image/png"}
+    )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "body_too_large"
     assert str(LIMIT) in r.json()["error"]["message"]
@@ -83,8 +84,15 @@ def run_upload(
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/upload", "headers": headers,
-             "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/upload",
+        "headers": headers,
+        "query_string": b"",
+        "root_path": "",
+        "http_version": "1.1",
+    }
     asyncio.run(app(scope, receive, send))
     return sent[0]["status"], pulled, json.loads(sent[1]["body"]), dict(sent[0]["headers"])
 
@@ -163,7 +171,14 @@ def test_the_timeout_does_not_cut_a_streamed_response_short():
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/wait", "headers": [],
-             "query_string": b"", "root_path": "", "http_version": "1.1"}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/wait",
+        "headers": [],
+        "query_string": b"",
+        "root_path": "",
+        "http_version": "1.1",
+    }
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 200

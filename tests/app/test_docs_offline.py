@@ -57,9 +57,12 @@ def test_the_admin_routes_declare_the_bearer_scheme(client):
 
 @pytest.mark.parametrize(
     ("name", "media"),
-    [("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css"),
-     ("favicon-32x32.png", "image/png")],
-)  # fmt: skip
+    [
+        ("swagger-ui-bundle.js", "javascript"),
+        ("swagger-ui.css", "text/css"),
+        ("favicon-32x32.png", "image/png"),
+    ],
+)
 def test_docs_assets_are_served(client, name, media):
     r = client.get(f"/docs/assets/{name}")
     assert r.status_code == 200
@@ -76,8 +79,15 @@ def test_only_the_listed_assets_are_served(client):
 def test_predict_documents_every_request_form(client):
     body = client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]["requestBody"]
     content = body["content"]
-    assert set(content) == {"application/json", "multipart/form-data", "image/png",
-                            "image/jpeg", "image/webp", "image/gif", "image/bmp"}  # fmt: skip
+    assert set(content) == {
+        "application/json",
+        "multipart/form-data",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/gif",
+        "image/bmp",
+    }
     assert set(content["application/json"]["examples"]) == {"image", "pixels_rows", "pixels_flat"}
     assert content["multipart/form-data"]["schema"]["required"] == ["file"]
 
@@ -129,8 +139,14 @@ def test_every_operation_with_a_body_declares_the_body_limits(client):
         if "requestBody" in operation
     ]
     paths = {path for _, path, _ in with_body}
-    assert {"/api/predict", "/api/predict/batch", "/api/feedback", "/api/admin/retrain",
-            "/api/admin/feedback/import", "/api/admin/feedback/{sample_id}"} <= paths  # fmt: skip
+    assert {
+        "/api/predict",
+        "/api/predict/batch",
+        "/api/feedback",
+        "/api/admin/retrain",
+        "/api/admin/feedback/import",
+        "/api/admin/feedback/{sample_id}",
+    } <= paths
     for method, path, responses in with_body:
         for status in ("408", "413"):
             schema = responses[status]["content"]["application/json"]["schema"]

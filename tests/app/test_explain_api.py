@@ -18,9 +18,11 @@ FORMS = {
     "pixels, flat": {"json": {"pixels": np.ravel(SEVEN_PIXELS).tolist()}},
     "multipart": {"files": {"file": ("7.png", SEVEN_PNG, "image/png")}},
     "raw PNG": {"content": SEVEN_PNG, "headers": {"Content-Type": "image/png"}},
-    "raw JPEG": {"content": encode(seven_image(), "JPEG"),
-                 "headers": {"Content-Type": "image/jpeg"}},
-}  # fmt: skip
+    "raw JPEG": {
+        "content": encode(seven_image(), "JPEG"),
+        "headers": {"Content-Type": "image/jpeg"},
+    },
+}
 
 
 @pytest.mark.parametrize("form", FORMS.values(), ids=FORMS.keys())
@@ -68,9 +70,13 @@ def test_every_form_is_explained_with_the_prediction_it_gets(client, form):
 
 @pytest.mark.parametrize(
     ("sizes", "activation"),
-    [([784, 64, 10], "sigmoid"), ([784, 10], "relu"), ([784, 48, 32, 24, 10], "tanh"),
-     ([784, 30, 20, 16, 10], "relu")],
-)  # fmt: skip
+    [
+        ([784, 64, 10], "sigmoid"),
+        ([784, 10], "relu"),
+        ([784, 48, 32, 24, 10], "tanh"),
+        ([784, 30, 20, 16, 10], "relu"),
+    ],
+)
 def test_any_depth_and_activation(client, tmp_path, sizes, activation):
     registry = Registry(tmp_path)
     version = registry.add(MLP(sizes, activation, seed=1), {})
@@ -137,9 +143,19 @@ def test_units_are_cached_per_model_version(client, tmp_path):
 
 @pytest.mark.parametrize(
     "query",
-    ["layer=2", "layer=0", "ids=512", "ids=-1", "ids=a,b", "ids=,", "ids=²", "top=0",
-     "top=5000", "ids=" + ",".join(["1"] * 600)],
-)  # fmt: skip
+    [
+        "layer=2",
+        "layer=0",
+        "ids=512",
+        "ids=-1",
+        "ids=a,b",
+        "ids=,",
+        "ids=²",
+        "top=0",
+        "top=5000",
+        "ids=" + ",".join(["1"] * 600),
+    ],
+)
 def test_bad_unit_queries_get_422(client, query):
     r = client.get(f"/api/model/units?{query}")
     assert r.status_code == 422, r.text

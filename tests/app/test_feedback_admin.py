@@ -31,22 +31,31 @@ def _pixels(seed: int) -> list[list[float]]:
 
 
 def _post(client, label, predicted=None, seed=0) -> int:
-    r = client.post("/api/feedback", json={"pixels": _pixels(seed), "label": label,
-                                           "predicted": predicted})  # fmt: skip
+    r = client.post(
+        "/api/feedback", json={"pixels": _pixels(seed), "label": label, "predicted": predicted}
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 def test_admin_routes_need_the_token(admin):
-    for method, path in [("GET", "/api/admin/feedback"), ("GET", "/api/admin/feedback/export"),
-                         ("POST", "/api/admin/feedback/import"), ("PATCH", "/api/admin/feedback/1"),
-                         ("DELETE", "/api/admin/feedback/1")]:  # fmt: skip
+    for method, path in [
+        ("GET", "/api/admin/feedback"),
+        ("GET", "/api/admin/feedback/export"),
+        ("POST", "/api/admin/feedback/import"),
+        ("PATCH", "/api/admin/feedback/1"),
+        ("DELETE", "/api/admin/feedback/1"),
+    ]:
         assert admin.request(method, path).status_code == 401
 
 
 def test_list_filters_pages_thumbnails_and_counts(admin):
-    ids = [_post(admin, 7, 7, 0), _post(admin, 7, 1, 1), _post(admin, 4, 9, 2),
-           _post(admin, 4, None, 3)]  # fmt: skip
+    ids = [
+        _post(admin, 7, 7, 0),
+        _post(admin, 7, 1, 1),
+        _post(admin, 4, 9, 2),
+        _post(admin, 4, None, 3),
+    ]
     page = admin.get("/api/admin/feedback", headers=AUTH).json()
     assert [i["id"] for i in page["items"]] == ids[::-1]  # newest first
     assert page["total"] == 4 and page["pages"] == 1
@@ -77,10 +86,16 @@ def test_relabel_and_delete(admin):
     sample = _post(admin, 7, 1)
     r = admin.patch(f"/api/admin/feedback/{sample}", json={"label": 1}, headers=AUTH)
     assert r.status_code == 200 and r.json()["label"] == 1 and not r.json()["wrong"]
-    assert admin.patch(f"/api/admin/feedback/{sample}", json={"label": 10},
-                       headers=AUTH).status_code == 422  # fmt: skip
-    assert admin.patch("/api/admin/feedback/999", json={"label": 1},
-                       headers=AUTH).json()["error"]["code"] == "feedback_not_found"  # fmt: skip
+    assert (
+        admin.patch(f"/api/admin/feedback/{sample}", json={"label": 10}, headers=AUTH).status_code
+        == 422
+    )
+    assert (
+        admin.patch("/api/admin/feedback/999", json={"label": 1}, headers=AUTH).json()["error"][
+            "code"
+        ]
+        == "feedback_not_found"
+    )
     assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 204
     assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 404
     assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
@@ -120,8 +135,10 @@ def test_export_then_import_round_trips_and_is_idempotent(admin, tmp_path):
     with TestClient(create_app(settings)) as other:
         _check_import(other, r.content, x, y)
     # and into the store it came from: all already there
-    assert admin.post("/api/admin/feedback/import", content=r.content, headers=AUTH).json()[
-        "added"] == 0  # fmt: skip
+    assert (
+        admin.post("/api/admin/feedback/import", content=r.content, headers=AUTH).json()["added"]
+        == 0
+    )
 
 
 def _check_import(other, content: bytes, x: np.ndarray, y: np.ndarray) -> None:
@@ -195,16 +212,20 @@ np.save(_NPY, X2)
         (_npz(x=X2, y=Y2, predicted=np.array([1.0, 2.0])), "not integers"),
         (_npz(x=X2, y=Y2, model_version=np.array(["v", "x" * 100_000])), "longer than 200"),
         (_npz(x=X2, y=Y2, model_version=np.array([1, 2])), "not strings"),
-        (_npz(x=X2, y=Y2, created=np.array(["2026-01-01T00:00:00+00:00", "yesterday"])),
-         "not an ISO 8601 time"),
-        (_npz(x=X2, y=Y2, created=np.array(["", "2026-01-01T00:00:00+00:00" + "0" * 40])),
-         "longer than 40"),
+        (
+            _npz(x=X2, y=Y2, created=np.array(["2026-01-01T00:00:00+00:00", "yesterday"])),
+            "not an ISO 8601 time",
+        ),
+        (
+            _npz(x=X2, y=Y2, created=np.array(["", "2026-01-01T00:00:00+00:00" + "0" * 40])),
+            "longer than 40",
+        ),
         (_npz(x=X2, y=Y2, predicted=np.array([1])), "has shape (1,)"),
         (_npz(x=X2, y=Y2, extra=np.array([1, 2])), "'extra.npy'"),
         (_zip(x=_NPY.getvalue(), y=b"1,2"), "'x', which is none of"),
         (_zip(**{"x.npy": _NPY.getvalue(), "y.npy": b"\x00" * 64}), "not a NumPy array file"),
     ],
-)  # fmt: skip
+)
 def test_an_import_is_held_to_the_rules_of_a_post(admin, data, reason):
     """One sample with a 100,000-character model_version broke every export and retrain after."""
     r = admin.post("/api/admin/feedback/import", content=data, headers=AUTH)
@@ -215,9 +236,13 @@ def test_an_import_is_held_to_the_rules_of_a_post(admin, data, reason):
 
 
 def test_an_import_with_every_column_as_a_post_makes_them_is_stored(admin):
-    data = _npz(x=X2, y=Y2, predicted=np.array([-1, 9], np.int8),
-                model_version=np.array(["", "v" * 200]),
-                created=np.array(["2026-01-01T00:00:00.000+00:00", ""]))  # fmt: skip
+    data = _npz(
+        x=X2,
+        y=Y2,
+        predicted=np.array([-1, 9], np.int8),
+        model_version=np.array(["", "v" * 200]),
+        created=np.array(["2026-01-01T00:00:00.000+00:00", ""]),
+    )
     r = admin.post("/api/admin/feedback/import", content=data, headers=AUTH)
     assert r.json() == {"added": 2, "skipped": 0, "total": 2}
     items = admin.get("/api/admin/feedback", headers=AUTH).json()["items"]
@@ -255,16 +280,18 @@ def test_the_export_streams_a_page_at_a_time(tmp_path):
 
 def test_not_a_digit_is_listed_filtered_counted_and_exported(admin):
     digit = _post(admin, 4, 4, seed=1)
-    r = admin.post("/api/feedback", json={"pixels": _pixels(2), "label": "not_a_digit",
-                                          "predicted": 8})  # fmt: skip
+    r = admin.post(
+        "/api/feedback", json={"pixels": _pixels(2), "label": "not_a_digit", "predicted": 8}
+    )
     mark = r.json()["id"]
     page = admin.get("/api/admin/feedback", headers=AUTH).json()
     assert {i["id"]: i["label"] for i in page["items"]} == {digit: 4, mark: "not_a_digit"}
     assert page["counts"]["not_a_digit"] == 1 and page["counts"]["wrong_not_a_digit"] == 1
     only = admin.get("/api/admin/feedback?label=not_a_digit", headers=AUTH).json()["items"]
     assert [i["id"] for i in only] == [mark]
-    relabel = admin.patch(f"/api/admin/feedback/{digit}", json={"label": "not_a_digit"},
-                          headers=AUTH)  # fmt: skip
+    relabel = admin.patch(
+        f"/api/admin/feedback/{digit}", json={"label": "not_a_digit"}, headers=AUTH
+    )
     assert relabel.json()["label"] == "not_a_digit"
     exported = admin.get("/api/admin/feedback/export", headers=AUTH).content
     with np.load(io.BytesIO(exported)) as npz:

@@ -44,10 +44,14 @@ def test_json_data_url_is_stored_with_everything_the_issue_lists(client):
 
 def test_multipart_raw_bytes_and_pixels_are_accepted(client):
     jpeg = encode(seven_image(), "JPEG")
-    a = client.post("/api/feedback", files={"file": ("7.jpg", jpeg, "image/jpeg")},
-                    data={"label": "7", "predicted": "7"})  # fmt: skip
-    b = client.post("/api/feedback?label=7", content=SEVEN_PNG,
-                    headers={"Content-Type": "image/png"})  # fmt: skip
+    a = client.post(
+        "/api/feedback",
+        files={"file": ("7.jpg", jpeg, "image/jpeg")},
+        data={"label": "7", "predicted": "7"},
+    )
+    b = client.post(
+        "/api/feedback?label=7", content=SEVEN_PNG, headers={"Content-Type": "image/png"}
+    )
     c = client.post("/api/feedback", json={"pixels": SEVEN_PIXELS, "label": 7})
     assert [r.status_code for r in (a, b, c)] == [201, 201, 201], (a.text, b.text, c.text)
     store = _store(client)
@@ -68,8 +72,16 @@ def test_nothing_that_identifies_a_person_is_stored(client, tmp_path):
     with sqlite3.connect(tmp_path / DB_NAME) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
         dump = "\n".join(db.iterdump())
-    assert columns == {"id", "created", "label", "predicted", "model_version", "pixels",
-                       "original", "digest"}  # fmt: skip
+    assert columns == {
+        "id",
+        "created",
+        "label",
+        "predicted",
+        "model_version",
+        "pixels",
+        "original",
+        "digest",
+    }
     for secret in ("Secret-Browser", "203.0.113.77", "testclient", "127.0.0.1"):
         assert secret not in dump
 
@@ -92,8 +104,9 @@ def test_a_label_outside_0_to_9_gets_422(client, body):
 
 
 def test_label_errors_in_forms_and_query(client):
-    r = client.post("/api/feedback", files={"file": ("7.png", SEVEN_PNG, "image/png")},
-                    data={"label": "11"})  # fmt: skip
+    r = client.post(
+        "/api/feedback", files={"file": ("7.png", SEVEN_PNG, "image/png")}, data={"label": "11"}
+    )
     assert r.status_code == 422 and r.json()["error"]["details"][0]["loc"] == ["body", "label"]
     r = client.post("/api/feedback", content=SEVEN_PNG, headers={"Content-Type": "image/png"})
     assert r.status_code == 422 and r.json()["error"]["details"][0]["loc"] == ["query", "label"]
@@ -119,10 +132,18 @@ def test_an_oversized_body_gets_413(make_client):
 
 
 def test_other_bad_input_is_a_4xx_never_a_500(client):
-    assert client.post("/api/feedback", content=b"x", headers={"Content-Type": "text/plain"}
-                       ).status_code == 415  # fmt: skip
-    assert client.post("/api/feedback", content=b"{", headers={"Content-Type": "application/json"}
-                       ).json()["error"]["code"] == "invalid_json"  # fmt: skip
+    assert (
+        client.post(
+            "/api/feedback", content=b"x", headers={"Content-Type": "text/plain"}
+        ).status_code
+        == 415
+    )
+    assert (
+        client.post(
+            "/api/feedback", content=b"{", headers={"Content-Type": "application/json"}
+        ).json()["error"]["code"]
+        == "invalid_json"
+    )
     r = client.post("/api/feedback", json={"image": data_url(SEVEN_PNG[:60]), "label": 1})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_image"
     r = client.post("/api/feedback", json={"image": data_url(b"GIF-ish"), "label": 1})
@@ -146,8 +167,10 @@ def test_a_large_original_is_not_kept_but_the_sample_is(make_client):
 
 def test_the_rate_limit_gets_429_per_client(make_client):
     client = make_client(feedback_rate_limit=3)
-    codes = [client.post("/api/feedback", json={"pixels": SEVEN_PIXELS, "label": 7}).status_code
-             for _ in range(5)]  # fmt: skip
+    codes = [
+        client.post("/api/feedback", json={"pixels": SEVEN_PIXELS, "label": 7}).status_code
+        for _ in range(5)
+    ]
     assert codes == [201, 201, 201, 429, 429]
     r = client.post("/api/feedback", json={"pixels": SEVEN_PIXELS, "label": 7})
     assert r.json()["error"]["code"] == "rate_limited"
@@ -176,13 +199,17 @@ def test_the_rate_limit_defaults_to_60_and_reads_the_environment(monkeypatch):
 
 def test_a_drawing_can_be_said_to_be_no_digit_at_all(client):
     """The strip's "Not a digit" answer: stored as label 10."""
-    r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": "not_a_digit",
-                                           "predicted": 7})  # fmt: skip
+    r = client.post(
+        "/api/feedback", json={"image": SEVEN_DATA_URL, "label": "not_a_digit", "predicted": 7}
+    )
     assert r.status_code == 201, r.text
     sample = _store(client).get(r.json()["id"])
     assert sample.label == 10 and sample.wrong
-    form = client.post("/api/feedback", files={"file": ("x.png", SEVEN_PNG, "image/png")},
-                       data={"label": "not_a_digit"})  # fmt: skip
+    form = client.post(
+        "/api/feedback",
+        files={"file": ("x.png", SEVEN_PNG, "image/png")},
+        data={"label": "not_a_digit"},
+    )
     assert form.status_code == 201 and _store(client).get(form.json()["id"]).label == 10
     for bad in ("not a digit", "10", "x"):
         r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": bad})

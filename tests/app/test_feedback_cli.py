@@ -15,8 +15,14 @@ from model.modelfile import load_model
 
 def _digits(home, *args, timeout=300) -> subprocess.CompletedProcess:
     env = {**os.environ, "DIGITS_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _store_some(home, per_class: int = 6) -> None:
@@ -32,9 +38,22 @@ def test_train_with_feedback_mixes_the_drawings_in_and_reports_the_held_back_set
     home = with_mnist(tmp_path / "home")
     _store_some(home)
     out = tmp_path / "fb.npz"
-    result = _digits(home, "train", "--hidden", "16", "--epochs", "1", "--max-train-samples",
-                     "1000", "--no-augment", "--feedback", "--feedback-weight", "4",
-                     "--out", out)  # fmt: skip
+    result = _digits(
+        home,
+        "train",
+        "--hidden",
+        "16",
+        "--epochs",
+        "1",
+        "--max-train-samples",
+        "1000",
+        "--no-augment",
+        "--feedback",
+        "--feedback-weight",
+        "4",
+        "--out",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     assert "feedback: 30 stored drawings in training (each ×4), 30 held back" in result.stderr
     assert "held-back drawings:" in result.stdout and "of 30" in result.stdout
@@ -50,9 +69,13 @@ def test_serve_refuses_to_start_on_a_corrupt_feedback_database(tmp_path):
     before = (home / DB_NAME).read_bytes()
     env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_ADMIN_TOKEN": "x" * 24}
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "FeedbackStoreError" in output and f"{home / DB_NAME} cannot be read" in output

@@ -35,8 +35,10 @@ def test_a_later_migration_keeps_the_data(tmp_path, monkeypatch):
     store = FeedbackStore(tmp_path)
     store.open()
     sample = store.add(_pixels(), 4, 9, "v1")
-    step = ["ALTER TABLE feedback ADD COLUMN source VARCHAR(20)",
-            "UPDATE feedback SET source = 'web'"]  # fmt: skip
+    step = [
+        "ALTER TABLE feedback ADD COLUMN source VARCHAR(20)",
+        "UPDATE feedback SET source = 'web'",
+    ]
     monkeypatch.setattr(fb, "MIGRATIONS", [*fb.MIGRATIONS, step])
     assert store.open() == fb.SCHEMA_VERSION + 1 == store.schema_version()
     assert store.get(sample).label == 4 and store.get(sample).predicted == 9

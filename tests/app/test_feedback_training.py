@@ -52,16 +52,26 @@ def test_a_growing_store_moves_few_samples_between_the_two_parts():
 def test_mixing_uses_the_same_mnist_subset_and_reports_the_held_back_set(mnist):
     x, y = _samples(8)
     split = split_feedback(x, y)
-    config = TrainConfig(hidden=(16,), epochs=1, augment=False, max_train_samples=1000,
-                         synthetic_share=0.0, validation_size=100)  # fmt: skip
+    config = TrainConfig(
+        hidden=(16,),
+        epochs=1,
+        augment=False,
+        max_train_samples=1000,
+        synthetic_share=0.0,
+        validation_size=100,
+    )
     plain = train_and_evaluate(config, mnist, feedback=split)
-    mixed = train_and_evaluate(config, mnist, feedback=split, train_on_feedback=True,
-                               feedback_weight=3)  # fmt: skip
+    mixed = train_and_evaluate(
+        config, mnist, feedback=split, train_on_feedback=True, feedback_weight=3
+    )
     assert plain.meta["feedback"]["trained_on"] is False
     assert mixed.meta["feedback"] == {
-        "trained_on": True, "weight": 3, "train_samples": len(split.train_y),
-        "held_back": len(split.held_y), "fingerprint": split.fingerprint,
-    }  # fmt: skip
+        "trained_on": True,
+        "weight": 3,
+        "train_samples": len(split.train_y),
+        "held_back": len(split.held_y),
+        "fingerprint": split.fingerprint,
+    }
     for trained in (plain, mixed):
         assert trained.meta["metrics"]["feedback_size"] == len(split.held_y) >= 40
         assert 0 <= trained.meta["metrics"]["feedback_accuracy"] <= 1
@@ -74,9 +84,17 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
     client = make_client(admin_token=TOKEN, feedback_rate_limit=0)
     with_mnist(tmp_path)
     # The same small configuration twice, on the same MNIST subset; only the feedback differs.
-    config = {"hidden_layers": [64], "epochs": 4, "max_train_samples": 10_000, "augment": False,
-              "batch_size": 128, "learning_rate": 0.05, "momentum": 0.9, "weight_decay": 5e-5,
-              "seed": 0}  # fmt: skip
+    config = {
+        "hidden_layers": [64],
+        "epochs": 4,
+        "max_train_samples": 10_000,
+        "augment": False,
+        "batch_size": 128,
+        "learning_rate": 0.05,
+        "momentum": 0.9,
+        "weight_decay": 5e-5,
+        "seed": 0,
+    }
     # 40 slanted digits of each class, from MNIST training images outside that subset.
     subset = np.random.default_rng([0, 0]).permutation(60_000)[:10_000]
     unused = np.setdiff1d(np.arange(60_000), subset)
@@ -85,8 +103,10 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
         [rng.choice(unused[mnist.train_y[unused] == d], 40, replace=False) for d in range(10)]
     )
     for i in picks:
-        r = client.post("/api/feedback", json={"image": data_url(slanted(mnist.train_x[i])),
-                                               "label": int(mnist.train_y[i])})  # fmt: skip
+        r = client.post(
+            "/api/feedback",
+            json={"image": data_url(slanted(mnist.train_x[i])), "label": int(mnist.train_y[i])},
+        )
         assert r.status_code == 201, r.text
     assert client.get("/api/admin/feedback", headers=AUTH).json()["counts"]["by_label"] == [40] * 10
 
@@ -99,10 +119,12 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
     before = retrain(force=True)  # becomes the active model the second run is gated against
     assert before["status"] == "succeeded", before["reason"]
     after = retrain(include_feedback=True, feedback_weight=3)
-    print(f"\nheld-back slanted digits: {before['result']['feedback_accuracy']:.2%} → "
-          f"{after['result']['feedback_accuracy']:.2%} of {after['result']['feedback_size']}; "
-          f"MNIST test {before['result']['mnist_test_accuracy']:.2%} → "
-          f"{after['result']['mnist_test_accuracy']:.2%}\n{after['reason']}")  # fmt: skip
+    print(
+        f"\nheld-back slanted digits: {before['result']['feedback_accuracy']:.2%} → "
+        f"{after['result']['feedback_accuracy']:.2%} of {after['result']['feedback_size']}; "
+        f"MNIST test {before['result']['mnist_test_accuracy']:.2%} → "
+        f"{after['result']['mnist_test_accuracy']:.2%}\n{after['reason']}"
+    )
     assert after["status"] == "succeeded", after["reason"]  # it passed the gate, and went live
     result = after["result"]
     assert result["gate_passed"] and result["trained_on_feedback"]
@@ -123,9 +145,18 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
 def test_include_feedback_with_an_empty_store_says_so(make_client, tmp_path):
     client = make_client(admin_token=TOKEN)
     with_mnist(tmp_path)
-    r = client.post("/api/admin/retrain", headers=AUTH, json={
-        "hidden_layers": [16], "epochs": 1, "max_train_samples": 1000, "augment": False,
-        "include_feedback": True, "force": True})  # fmt: skip
+    r = client.post(
+        "/api/admin/retrain",
+        headers=AUTH,
+        json={
+            "hidden_layers": [16],
+            "epochs": 1,
+            "max_train_samples": 1000,
+            "augment": False,
+            "include_feedback": True,
+            "force": True,
+        },
+    )
     url = r.json()["status_url"]
     job = wait_for(lambda: client.get(url, headers=AUTH).json(), finished, timeout=120)
     assert job["status"] == "succeeded", job["reason"]
@@ -137,6 +168,9 @@ def test_include_feedback_with_an_empty_store_says_so(make_client, tmp_path):
 def test_the_feedback_weight_is_bounded(make_client, tmp_path, weight):
     client = make_client(admin_token=TOKEN)
     with_mnist(tmp_path)
-    r = client.post("/api/admin/retrain", headers=AUTH,
-                    json={"include_feedback": True, "feedback_weight": weight})  # fmt: skip
+    r = client.post(
+        "/api/admin/retrain",
+        headers=AUTH,
+        json={"include_feedback": True, "feedback_weight": weight},
+    )
     assert r.status_code == 422 and "between 1 and 100" in r.json()["error"]["message"]

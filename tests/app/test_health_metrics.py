@@ -31,8 +31,16 @@ def test_readyz_names_the_loaded_model(client, tmp_path):
 def test_model_describes_the_active_model(client, tmp_path):
     meta = Registry(tmp_path).load_active().meta
     body = client.get("/api/model").json()
-    assert set(body) == {"version", "created", "sizes", "activation", "calibration", "config",
-                         "metrics", "data_fingerprint"}  # fmt: skip
+    assert set(body) == {
+        "version",
+        "created",
+        "sizes",
+        "activation",
+        "calibration",
+        "config",
+        "metrics",
+        "data_fingerprint",
+    }
     assert body["version"] == meta["version"]
     assert body["created"] == meta["created"]
     assert body["sizes"][0] == 784 and body["sizes"][-1] in (10, 11)

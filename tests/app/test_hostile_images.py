@@ -42,8 +42,9 @@ def test_a_scan_bomb_is_refused_at_once_by_every_route_that_decodes(client):
 
 
 def test_too_many_chunks_are_refused_too(client):
-    r = client.post("/api/predict", content=png_with_chunks(10_000),
-                    headers={"Content-Type": "image/png"})  # fmt: skip
+    r = client.post(
+        "/api/predict", content=png_with_chunks(10_000), headers={"Content-Type": "image/png"}
+    )
     assert _too_complex(r)
 
 
@@ -92,18 +93,27 @@ def _one(height: int = 280, width: int = 280) -> Image.Image:
 
 
 def test_a_phone_photo_is_read_the_way_up_its_exif_says(client):
-    upright = client.post("/api/predict?include_input=true", content=encode(_one(), "JPEG"),
-                          headers={"Content-Type": "image/jpeg"}).json()  # fmt: skip
+    upright = client.post(
+        "/api/predict?include_input=true",
+        content=encode(_one(), "JPEG"),
+        headers={"Content-Type": "image/jpeg"},
+    ).json()
     assert upright["digit"] == 1
     # The camera stores the pixels turned a quarter and says "turn 90° clockwise to view".
     stored = _one().transpose(Image.Transpose.ROTATE_90)
-    r = client.post("/api/predict?include_input=true", content=with_orientation(stored, 6),
-                    headers={"Content-Type": "image/jpeg"})  # fmt: skip
+    r = client.post(
+        "/api/predict?include_input=true",
+        content=with_orientation(stored, 6),
+        headers={"Content-Type": "image/jpeg"},
+    )
     assert r.status_code == 200 and r.json()["digit"] == 1
     seen, expected = np.asarray(r.json()["input"]), np.asarray(upright["input"])
     assert np.abs(seen - expected).mean() < 0.01  # the same up to JPEG's own noise
-    as_stored = client.post("/api/predict?include_input=true", content=encode(stored, "JPEG"),
-                            headers={"Content-Type": "image/jpeg"}).json()  # fmt: skip
+    as_stored = client.post(
+        "/api/predict?include_input=true",
+        content=encode(stored, "JPEG"),
+        headers={"Content-Type": "image/jpeg"},
+    ).json()
     assert np.abs(np.asarray(as_stored["input"]) - expected).mean() > 0.05  # a bar, not a 1
 
 

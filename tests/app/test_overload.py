@@ -58,8 +58,10 @@ def server(tmp_path_factory):
 def send_partial_body(server: LiveServer) -> socket.socket:
     """A POST /api/predict that declares 1,000 bytes and sends one."""
     s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    s.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-              b"Content-Length: 1000\r\n\r\n{")  # fmt: skip
+    s.sendall(
+        b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 1000\r\n\r\n{"
+    )
     return s
 
 

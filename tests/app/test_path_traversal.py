@@ -4,9 +4,17 @@ import pytest
 from admin_support import AUTH
 
 ATTEMPTS = [
-    "..", "../ACTIVE", "..%2FACTIVE", "%2e%2e%2fACTIVE", "%2Fetc%2Fpasswd", "/etc/passwd",
-    "....//....//etc", "x" * 5000, "default%00.npz", "a%5C..%5C..",
-]  # fmt: skip
+    "..",
+    "../ACTIVE",
+    "..%2FACTIVE",
+    "%2e%2e%2fACTIVE",
+    "%2Fetc%2Fpasswd",
+    "/etc/passwd",
+    "....//....//etc",
+    "x" * 5000,
+    "default%00.npz",
+    "a%5C..%5C..",
+]
 
 
 @pytest.mark.parametrize("ident", ATTEMPTS)

@@ -11,8 +11,16 @@ from model.registry import Registry
 
 def check_prediction(body: dict, version: str) -> None:
     """The response contract: shapes, ranges and the relations between the fields."""
-    required = {"digit", "confidence", "probabilities", "verdict", "unsure", "runner_up",
-                "too_small", "model"}  # fmt: skip
+    required = {
+        "digit",
+        "confidence",
+        "probabilities",
+        "verdict",
+        "unsure",
+        "runner_up",
+        "too_small",
+        "model",
+    }
     assert set(body) - {"not_a_digit"} == required  # absent for a model without that output
     assert body["verdict"] in ("digit", "unsure", "not_a_digit")
     assert body["unsure"] is (body["verdict"] == "unsure")

@@ -44,11 +44,16 @@ CASES = {
     # --- image bytes --------------------------------------------------------------------------
     "not an image": (raw(b"hello, this is text"), 415, "unsupported_image_format"),
     "not an image, uploaded": (
-        {"files": {"file": ("a.png", b"\x00\x01garbage")}}, 415, "unsupported_image_format"),
+        {"files": {"file": ("a.png", b"\x00\x01garbage")}},
+        415,
+        "unsupported_image_format",
+    ),
     "TIFF": (raw(encode(seven_image(), "TIFF"), "image/tiff"), 415, "unsupported_image_format"),
     "TIFF, uploaded": (
-        {"files": {"file": ("a.tif", encode(seven_image(), "TIFF"))}}, 415,
-        "unsupported_image_format"),
+        {"files": {"file": ("a.tif", encode(seven_image(), "TIFF"))}},
+        415,
+        "unsupported_image_format",
+    ),
     "truncated PNG": (raw(SEVEN_PNG[: len(SEVEN_PNG) // 2]), 422, "invalid_image"),
     "PNG header only": (raw(SEVEN_PNG[:40]), 422, "invalid_image"),
     "bomb 20000x20000": (raw(png_declaring(20_000, 20_000)), 413, "image_too_large"),
@@ -64,13 +69,21 @@ CASES = {
     "pixel above 1": (pixels([1.5] + [0.5] * 783), 422, "bad_pixels"),
     "pixel below 0": (pixels([-0.1] + [0.5] * 783), 422, "bad_pixels"),
     "0-255 scale": (pixels([255.0] * 784), 422, "bad_pixels"),
-    "NaN literal": ({"content": b'{"pixels": [NaN' + b", 0.5" * 783 + b"]}", "headers": JSON},
-                    422, "bad_pixels"),
+    "NaN literal": (
+        {"content": b'{"pixels": [NaN' + b", 0.5" * 783 + b"]}", "headers": JSON},
+        422,
+        "bad_pixels",
+    ),
     "Infinity literal": (
         {"content": b'{"pixels": [Infinity' + b", 0.5" * 783 + b"]}", "headers": JSON},
-        422, "bad_pixels"),
-    "overflowing number": ({"content": b'{"pixels": [1e999' + b", 0.5" * 783 + b"]}",
-                            "headers": JSON}, 422, "bad_pixels"),
+        422,
+        "bad_pixels",
+    ),
+    "overflowing number": (
+        {"content": b'{"pixels": [1e999' + b", 0.5" * 783 + b"]}", "headers": JSON},
+        422,
+        "bad_pixels",
+    ),
     "27 rows of 28": (pixels([ROW] * 27), 422, "bad_pixels"),
     "28 rows of 27": (pixels([[0.5] * 27] * 28), 422, "bad_pixels"),
     "ragged rows": (pixels([ROW] * 27 + [[0.5] * 27]), 422, "bad_pixels"),
@@ -89,10 +102,12 @@ CASES = {
     "URL instead": (image("https://example.com/seven.png"), 422, "bad_data_url"),
     "no comma": (image("data:image/png;base64"), 422, "bad_data_url"),
     "not base64": (image("data:image/png,%89PNG"), 422, "bad_data_url"),
-    "data URL of TIFF type": (image(data_url(encode(seven_image(), "TIFF"), "image/tiff")),
-                              415, "unsupported_image_format"),
-    "data URL of text": (image("data:text/plain;base64,aGVsbG8="), 415,
-                         "unsupported_image_format"),
+    "data URL of TIFF type": (
+        image(data_url(encode(seven_image(), "TIFF"), "image/tiff")),
+        415,
+        "unsupported_image_format",
+    ),
+    "data URL of text": (image("data:text/plain;base64,aGVsbG8="), 415, "unsupported_image_format"),
     "data URL of a blank PNG": (image(data_url(blank("white"))), 422, "blank_image"),
     "data URL, truncated PNG": (image(data_url(SEVEN_PNG[:100])), 422, "invalid_image"),
     # --- request shape --------------------------------------------------------------------------
@@ -102,7 +117,10 @@ CASES = {
     "octet-stream": (raw(SEVEN_PNG, "application/octet-stream"), 415, "unsupported_media_type"),
     "empty JSON object": ({"json": {}}, 422, "validation_error"),
     "both pixels and image": (
-        {"json": {"pixels": SEVEN_PIXELS, "image": data_url(SEVEN_PNG)}}, 422, "validation_error"),
+        {"json": {"pixels": SEVEN_PIXELS, "image": data_url(SEVEN_PNG)}},
+        422,
+        "validation_error",
+    ),
     "unknown field": ({"json": {"pixels": SEVEN_PIXELS, "label": 7}}, 422, "validation_error"),
     "JSON array": ({"json": [SEVEN_PIXELS]}, 422, "validation_error"),
     "JSON null image": ({"json": {"image": None}}, 422, "validation_error"),
@@ -111,16 +129,24 @@ CASES = {
     "empty JSON body": ({"content": b"", "headers": JSON}, 422, "invalid_json"),
     "not UTF-8": ({"content": b'{"image": "\xff\xfe"}', "headers": JSON}, 422, "invalid_json"),
     "deeply nested JSON": ({"content": b"[" * 100_000, "headers": JSON}, 422, "invalid_json"),
-    "multipart without file": ({"files": {"other": ("a.png", SEVEN_PNG)}}, 422,
-                               "validation_error"),
-    "multipart with a text field": ({"data": {"file": "seven"}, "files": {"x": ("a", b"1")}},
-                                    422, "validation_error"),
+    "multipart without file": ({"files": {"other": ("a.png", SEVEN_PNG)}}, 422, "validation_error"),
+    "multipart with a text field": (
+        {"data": {"file": "seven"}, "files": {"x": ("a", b"1")}},
+        422,
+        "validation_error",
+    ),
     # Starlette's parser refuses these with a bare 400; found by the API fuzz.
-    "malformed multipart": (raw(b"--x\r\n[True]--x--\r\n", "multipart/form-data; boundary=x"),
-                            422, "validation_error"),
-    "multipart, no boundary": (raw(b"--x\r\n\r\n--x--", "multipart/form-data"), 422,
-                               "validation_error"),
-}  # fmt: skip
+    "malformed multipart": (
+        raw(b"--x\r\n[True]--x--\r\n", "multipart/form-data; boundary=x"),
+        422,
+        "validation_error",
+    ),
+    "multipart, no boundary": (
+        raw(b"--x\r\n\r\n--x--", "multipart/form-data"),
+        422,
+        "validation_error",
+    ),
+}
 
 
 @pytest.mark.parametrize("endpoint", ["/api/predict", "/api/explain"])

@@ -31,9 +31,11 @@ FORMS = {
     "data URL": {"json": {"image": NUMBER_DATA_URL}},
     "multipart": {"files": {"file": ("number.png", NUMBER_PNG, "image/png")}},
     "raw PNG": {"content": NUMBER_PNG, "headers": {"content-type": "image/png"}},
-    "raw JPEG": {"content": encode(Image.open(io.BytesIO(NUMBER_PNG)), "JPEG"),
-                 "headers": {"content-type": "image/jpeg"}},
-}  # fmt: skip
+    "raw JPEG": {
+        "content": encode(Image.open(io.BytesIO(NUMBER_PNG)), "JPEG"),
+        "headers": {"content-type": "image/jpeg"},
+    },
+}
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -138,10 +140,22 @@ BAD = {
     "a stroke not a list": (strokes([7]), 422, "bad_strokes"),
     "a point not a list": (strokes([[7, 8]]), 422, "bad_strokes"),
     "too deep": (strokes([[[[10, 20]]]]), 422, "bad_strokes"),
-    "NaN": ({"content": b'{"strokes": [[[NaN, 1]]], "width": 100, "height": 100}',
-             "headers": {"content-type": "application/json"}}, 422, "bad_strokes"),
-    "overflowing number": ({"content": b'{"strokes": [[[1e999, 1]]], "width": 100, "height": 9}',
-                            "headers": {"content-type": "application/json"}}, 422, "bad_strokes"),
+    "NaN": (
+        {
+            "content": b'{"strokes": [[[NaN, 1]]], "width": 100, "height": 100}',
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+        "bad_strokes",
+    ),
+    "overflowing number": (
+        {
+            "content": b'{"strokes": [[[1e999, 1]]], "width": 100, "height": 9}',
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+        "bad_strokes",
+    ),
     "far off the canvas": (strokes([[[10, 20], [5000, 20]]]), 422, "bad_strokes"),
     "too many strokes": (strokes([[[1, 1]]] * 501), 422, "bad_strokes"),
     "too many points": (strokes([[[1, 1]] * 25_001] * 2), 422, "bad_strokes"),
@@ -153,19 +167,31 @@ BAD = {
     "no width": ({"json": {"strokes": ones(1), "height": 280}}, 422, "validation_error"),
     "width not a number": (strokes(ones(1), width="wide"), 422, "validation_error"),
     "strokes not a list": (strokes("1 2"), 422, "validation_error"),
-    "strokes and an image": ({"json": {**NUMBER_STROKES, "image": NUMBER_DATA_URL}}, 422,
-                             "validation_error"),
-    "an image with a width": ({"json": {"image": NUMBER_DATA_URL, "width": 10}}, 422,
-                              "validation_error"),
+    "strokes and an image": (
+        {"json": {**NUMBER_STROKES, "image": NUMBER_DATA_URL}},
+        422,
+        "validation_error",
+    ),
+    "an image with a width": (
+        {"json": {"image": NUMBER_DATA_URL, "width": 10}},
+        422,
+        "validation_error",
+    ),
     "pixels": ({"json": {"pixels": SEVEN_PIXELS}}, 422, "validation_error"),
     "an unknown field": ({"json": {**NUMBER_STROKES, "label": 7}}, 422, "validation_error"),
     # --- too many digits -----------------------------------------------------------------------
     "13 ones as strokes": (strokes(ones(13), width=700, height=280), 422, "too_many_digits"),
-    "13 ones in an image": ({"content": _thirteen_ones_png(),
-                             "headers": {"content-type": "image/png"}}, 422, "too_many_digits"),
-    "49 strokes, refused unread": (strokes(ones(49), width=1600, height=280), 422,
-                                   "too_many_digits"),
-}  # fmt: skip
+    "13 ones in an image": (
+        {"content": _thirteen_ones_png(), "headers": {"content-type": "image/png"}},
+        422,
+        "too_many_digits",
+    ),
+    "49 strokes, refused unread": (
+        strokes(ones(49), width=1600, height=280),
+        422,
+        "too_many_digits",
+    ),
+}
 
 
 @pytest.mark.parametrize(("request_kwargs", "status", "code"), BAD.values(), ids=BAD.keys())

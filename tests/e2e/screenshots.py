@@ -64,12 +64,20 @@ def main() -> None:
         phone = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
         shots = [
             ("screenshot.png", args.desktop_sample, desktop, False),
-            ("screenshot-phone.png", args.phone_sample,
-             {"viewport": {"width": 360, "height": 740}, **phone}, False),
+            (
+                "screenshot-phone.png",
+                args.phone_sample,
+                {"viewport": {"width": 360, "height": 740}, **phone},
+                False,
+            ),
             ("inside.png", args.desktop_sample, laptop, True),
-            ("inside-phone.png", args.phone_sample,
-             {"viewport": {"width": 390, "height": 844}, **phone}, True),
-        ]  # fmt: skip
+            (
+                "inside-phone.png",
+                args.phone_sample,
+                {"viewport": {"width": 390, "height": 844}, **phone},
+                True,
+            ),
+        ]
         for name, sample_id, options, inside in shots:
             drawing = DrawingPage.open(browser, base_url, color_scheme=scheme, **options)
             sample = samples[sample_id]

@@ -33,10 +33,11 @@ def admin_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     idx = write_idx_folder(tmp_path_factory.mktemp("idx"), load_mnist(ROOT / "var"))
     log = tmp_path_factory.mktemp("admin-log") / "server.log"
     with (
-        environment(DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_GATE_TOLERANCE_PP="100",
-                    DIGITS_MNIST_DIR=str(idx)),
+        environment(
+            DIGITS_ADMIN_TOKEN=TOKEN, DIGITS_GATE_TOLERANCE_PP="100", DIGITS_MNIST_DIR=str(idx)
+        ),
         running_server(home, log) as url,
-    ):  # fmt: skip
+    ):
         yield url, home
     assert TOKEN not in Path(log).read_text(errors="replace")
 
@@ -250,13 +251,24 @@ def test_a_forced_promotion_below_the_gate_is_shown_as_such(browser, admin_serve
     )
     store = JobStore(home)
     job_id = "j-29991231-235959-f0f0f0"  # the newest: the job card shows it
-    store.write({
-        "id": job_id, "status": "succeeded", "created": "2026-01-01T00:00:00+00:00",
-        "finished": "2026-01-01T00:01:00+00:00", "config": {"hidden": [16], "epochs": 1},
-        "history": [], "reason": f"promoted {version} by force, although it fails the gate",
-        "result": {"forced": True, "gate_passed": False, "mnist_test_accuracy": 0.41,
-                   "active_accuracy": 0.99, "version": version},
-    })  # fmt: skip
+    store.write(
+        {
+            "id": job_id,
+            "status": "succeeded",
+            "created": "2026-01-01T00:00:00+00:00",
+            "finished": "2026-01-01T00:01:00+00:00",
+            "config": {"hidden": [16], "epochs": 1},
+            "history": [],
+            "reason": f"promoted {version} by force, although it fails the gate",
+            "result": {
+                "forced": True,
+                "gate_passed": False,
+                "mnist_test_accuracy": 0.41,
+                "active_accuracy": 0.99,
+                "version": version,
+            },
+        }
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -293,9 +305,11 @@ def test_nothing_is_wider_than_a_360_px_phone(browser, admin_server):
     registry.ensure_initialised()
     extra = registry.add(MLP([784, 8, 10], "relu", seed=4), {"metrics": {}})
     context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
         has_touch=True,
-    )  # fmt: skip
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:

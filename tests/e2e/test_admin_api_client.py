@@ -68,7 +68,11 @@ def test_every_request_carries_the_token_of_the_moment(drawing: DrawingPage):
         """,
     )
     assert [c["headers"]["Authorization"] for c in calls] == [
-        "Bearer token-one", "Bearer token-one", "Bearer token-two", "Bearer token-two"]  # fmt: skip
+        "Bearer token-one",
+        "Bearer token-one",
+        "Bearer token-two",
+        "Bearer token-two",
+    ]
     assert all("token" not in c["url"] for c in calls)  # never in a URL
     assert all(c["cache"] == "no-store" for c in calls)
     assert calls[1]["method"] == "POST" and calls[1]["body"] == '{"epochs":3}'
@@ -104,16 +108,26 @@ def test_every_failure_has_one_shape_and_a_refused_token_signs_out(drawing: Draw
     )
     invalid, gateway, network, refused, locked, no_content = results
     assert invalid == {
-        "isApiError": True, "status": 422, "code": "validation_error",
+        "isApiError": True,
+        "status": 422,
+        "code": "validation_error",
         "message": "epochs: must be between 1 and 100, got 0",
-        "details": [{"loc": ["body", "epochs"]}], "signedOut": False,
-    }  # fmt: skip
+        "details": [{"loc": ["body", "epochs"]}],
+        "signedOut": False,
+    }
     assert gateway == {
-        "isApiError": True, "status": 502, "code": "", "message": "502 Bad Gateway",
-        "details": None, "signedOut": False,
-    }  # fmt: skip
+        "isApiError": True,
+        "status": 502,
+        "code": "",
+        "message": "502 Bad Gateway",
+        "details": None,
+        "signedOut": False,
+    }
     assert (network["status"], network["code"], network["message"]) == (
-        0, "network", "Failed to fetch")  # fmt: skip
+        0,
+        "network",
+        "Failed to fetch",
+    )
     assert refused["status"] == 401 and refused["signedOut"] is True
     assert refused["message"] == "The token was not accepted. Enter the admin token again."
     assert locked["status"] == 429 and locked["code"] == "admin_rate_limited"

@@ -161,7 +161,17 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         assert wrong.count() == 2 and grid.locator(".is-wrong").count() == 2
         counts = page.get_by_test_id("feedback-counts").locator("[data-digit]")
         assert [counts.nth(d).get_attribute("data-count") for d in range(10)] == [
-            "0", "0", "1", "0", "1", "0", "0", "2", "0", "0"]  # fmt: skip
+            "0",
+            "0",
+            "1",
+            "0",
+            "1",
+            "0",
+            "0",
+            "2",
+            "0",
+            "0",
+        ]
         assert page.locator("[data-testid=include-feedback]").is_enabled()
 
         # relabel the 7 read as 1: it is a 1 after all
@@ -200,8 +210,10 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         page.get_by_test_id("feedback-import").set_input_files(str(path))
         page.get_by_text("0 new, 3 already here").wait_for()
         first_id = items.first.get_attribute("data-id")
-        assert httpx.delete(f"{review_server}/api/admin/feedback/{first_id}",
-                            headers=auth).status_code == 204  # fmt: skip
+        assert (
+            httpx.delete(f"{review_server}/api/admin/feedback/{first_id}", headers=auth).status_code
+            == 204
+        )
         page.get_by_test_id("feedback-import").set_input_files(str(path))
         page.get_by_text("1 new, 2 already here").wait_for()
         page.wait_for_function(
@@ -219,8 +231,9 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
     grid counts those drawings, filters by them, and can relabel a drawing to and from it."""
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=review_server, timeout=10) as api:
-        mark = api.post("/api/feedback", json={"pixels": _seven(20), "label": "not_a_digit",
-                                               "predicted": 7}).json()["id"]  # fmt: skip
+        mark = api.post(
+            "/api/feedback", json={"pixels": _seven(20), "label": "not_a_digit", "predicted": 7}
+        ).json()["id"]
         digit = api.post("/api/feedback", json={"pixels": _seven(21), "label": 4}).json()["id"]
         counts = api.get("/api/admin/feedback", headers=auth).json()["counts"]
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -254,8 +267,9 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         four.wait_for()
         four.get_by_test_id("feedback-relabel").select_option("not_a_digit")
         page.get_by_text("Relabelled: that drawing is not a digit now.").wait_for()
-        listed = httpx.get(f"{review_server}/api/admin/feedback?label=not_a_digit",
-                           headers=auth).json()  # fmt: skip
+        listed = httpx.get(
+            f"{review_server}/api/admin/feedback?label=not_a_digit", headers=auth
+        ).json()
         assert sorted(i["id"] for i in listed["items"]) == sorted([mark, digit])
         page.wait_for_function(
             "() => document.querySelector('[data-digit=not_a_digit]').dataset.count === '2'"

@@ -26,8 +26,15 @@ def test_distort_shapes_range_and_reproducibility(mnist_small):
 
 def test_zero_distortion_is_the_identity(mnist_small):
     images = mnist_small[0][:50]
-    none = Distortion(rotate_degrees=0, scale=(1, 1), aspect=0, shear=0, shift=0, elastic=0,
-                      thickness_probability=0)  # fmt: skip
+    none = Distortion(
+        rotate_degrees=0,
+        scale=(1, 1),
+        aspect=0,
+        shear=0,
+        shift=0,
+        elastic=0,
+        thickness_probability=0,
+    )
     out = distort(images, np.random.default_rng(0), none)
     np.testing.assert_allclose(out, images.reshape(50, -1) / 255, atol=1e-5)
 
@@ -73,8 +80,9 @@ def _alive(pid: int) -> bool:
 def test_the_augmentation_worker_dies_with_its_trainer():
     """After SIGKILL of a trainer, its forked worker finished its epoch and then blocked for
     ever, holding 238 MB (a child of PID 1 by then)."""
-    trainer = subprocess.Popen([sys.executable, "-c", _TRAINER], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    trainer = subprocess.Popen(
+        [sys.executable, "-c", _TRAINER], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     worker = None
     try:
         assert trainer.stdout.readline().strip() == "training"

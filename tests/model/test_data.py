@@ -84,9 +84,12 @@ def mirror(idx_folder, tmp_path):
 def test_download_from_a_loopback_mirror(mirror, tmp_path, mnist):
     told: dict[str, list[tuple[int, int]]] = {}
     path, source = data.fetch(
-        tmp_path / "home", mirrors=(f"{mirror}/good/",), use_pypi=False, log=lambda m: None,
+        tmp_path / "home",
+        mirrors=(f"{mirror}/good/",),
+        use_pypi=False,
+        log=lambda m: None,
         progress=lambda name, done, total: told.setdefault(name, []).append((done, total)),
-    )  # fmt: skip
+    )
     assert source == f"mirror {mirror}/good/"
     assert data.load_mnist(tmp_path / "home").fingerprint == mnist.fingerprint
     # Each file's progress climbs to its whole size (the job streams it to the admin page).
@@ -100,17 +103,23 @@ def test_a_corrupted_download_fails_its_checksum_and_the_next_source_is_tried(mi
     with pytest.raises(DataError, match="sha256 mismatch for t10k-labels-idx1-ubyte"):
         data.from_mirror(f"{mirror}/bad/")
     path, source = data.fetch(
-        tmp_path / "home", mirrors=(f"{mirror}/bad/", f"{mirror}/good/"), use_pypi=False,
+        tmp_path / "home",
+        mirrors=(f"{mirror}/bad/", f"{mirror}/good/"),
+        use_pypi=False,
         log=lambda m: None,
-    )  # fmt: skip
+    )
     assert source.endswith("/good/")
 
 
 def test_when_every_source_fails_the_error_lists_each_one(mirror, tmp_path):
     with pytest.raises(DataError) as error:
-        data.fetch(tmp_path / "home", source_dir=tmp_path / "nowhere",
-                   mirrors=(f"{mirror}/bad/", f"{mirror}/missing/"), use_pypi=False,
-                   log=lambda m: None)  # fmt: skip
+        data.fetch(
+            tmp_path / "home",
+            source_dir=tmp_path / "nowhere",
+            mirrors=(f"{mirror}/bad/", f"{mirror}/missing/"),
+            use_pypi=False,
+            log=lambda m: None,
+        )
     text = str(error.value)
     assert "every MNIST source failed" in text
     assert "nowhere: missing train-images-idx3-ubyte" in text
@@ -147,9 +156,11 @@ def test_nielsen_pickle_becomes_the_exact_standard_split(monkeypatch, mnist):
     def part(x, y):
         return (x.reshape(len(x), -1).astype(np.float32) / 256, y.astype(np.int64))
 
-    payload = (part(mnist.train_x[:50_000], mnist.train_y[:50_000]),
-               part(mnist.train_x[50_000:], mnist.train_y[50_000:]),
-               part(mnist.test_x, mnist.test_y))  # fmt: skip
+    payload = (
+        part(mnist.train_x[:50_000], mnist.train_y[:50_000]),
+        part(mnist.train_x[50_000:], mnist.train_y[50_000:]),
+        part(mnist.test_x, mnist.test_y),
+    )
     gz = gzip.compress(pickle.dumps(payload, protocol=4), compresslevel=1)
     monkeypatch.setattr(data, "PYPI_MEMBER_SHA256", hashlib.sha256(gz).hexdigest())
     assert data.load_nielsen_pickle(gz).fingerprint == mnist.fingerprint

@@ -72,9 +72,13 @@ def test_ordinary_progressive_jpegs_decode():
 
 @pytest.mark.parametrize(
     ("make", "kind"),
-    [(png_with_chunks, "PNG"), (jpeg_with_markers, "JPEG"), (gif_with_extensions, "GIF"),
-     (webp_with_chunks, "WEBP")],
-)  # fmt: skip
+    [
+        (png_with_chunks, "PNG"),
+        (jpeg_with_markers, "JPEG"),
+        (gif_with_extensions, "GIF"),
+        (webp_with_chunks, "WEBP"),
+    ],
+)
 def test_too_many_chunks_segments_or_blocks_are_refused(make, kind):
     assert decode_image(make(10)).size == (28, 28)  # a few are fine
     bomb = make(100_000)

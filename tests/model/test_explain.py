@@ -19,8 +19,9 @@ def test_a_tiny_network_explained_by_hand():
     """
     w1 = np.array([[1.0, -1.0], [2.0, 0.0], [0.0, 1.0]])
     w2 = np.array([[1.0, 2.0], [-1.0, 1.0]])
-    network = MLP([3, 2, 2], "relu", weights=[w1, w2], biases=[np.array([0.5, -1.0]),
-                                                                 np.array([0.0, 0.5])])  # fmt: skip
+    network = MLP(
+        [3, 2, 2], "relu", weights=[w1, w2], biases=[np.array([0.5, -1.0]), np.array([0.0, 0.5])]
+    )
     e = explain(network, np.array([1.0, 0.5, 2.0]))
     np.testing.assert_allclose(e.layers[0], [2.5, 0.0])
     np.testing.assert_allclose(e.scores, [2.5, 5.5])
@@ -29,8 +30,9 @@ def test_a_tiny_network_explained_by_hand():
     assert e.bias_part == pytest.approx(1.5)
     np.testing.assert_allclose(e.contrast, [1.0, 1.0, 0.0])
     assert e.contrast_bias_part == pytest.approx(1.0)
-    np.testing.assert_allclose(e.probabilities, np.exp([2.5, 5.5]) / np.exp([2.5, 5.5]).sum(),
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        e.probabilities, np.exp([2.5, 5.5]) / np.exp([2.5, 5.5]).sum(), rtol=1e-6
+    )
     assert e.exact
 
 

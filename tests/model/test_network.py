@@ -113,8 +113,9 @@ def test_same_seed_same_weights_bit_for_bit(mnist_small):
 def test_training_emits_epoch_and_batch_events(mnist_small):
     images, labels = mnist_small
     events = []
-    config = TrainConfig(hidden=(16,), epochs=2, augment=False, max_train_samples=3000,
-                         progress_every=5)  # fmt: skip
+    config = TrainConfig(
+        hidden=(16,), epochs=2, augment=False, max_train_samples=3000, progress_every=5
+    )
     result = train(config, images, labels, callback=events.append)
     epochs = [e for e in events if e["kind"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]
@@ -128,8 +129,15 @@ def test_training_emits_epoch_and_batch_events(mnist_small):
 
 def test_the_lectures_sigmoid_and_squared_error_learns(mnist_small, mnist_test):
     images, labels = mnist_small
-    config = TrainConfig(hidden=(64,), activation="sigmoid", loss="squared", epochs=4,
-                         learning_rate=0.5, augment=False, max_train_samples=10_000)  # fmt: skip
+    config = TrainConfig(
+        hidden=(64,),
+        activation="sigmoid",
+        loss="squared",
+        epochs=4,
+        learning_rate=0.5,
+        augment=False,
+        max_train_samples=10_000,
+    )
     result = train(config, images, labels)
     x, y = mnist_test
     accuracy = (result.network.predict(x).argmax(axis=1) == y).mean()

@@ -9,8 +9,14 @@ from PIL import Image, ImageDraw
 from model.preprocess import BlankImageError, ImageError, normalise_ink, pixels_to_mnist, to_mnist
 
 
-def canvas_with_line(mode="RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 255), size=(280, 280),
-                     box=(60, 100, 90, 230), width=20):  # fmt: skip
+def canvas_with_line(
+    mode="RGBA",
+    background=(0, 0, 0, 0),
+    ink=(0, 0, 0, 255),
+    size=(280, 280),
+    box=(60, 100, 90, 230),
+    width=20,
+):
     image = Image.new(mode, size, background)
     ImageDraw.Draw(image).line(box, fill=ink, width=width)
     return image
@@ -70,11 +76,14 @@ def test_a_tiny_drawing_is_scaled_up():
     assert max(h, w) == 20
 
 
-@pytest.mark.parametrize("image", [
-    Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
-    Image.new("RGB", (50, 50), (255, 255, 255)),
-    Image.new("L", (1, 1), 0),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+        Image.new("RGB", (50, 50), (255, 255, 255)),
+        Image.new("L", (1, 1), 0),
+    ],
+)
 def test_no_ink_is_reported_not_guessed(image):
     with pytest.raises(BlankImageError):
         to_mnist(image)

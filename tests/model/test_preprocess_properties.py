@@ -40,8 +40,12 @@ def images(draw) -> Image.Image:
     return image.convert(mode) if mode != "I;16" else image.convert("L").convert("I;16")
 
 
-@settings(max_examples=300, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(images())
 def test_any_image_gives_mnist_form_or_the_blank_error(image):
     try:

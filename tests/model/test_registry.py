@@ -77,9 +77,12 @@ def test_workers_starting_together_on_a_fresh_home_all_load_the_shipped_model(tm
     outcomes = []
     for attempt in range(10):
         barrier, results = context.Barrier(4), context.Queue()
-        workers = [context.Process(target=_start_registry,
-                                   args=(tmp_path / str(attempt), barrier, results))
-                   for _ in range(4)]  # fmt: skip
+        workers = [
+            context.Process(
+                target=_start_registry, args=(tmp_path / str(attempt), barrier, results)
+            )
+            for _ in range(4)
+        ]
         for worker in workers:
             worker.start()
         outcomes += [results.get(timeout=60) for _ in workers]
