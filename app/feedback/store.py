@@ -10,6 +10,9 @@ came. Nothing that identifies a person is stored: no IP address, no user agent.
   and existing data is carried over. A database from a newer release is refused, not touched.
 - A file that is not a readable SQLite database, or fails its integrity check, stops start-up
   with ``FeedbackStoreError`` naming the file; it is never replaced or silently emptied.
+
+(Over 300 lines on purpose: the schema, its migrations and every query on it are one unit, and
+a change to one is checked against the others here.)
 - The SQL is standard (no SQLite-only types or upserts); the same interface over PostgreSQL, for
   replicas on several hosts, is ``app/db/feedback.py``.
 

@@ -2,6 +2,9 @@
  * The drawing page: wires the pad, the prediction client, the results panel and the feedback
  * panel together, and owns the buttons, keyboard shortcuts and connection status. In Number
  * mode (number.js; the URL's #number) the pad is wide and its strokes are read as a number.
+ *
+ * (Over 300 lines: it is the one place where the page's parts meet; each part's own work is in
+ * its module, and what is left here is wiring, in the order the person meets it.)
  */
 
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";

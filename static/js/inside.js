@@ -1,5 +1,7 @@
 /**
  * The "Inside the network" panel: how the answer is made, from a POST /api/explain response.
+ * (Over 300 lines: one panel that draws every stage of one answer; units.js and heatmap.js
+ * already hold the parts that stand alone.)
  *
  * - Laid out from the answer itself: one stage per hidden layer, with the model's own sizes and
  *   activation, so any depth, width or activation looks right and a new model is followed.

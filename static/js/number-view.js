@@ -1,7 +1,8 @@
 /**
  * Number mode's results: the number read, a headline, each digit with its 28×28 and ten compact
  * bars, and each digit's box outlined on the drawing. It only renders what POST /api/read
- * answered; number.js decides what to show and when.
+ * answered; number.js decides what to show and when. (Just over 300 lines: the number, its
+ * digits' cards and their boxes on the drawing are one view of one answer.)
  *
  * CONTRACT (what the tests read): `[data-testid=number]` holds exactly the `number` of the
  * answer shown; the panel's `data-state` is empty | drawing | waiting | ready | error, and its
