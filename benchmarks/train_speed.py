@@ -163,10 +163,11 @@ def default_model(home: Path) -> str:
     )
     plain_epoch = plain_marks[1] - plain_marks[0]
     n = training_set_size(config, len(mnist.train_y))
-    gflops = flop_per_sample((784, *config.hidden, 10)) * n / float(np.median(epochs)) / 1e9
+    sizes = (784, *config.hidden, config.classes)
+    gflops = flop_per_sample(sizes) * n / float(np.median(epochs)) / 1e9
     return (
-        f"default model (784-{'-'.join(map(str, config.hidden))}-10, {config.epochs} epochs of "
-        f"{n:,} images, augmented): {wall:.0f} s wall (target ≤ 150) = data set "
+        f"default model ({'-'.join(map(str, sizes))}, {config.epochs} epochs of {n:,} images, "
+        f"augmented): {wall:.0f} s wall (target ≤ 150) = data set "
         f"{result.prepare_seconds:.0f} s + epochs {ends[-1] - result.prepare_seconds:.0f} s + "
         f"evaluation {wall - result.seconds:.0f} s; median epoch {np.median(epochs):.2f} s "
         f"augmented, {plain_epoch:.2f} s plain (second of two, setup "
