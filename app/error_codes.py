@@ -86,6 +86,11 @@ ADMIN_ERRORS = (
     ),
     ErrorCode(503, ("admin_disabled",), "the server has no admin token configured"),
     ErrorCode(
+        503,
+        ("database_unavailable",),
+        "the shared database cannot be reached (several hosts only); retry",
+    ),
+    ErrorCode(
         422, ("validation_error",), "a retrain field is out of its range (details name each field)"
     ),
     ErrorCode(409, ("job_running",), "a job is running already (details.job_id names it)"),

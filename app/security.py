@@ -34,13 +34,18 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Too many wrong admin tokens from this client (`admin_rate_limited`); "
         "`Retry-After` says when to try again.",
     },
-    503: {"model": ErrorResponse, "description": "No admin token is configured on the server."},
+    503: {
+        "model": ErrorResponse,
+        "description": "No admin token is configured on the server (`admin_disabled`), or the "
+        "shared database cannot be reached (`database_unavailable`, several hosts only; retry).",
+    },
 }
 # For the route that also needs MNIST in the data home (the insights; a retrain fetches it).
 NO_TOKEN_OR_MNIST = {
     "model": ErrorResponse,
-    "description": "No admin token is configured on the server (`admin_disabled`), or MNIST is "
-    "not in the data home yet (`mnist_unavailable`; the first retrain fetches it).",
+    "description": "No admin token is configured on the server (`admin_disabled`), MNIST is "
+    "not in the data home yet (`mnist_unavailable`; the first retrain fetches it), or the shared "
+    "database cannot be reached (`database_unavailable`).",
 }
 
 

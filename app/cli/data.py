@@ -30,11 +30,14 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from model import trust
-    from model.data import cache_path, fetch, load_mnist
+    from model.data import cache_path, fetch
 
     where = home()
+    opened = stores()
     if args.action == "fetch":
         print(home_line(), file=sys.stderr)
+        if opened.shared and opened.has_mnist():
+            opened.mnist()  # another host shared it: take the database's copy, not the internet's
         path, source = fetch(
             where, source_dir=args.source_dir, log=lambda m: print(m, file=sys.stderr)
         )
@@ -43,11 +46,11 @@ def run(args) -> int:
         drawn = trust.load()
         if drawn is not None:
             print(f"drawn digits and marks ready ({len(drawn.labels):,}, in {trust.CACHE})")
-        if stores().share_mnist():
+        if opened.share_mnist():
             print("MNIST shared through the database, for training jobs on every host")
         return 0
     print(home_line())
-    mnist = load_mnist(where)
+    mnist = opened.mnist()  # with a shared database, its copy when this data home has none
     print(f"MNIST cache: {cache_path(where)}")
     print(
         f"train {mnist.train_x.shape}, test {mnist.test_x.shape}, fingerprint {mnist.fingerprint}"

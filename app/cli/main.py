@@ -16,7 +16,8 @@ def parser() -> argparse.ArgumentParser:
         prog="digits",
         description="Draw a digit, watch a neural network written in NumPy read it: the web app, "
         "and the network's training, evaluation and models from the command line. Everything "
-        "is kept under the data home (DIGITS_HOME; `digits data info` says where it is).",
+        "is kept under the data home (DIGITS_HOME; `digits data info` says where it is), or, "
+        "with DIGITS_DATABASE_URL set, in the PostgreSQL database that several hosts share.",
         formatter_class=HelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

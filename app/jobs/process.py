@@ -98,7 +98,8 @@ class Runner:
     def on_fetch_log(self, message: str) -> None:
         """A step of fetching MNIST ("trying mirror …", "failed: …"): streamed as it happens."""
         self.check_alive()
-        self.store.append_event(self.job_id, {"kind": "fetch", "message": message.strip()})
+        with contextlib.suppress(DatabaseUnavailable):  # as for progress: no reason to fail
+            self.store.append_event(self.job_id, {"kind": "fetch", "message": message.strip()})
 
     def on_fetch_progress(self, name: str, done: int, total: int) -> None:
         """A download's bytes, streamed at most once per 5 % of each file."""
@@ -108,7 +109,8 @@ class Runner:
             return
         self._fetched[name] = done // step
         event = {"kind": "fetch", "file": name, "done": done, "total": total}
-        self.store.append_event(self.job_id, event)  # (not the record's progress: epochs only)
+        with contextlib.suppress(DatabaseUnavailable):  # (not the record's progress: epochs only)
+            self.store.append_event(self.job_id, event)
 
     def check_alive(self) -> None:
         """Stop if the server that started the job went away or the job ran out of time."""
@@ -170,7 +172,8 @@ class Runner:
             # through the database (when there is one) for the jobs of every host.
             self.phase(FETCHING)
             fetch(self.stores.home, log=self.on_fetch_log, progress=self.on_fetch_progress)
-            self.stores.share_mnist()
+            with contextlib.suppress(DatabaseUnavailable):  # this job has it; the next may share
+                self.stores.share_mnist()
         self.phase("loading data")
         mnist = self.stores.mnist()
         include = bool(request.get("include_feedback"))

@@ -58,8 +58,9 @@ def _model_not_found(version: str) -> ApiError:
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
 def activate_model(version: str, server: ServerDep) -> Activated:
-    """Verify the version's file (its checksum, and that it is a 784-in, 10-out digit model)
-    and make it the active one. Every worker serves it within about a second."""
+    """Verify the version's file (its checksum, and that it is a 784-in digit model with 10
+    outputs, or 11 with "not a digit") and make it the active one. Every worker serves it within
+    about a second."""
     try:
         server.registry.activate(version)
     except VersionNotFound:

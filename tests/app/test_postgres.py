@@ -138,6 +138,13 @@ def test_mnist_is_shared_through_the_database(database_url, tmp_path):
     assert other.has_mnist() and not cache_path(tmp_path / "b").exists()
     assert other.mnist().fingerprint == load_mnist(tmp_path / "a").fingerprint
     assert cache_path(tmp_path / "b").is_file()  # kept in that host's data home
+    # The CLI on a host without its own copy reads the database's, and fetches nothing.
+    info = _digits("data", "info", url=database_url, home=tmp_path / "d")
+    assert info.returncode == 0, info.stderr
+    assert load_mnist(tmp_path / "a").fingerprint in info.stdout
+    fetched = _digits("data", "fetch", url=database_url, home=tmp_path / "e")
+    assert fetched.returncode == 0, fetched.stderr
+    assert "(source: cache)" in fetched.stdout and "mirror" not in fetched.stderr
     with first.database.connection() as connection:
         connection.execute("UPDATE datasets SET sha256 = repeat('0', 64)")
     third = open_stores(_settings(tmp_path / "c", database_url))

@@ -171,8 +171,10 @@ def test_no_long_tasks_and_at_most_ten_requests_a_second_while_drawing(page):
     busy = "() => { const t = performance.now(); while (performance.now() - t < 80); }"
     page.page.evaluate(f"() => setTimeout({busy})")
     page.page.wait_for_function("() => window.__long.length === 1")
-    # A stroke drawn twice: the page's own work gives a long task every time, whereas a shared,
-    # busy machine (the server reads every drawing on the same two cores) can give one by chance.
+    # A second stroke only when the first saw nothing over 100 ms: on a shared, busy machine (the
+    # server reads every drawing on the same two cores) a task can overrun 50 ms by chance, and a
+    # second clean stroke says it was the machine. Work of the page's own that takes 100 ms once,
+    # or over 50 ms every time, fails.
     long_tasks = []
     for _attempt in range(2):
         page.page.evaluate("() => { window.__long = []; }")
@@ -184,7 +186,7 @@ def test_no_long_tasks_and_at_most_ten_requests_a_second_while_drawing(page):
         explains = [u for u in page.requests[before:] if u.endswith("/api/explain")]
         assert len(explains) <= 10 * seconds + 2, (len(explains), seconds)
         long_tasks.append(page.page.evaluate("() => window.__long"))
-        if not long_tasks[-1]:
+        if not long_tasks[-1] or max(long_tasks[-1]) >= 100:
             break
         page.page.get_by_test_id("clear").click()
     assert long_tasks[-1] == [], long_tasks  # no task over 50 ms
