@@ -409,6 +409,11 @@ window.addEventListener("online", () => {
 
 view.showEmpty();
 if (location.hash === "#number") setMode("number");
+// An address typed or followed with (or without) #number switches the mode, as a reload would.
+window.addEventListener("hashchange", () => {
+  const wanted = location.hash === "#number" ? "number" : "digit";
+  if ((layout.dataset.mode || "digit") !== wanted) setMode(wanted);
+});
 syncControls();
 inside.setVersion(shownVersion());
 models.start(shownVersion()); // rendered by the server when it knows it; else asked at once

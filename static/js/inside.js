@@ -264,15 +264,17 @@ export class InsidePanel extends EventTarget {
     const outputs = data.scores.length;
     for (const list of [rows, probs, table]) list[10].hidden = outputs <= 10;
     this.#root.querySelector("[data-role=scores-title]").textContent = `Scores z · ${outputs}`;
+    // The row the page's answer comes from: ✕ when it says "not a digit", else the digit.
+    const answer = data.verdict === "not_a_digit" && outputs > 10 ? 10 : data.digit;
     data.scores.forEach((score, d) => {
       const row = rows[d];
-      row.classList.toggle("is-top", d === data.digit);
+      row.classList.toggle("is-top", d === answer);
       row.querySelector(".score-negative").style.transform =
         `scaleX(${Math.max(-score, 0) / peak})`;
       row.querySelector(".score-positive").style.transform = `scaleX(${Math.max(score, 0) / peak})`;
       row.querySelector(".score-value").textContent = number(score);
       const p = d < 10 ? data.probabilities[d] : (data.not_a_digit ?? 0);
-      probs[d].classList.toggle("is-top", d === data.digit);
+      probs[d].classList.toggle("is-top", d === answer);
       probs[d].querySelector(".prob-fill").style.transform = `scaleX(${p})`;
       probs[d].querySelector(".prob-value").textContent = percent(p);
       const cells = table[d].querySelectorAll("td");
@@ -299,7 +301,9 @@ export class InsidePanel extends EventTarget {
       FIELD,
       colours,
     );
-    this.#root.querySelector("[data-role=why-digit]").textContent = String(top);
+    // With "not a digit" the maps still explain the best guess, and the title says so.
+    this.#root.querySelector("[data-role=why-digit]").textContent =
+      data.verdict === "not_a_digit" ? `${top}, its best guess` : String(top);
     this.#root.querySelector("[data-role=evidence-caption]").textContent =
       `Orange ink raised ${z(top)}, the score of ${top}; blue ink lowered it.`;
     this.#root.querySelector("[data-role=contrast-title]").textContent =

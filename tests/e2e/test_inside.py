@@ -245,3 +245,28 @@ def test_the_page_follows_an_activation_within_seconds(page, inside_server):
         page.assert_clean()
     finally:
         httpx.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)
+
+
+def test_not_a_digit_marks_the_cross_row_and_the_maps_explain_the_best_guess(page):
+    """The explanation of a drawing answered "not a digit": ✕ is the answer's row, and the maps
+    still explain the best-guess digit, titled as such."""
+
+    def not_a_digit(route):
+        response = route.fetch()
+        body = response.json()
+        body.update(verdict="not_a_digit", not_a_digit=0.91)
+        route.fulfill(response=response, json=body)
+
+    page.page.route("**/api/explain*", not_a_digit)
+    _open(page)
+    page.draw_with_mouse(SEVEN)
+    why = page.page.locator("[data-role=why-digit]")
+    page.page.wait_for_function(
+        "() => document.querySelector('[data-role=why-digit]').textContent.includes('guess')"
+    )
+    assert why.text_content() == "7, its best guess"
+    rows = page.page.locator("[data-testid=scores] li")
+    assert rows.count() == 11 and rows.nth(10).is_visible()
+    tops = page.page.locator("[data-testid=scores] li.is-top")
+    assert tops.count() == 1 and tops.first.locator(".score-digit").text_content() == "✕"
+    page.assert_clean()

@@ -161,6 +161,11 @@ def test_the_mode_is_in_the_address_and_digit_mode_comes_back_whole(browser, ser
         assert page.get_by_test_id("mode-number").get_attribute("aria-pressed") == "true"
         page.get_by_test_id("mode-digit").click()
         assert page.evaluate("() => location.hash") == ""
+        # An address changed in place (typed, or a link within the page) switches it too.
+        page.evaluate("() => { location.hash = 'number'; }")
+        page.wait_for_function("() => document.querySelector('main').dataset.mode === 'number'")
+        page.evaluate("() => { location.hash = ''; }")
+        page.wait_for_function("() => document.querySelector('main').dataset.mode === 'digit'")
         box = drawing.canvas_box()
         assert box["width"] == pytest.approx(box["height"], abs=1)  # square again
         assert page.get_by_test_id("results").is_visible()

@@ -71,7 +71,7 @@ export function createReview({ root, api, state, onCounts }) {
     onCounts(c);
     counts.replaceChildren(
       ...c.by_label.map((n, d) => count(String(d), String(d), n, c.wrong_by_label[d])),
-      count(NOT_A_DIGIT, "none", c.not_a_digit ?? 0, c.wrong_not_a_digit ?? 0),
+      count(NOT_A_DIGIT, "✕", c.not_a_digit ?? 0, c.wrong_not_a_digit ?? 0), // as in insights
     );
     grid.dataset.count = String(data.items.length);
     const empty = c.total
@@ -89,7 +89,7 @@ export function createReview({ root, api, state, onCounts }) {
   /**
    * One label's count; clicking it filters by that label (again: shows every label).
    * @param {string} label "0"…"9" or "not_a_digit", as the label filter's values
-   * @param {string} shown what the button says for it ("7", "none")
+   * @param {string} shown what the button says for it ("7", "✕")
    */
   function count(label, shown, n, wrong) {
     const selected = filters.elements.label.value === label;
