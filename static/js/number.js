@@ -218,7 +218,7 @@ export class NumberMode {
     const number = labels.join("");
     const right = number === reading.number;
     const thanks = right
-      ? `Thanks! Saved ${number}, ${digits.length === 1 ? "1 digit" : `${digits.length} digits`}.`
+      ? `Thanks! Saved as ${number} (${digits.length === 1 ? "1 digit" : `${digits.length} digits`}).`
       : `Thanks! Saved as ${number}; a retrain that includes the saved drawings learns from it.`;
     if (this.#pad.strokeCount === strokes) {
       this.#pad.clear();

@@ -122,7 +122,7 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     page.wait_for_function(
         "(text) => document.querySelector('[data-testid=number-feedback-done]')"
         ".textContent.startsWith(text)",
-        arg=f"Thanks! Saved {number.text}",
+        arg=f"Thanks! Saved as {number.text} ({len(number.text)} digits)",
     )
     assert len(feedback) == 2 * len(number.text)
     drawing.assert_clean()
