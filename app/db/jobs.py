@@ -27,7 +27,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from psycopg.types.json import Jsonb
@@ -219,23 +219,30 @@ class PgJobStore:
             ).fetchone()
         return bool(row and row[0])
 
-    def reconcile(self, status: str = "interrupted", reason: str | None = None) -> list[str]:
-        """Mark jobs still queued or running whose lease has expired. Returns their ids."""
+    def reconcile(
+        self, status: str = "interrupted", reason: str | None = None, skip: Collection[str] = ()
+    ) -> list[str]:
+        """Mark jobs still queued or running whose lease has expired, except those in ``skip``.
+        Returns their ids."""
         with self.db.connection() as connection:
             dead = connection.execute(self._DEAD).fetchone()
         if dead is None:  # the common case, answered without taking any lock
             return []
         with self.db.transaction(lock="jobs") as connection:
-            return self._mark_dead(connection, status, reason)
+            return self._mark_dead(connection, status, reason, skip)
 
     _DEAD = (
         f"SELECT j.record FROM jobs j WHERE j.status IN {_ACTIVE_SQL} AND NOT EXISTS ("
         "SELECT 1 FROM job_lease l WHERE l.job_id = j.id AND l.expires > now()) ORDER BY j.id"
     )
 
-    def _mark_dead(self, connection, status: str, reason: str | None) -> list[str]:
+    def _mark_dead(
+        self, connection, status: str, reason: str | None, skip: Collection[str] = ()
+    ) -> list[str]:
         marked = []
         for (record,) in connection.execute(self._DEAD).fetchall():
+            if record["id"] in skip:
+                continue
             self.finish(record, status, reason or _LEASE_EXPIRED)
             marked.append(record["id"])
         connection.execute("DELETE FROM job_lease WHERE expires <= now()")

@@ -120,21 +120,31 @@ class JobManager:
             raise
 
     def _reap(self, job_id: str, child: subprocess.Popen) -> None:
-        """Wait for a job process (no zombies) and record its end if it could not."""
+        """Wait for a job process (no zombies) and record its end if it could not. The job
+        stays among this process's children until then, so that ``reconcile`` leaves it to
+        this, which knows how it ended (the signal that killed it, or its exit code)."""
         code = child.wait()
-        with self._guard:
-            self._children.pop(job_id, None)
         try:
             record = self.store.read(job_id)
+            if record.get("status") in ACTIVE:
+                if code < 0:
+                    why = f"the training process was killed by {signal.Signals(-code).name}"
+                else:
+                    why = f"the training process exited with code {code}; see jobs/{job_id}.log"
+                self.store.finish(record, "failed", why)
+                log.error("job %s failed: %s", job_id, why)
         except (JobNotFound, DatabaseUnavailable):
-            return  # a shared store's lease runs out instead, and the job is marked then
-        if record.get("status") in ACTIVE:
-            if code < 0:
-                why = f"the training process was killed by {signal.Signals(-code).name}"
-            else:
-                why = f"the training process exited with code {code}; see jobs/{job_id}.log"
-            self.store.finish(record, "failed", why)
-            log.error("job %s failed: %s", job_id, why)
+            pass  # a shared store's lease runs out instead, and the job is marked then
+        finally:
+            with self._guard:
+                self._children.pop(job_id, None)
+
+    def reconcile(self) -> list[str]:
+        """Mark the jobs whose process is gone (``store.reconcile``), except this process's own
+        children: each is recorded by its reaper, with how it ended."""
+        with self._guard:
+            own = set(self._children)
+        return self.store.reconcile(skip=own)
 
     def cancel(self, job_id: str) -> dict:
         """Stop a queued or running job: a signal to its process when it runs on this host,
@@ -150,7 +160,7 @@ class JobManager:
         self.store.request_cancel(job_id)
         record = self.store.read(job_id)
         if record.get("status") in ACTIVE and not self._signal(record):
-            self.store.reconcile()  # a job whose process is gone is marked now
+            self.reconcile()  # a job whose process is gone is marked now
             record = self.store.read(job_id)
         return record
 

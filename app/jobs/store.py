@@ -28,7 +28,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -239,9 +239,12 @@ class JobStore:
         )
         return record
 
-    def reconcile(self, status: str = "interrupted", reason: str | None = None) -> list[str]:
-        """Mark jobs that say queued/running but whose process is gone. Returns their ids."""
-        records = [r for r in self.records() if r.get("status") in ACTIVE]
+    def reconcile(
+        self, status: str = "interrupted", reason: str | None = None, skip: Collection[str] = ()
+    ) -> list[str]:
+        """Mark jobs that say queued/running but whose process is gone, except those in
+        ``skip`` (jobs whose own server will record how they ended). Returns their ids."""
+        records = [r for r in self.records() if r.get("status") in ACTIVE and r["id"] not in skip]
         if not records:
             return []
         fd = self.try_lock()

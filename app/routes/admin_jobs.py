@@ -99,7 +99,7 @@ def retrain(
 @router.get("/jobs", response_model=JobList, summary="Recent jobs, newest first")
 def list_jobs(jobs: JobsDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict:
     """Each job's status, config, result and reason (without its per-epoch history)."""
-    jobs.store.reconcile()
+    jobs.reconcile()
     records = jobs.store.records(limit)
     for r in records:
         r.pop("history", None)
@@ -121,7 +121,7 @@ def job_status(job_id: str, jobs: JobsDep) -> dict:
     per-epoch history, the latest progress, result and reason."""
     record = _read_job(jobs, job_id)
     if record.get("status") not in FINAL:
-        jobs.store.reconcile()
+        jobs.reconcile()
         record = _read_job(jobs, job_id)
     return record
 
@@ -215,8 +215,8 @@ def _check_alive(jobs, job_id: str) -> None:
     if record.get("status") in FINAL:
         return
     if record.get("host", HOST) != HOST:
-        jobs.store.reconcile()  # a job on another host: its lease says whether it lives
+        jobs.reconcile()  # a job on another host: its lease says whether it lives
         return
     pid = record.get("pid")
     if pid is not None and not is_job_process(pid, job_id):
-        jobs.store.reconcile()
+        jobs.reconcile()

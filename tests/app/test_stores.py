@@ -165,6 +165,17 @@ def test_a_job_whose_holder_vanished_is_marked_interrupted(stores):
     jobs.claim(_record("j-20260101-000001-eeeeee")).close()  # the lock is free again
 
 
+def test_reconcile_leaves_a_job_it_is_told_to_skip_for_its_reaper(stores):
+    """A server skips its own children: each one's reaper records how it ended (the signal that
+    killed it), which a reconcile racing it would have replaced with a vaguer reason."""
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-abcabc")
+    _let_go(stores, jobs.claim(record))
+    assert jobs.reconcile(skip={record["id"]}) == []
+    assert jobs.read(record["id"])["status"] == "queued"
+    assert jobs.reconcile() == [record["id"]]
+
+
 def test_events_are_read_in_order_from_where_the_reader_stopped(stores):
     jobs = stores.jobs
     record = _record("j-20260101-000000-ffffff")
