@@ -105,15 +105,18 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_url)
         assert form.locator("[name=hidden_layers]").input_value() == hidden
         form.locator("[name=hidden_layers]").fill("32")
         form.locator("[name=epochs]").fill("3")
-        form.locator("[name=max_train_samples]").fill("6000")
+        # Large enough to last a few seconds: the curve is seen while the job still runs.
+        form.locator("[name=max_train_samples]").fill("20000")
         form.locator("[name=augment]").uncheck()
         page.get_by_test_id("retrain").click()
 
         chart = page.get_by_test_id("loss-chart")
-        page.wait_for_function(
-            "() => Number(document.querySelector('[data-testid=loss-chart]').dataset.points) > 0"
-        )
-        early = int(chart.get_attribute("data-points"))
+        early = page.wait_for_function(
+            "() => { const points = Number(document.querySelector("
+            "'[data-testid=loss-chart]').dataset.points); const running = document.querySelector("
+            "'[data-testid=job-status]').dataset.status === 'running';"
+            " return points > 0 && running && points; }"
+        ).json_value()
         status = page.get_by_test_id("job-status")
         page.wait_for_function(
             "() => document.querySelector('[data-testid=job-status]').dataset.status"
