@@ -6,7 +6,16 @@ import pytest
 from model.losses import LOSSES
 from model.network import MLP
 from model.optim import SGD
-from model.train import MAX_WARMUP_STEPS, TrainConfig, train, warmup_epochs
+from model.train import (
+    MAX_WARMUP_STEPS,
+    MIN_STEPS,
+    TrainConfig,
+    batch_size_for,
+    train,
+    training_set,
+    training_set_size,
+    warmup_epochs,
+)
 
 
 def numeric_gradient(net: MLP, x, y, loss, param: np.ndarray, eps=1e-6) -> np.ndarray:
@@ -145,8 +154,32 @@ def test_the_lectures_sigmoid_and_squared_error_learns(mnist_small, mnist_test):
 
 
 def test_the_warm_up_is_a_share_of_the_run_and_at_most_a_few_hundred_steps():
-    short = TrainConfig(hidden=(64,), epochs=1, max_train_samples=5000)  # 40 steps of 128
+    short = TrainConfig(hidden=(64,), epochs=1, max_train_samples=5000)
     assert warmup_epochs(short, batches=40) == pytest.approx(0.05)  # 2 steps, not the epoch
     shipped = TrainConfig()  # 30 epochs of about 700 steps: 5 % would be 1,050 steps
     assert warmup_epochs(shipped, batches=700) == pytest.approx(MAX_WARMUP_STEPS / 700)
     assert warmup_epochs(TrainConfig(warmup_share=0.0), batches=700) == 0.0
+
+
+def test_a_short_run_takes_smaller_batches_and_a_long_one_keeps_its_own():
+    shipped = TrainConfig()
+    assert batch_size_for(shipped, training_set_size(shipped, 60_000)) == 128
+    # The newcomer's job: 1 epoch of 5,000 MNIST images, with the synthetic digits and marks
+    # 8,000 images, is 63 steps of 128; it takes MIN_STEPS steps of 16 instead.
+    short = TrainConfig(hidden=(64,), epochs=1, max_train_samples=5000)
+    samples = training_set_size(short, 60_000)
+    assert samples == 8000
+    assert batch_size_for(short, samples) == 16 == samples // MIN_STEPS
+    assert batch_size_for(TrainConfig(epochs=4), 8000) == 64  # 4 × 125 = 500 steps
+    assert batch_size_for(TrainConfig(epochs=1), 100) == 16  # never smaller than 16...
+    assert batch_size_for(TrainConfig(epochs=1, batch_size=8), 100) == 8  # ...unless asked
+
+
+def test_a_run_asked_for_n_images_trains_on_n_beside_its_validation_split(mnist_small):
+    images, labels = mnist_small
+    config = TrainConfig(max_train_samples=3000, synthetic_share=0, mark_share=0)
+    data = training_set(config, images, labels)
+    assert len(data.labels) == 3000 == training_set_size(config, len(labels))
+    assert len(data.val_y) == 4000  # a fifth of 20,000: the same split as a run on all of them
+    whole = training_set(TrainConfig(synthetic_share=0, mark_share=0), images, labels)
+    assert np.array_equal(data.val_x, whole.val_x)
