@@ -30,9 +30,6 @@ class BlankImageError(ImageError):
         super().__init__(message, code="blank_image")
 
 
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
 def ink_map(image: Image.Image) -> np.ndarray:
     """An image → ink intensity float32 in [0, 1], whatever its mode, alpha or polarity, over a
     box that holds all of the ink (outside it there is none). ``ink_region`` also says where."""
@@ -58,25 +55,33 @@ def ink_region(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
         image = image.crop(drawn_box)
     else:
         left = top = 0
-    rgba = np.asarray(image).astype(np.float32) / np.float32(255)
-    luminance = rgba[..., :3] @ _LUMA
-    alpha = rgba[..., 3]
-    if transparent_border or alpha.min() < 1.0:
-        # Composite onto the background that contrasts with the drawn pixels.
-        drawn = alpha > 0
-        ink_is_dark = drawn.any() and np.average(luminance[drawn], weights=alpha[drawn]) < 0.5
-        background = 1.0 if ink_is_dark else 0.0
-        luminance = luminance * alpha + background * (1.0 - alpha)
+    # Pillow's "F" conversion weighs R, G and B by ITU-R 601 (0.299, 0.587, 0.114) in float32.
+    luminance = np.asarray(image.convert("F")) * np.float32(1 / 255)
+    alpha = np.asarray(image.getchannel("A")) * np.float32(1 / 255)
     if transparent_border:
-        background_level = background  # what every border pixel composites to
-    else:
-        border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
-        background_level = float(np.median(border))
+        # Every border pixel composites onto the background that contrasts with the drawn
+        # pixels, so the ink is how far each pixel composites from it: alpha · (1 − luminance)
+        # for dark ink on white, alpha · luminance for light ink on black.
+        ink = 1.0 - luminance if _ink_is_dark(luminance, alpha) else luminance
+        ink *= alpha
+        return np.clip(ink, 0.0, 1.0, out=ink), (left, top)
+    if alpha.min() < 1.0:
+        # Composite onto the background that contrasts with the drawn pixels.
+        background = 1.0 if _ink_is_dark(luminance, alpha) else 0.0
+        luminance = luminance * alpha + background * (1.0 - alpha)
+    border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
+    background_level = float(np.median(border))
     if background_level > 0.5:
         ink = (background_level - luminance) / max(background_level, 1e-6)
     else:
         ink = (luminance - background_level) / max(1.0 - background_level, 1e-6)
     return np.clip(ink, 0.0, 1.0, out=ink), (left, top)
+
+
+def _ink_is_dark(luminance: np.ndarray, alpha: np.ndarray) -> bool:
+    """Whether the drawn pixels (h, w) are dark on average, each weighed by its alpha (h, w)."""
+    drawn = float(alpha.sum())
+    return drawn > 0 and float(luminance.ravel() @ alpha.ravel()) < 0.5 * drawn
 
 
 def normalise_ink(ink: np.ndarray) -> np.ndarray:
@@ -93,12 +98,13 @@ def _normalise(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     peak = float(ink.max()) if ink.size else 0.0
     if peak < MIN_CONTRAST:
         raise BlankImageError()
-    ink = ink / peak
+    ink = ink / np.float32(peak)
     inked = ink >= INK_THRESHOLD
     rows = np.flatnonzero(inked.any(axis=1))
     cols = np.flatnonzero(inked.any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    crop = np.where(crop >= INK_THRESHOLD, crop, 0.0).astype(np.float32)
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = ink[box]
+    crop *= inked[box]  # faint specks below the threshold are not ink
 
     h, w = crop.shape
     scale = BOX / max(h, w)
@@ -109,25 +115,24 @@ def _normalise(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     small = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), resample))
     small = np.clip(small, 0.0, 1.0)
     if small.max() > 0:
-        small = small / small.max()  # a thin line averaged down still reads as full-strength ink
-
-    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+        small /= small.max()  # a thin line averaged down still reads as full-strength ink
     top, left = (FIELD - new_h) // 2, (FIELD - new_w) // 2
-    field[top : top + new_h, left : left + new_w] = small
-    return _centre_by_mass(field, top, left, new_h, new_w).reshape(FIELD * FIELD), (h, w)
+    return _centred_by_mass(small, top, left).reshape(FIELD * FIELD), (h, w)
 
 
-_ROWS, _COLUMNS = np.indices((FIELD, FIELD))  # each pixel's row and column
-
-
-def _centre_by_mass(field: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
-    """Shift field (28, 28) by whole pixels so its centre of mass is where MNIST has it, (14, 14),
-    as far as the digit's box (top, left, h, w) can move without leaving the field."""
-    mass = field.sum()
-    cy, cx = (_ROWS * field).sum() / mass, (_COLUMNS * field).sum() / mass
-    dy = int(np.clip(round(FIELD / 2 - cy), -top, FIELD - (top + h)))
-    dx = int(np.clip(round(FIELD / 2 - cx), -left, FIELD - (left + w)))
-    return np.roll(field, (dy, dx), axis=(0, 1))
+def _centred_by_mass(small: np.ndarray, top: int, left: int) -> np.ndarray:
+    """The digit small (h, w), placed at (top, left) of a 28×28 field, then moved by whole
+    pixels so that its centre of mass is where MNIST has it, (14, 14), as far as it can move
+    without leaving the field → float32 (28, 28)."""
+    h, w = small.shape
+    mass = small.sum(dtype=np.float64)
+    cy = top + small.sum(axis=1, dtype=np.float64) @ np.arange(h) / mass
+    cx = left + small.sum(axis=0, dtype=np.float64) @ np.arange(w) / mass
+    top += int(np.clip(round(FIELD / 2 - cy), -top, FIELD - (top + h)))
+    left += int(np.clip(round(FIELD / 2 - cx), -left, FIELD - (left + w)))
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    field[top : top + h, left : left + w] = small
+    return field
 
 
 @dataclass(frozen=True)
