@@ -116,23 +116,29 @@ def _normalise(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     small = np.clip(small, 0.0, 1.0)
     if small.max() > 0:
         small /= small.max()  # a thin line averaged down still reads as full-strength ink
-    top, left = (FIELD - new_h) // 2, (FIELD - new_w) // 2
-    return _centred_by_mass(small, top, left).reshape(FIELD * FIELD), (h, w)
 
-
-def _centred_by_mass(small: np.ndarray, top: int, left: int) -> np.ndarray:
-    """The digit small (h, w), placed at (top, left) of a 28×28 field, then moved by whole
-    pixels so that its centre of mass is where MNIST has it, (14, 14), as far as it can move
-    without leaving the field → float32 (28, 28)."""
-    h, w = small.shape
-    mass = small.sum(dtype=np.float64)
-    cy = top + small.sum(axis=1, dtype=np.float64) @ np.arange(h) / mass
-    cx = left + small.sum(axis=0, dtype=np.float64) @ np.arange(w) / mass
-    top += int(np.clip(round(FIELD / 2 - cy), -top, FIELD - (top + h)))
-    left += int(np.clip(round(FIELD / 2 - cx), -left, FIELD - (left + w)))
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
-    field[top : top + h, left : left + w] = small
-    return field
+    top, left = (FIELD - new_h) // 2, (FIELD - new_w) // 2
+    field[top : top + new_h, left : left + new_w] = small
+    return _centre_by_mass(field, top, left, new_h, new_w).reshape(FIELD * FIELD), (h, w)
+
+
+_ROWS, _COLUMNS = np.indices((FIELD, FIELD))  # each pixel's row and column
+
+
+def _centre_by_mass(field: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
+    """Shift field (28, 28) by whole pixels so its centre of mass is where MNIST has it, (14, 14),
+    as far as the digit's box (top, left, h, w) can move without leaving the field.
+
+    The sums are taken exactly so (float32 mass, over the whole field): the synthetic training
+    digits are centred by this function too, and a centre of mass that falls on a half pixel
+    rounds the other way under another order of summation, so the shipped model would no longer
+    be reproducible from its seed."""
+    mass = field.sum()
+    cy, cx = (_ROWS * field).sum() / mass, (_COLUMNS * field).sum() / mass
+    dy = int(np.clip(round(FIELD / 2 - cy), -top, FIELD - (top + h)))
+    dx = int(np.clip(round(FIELD / 2 - cx), -left, FIELD - (left + w)))
+    return np.roll(field, (dy, dx), axis=(0, 1))
 
 
 @dataclass(frozen=True)
