@@ -9,6 +9,7 @@
  * and clears the pad afterwards.
  */
 
+import { Notice } from "./notice.js";
 import { onPress } from "./press.js";
 import { aDigit } from "./words.js";
 
@@ -115,8 +116,7 @@ export class FeedbackPanel extends EventTarget {
   #second;
   #notDigit;
   #digits;
-  #done;
-  #doneTimer = null;
+  #notice;
   /** @type {Offer | null} */
   #offer = null;
   /** @type {number|null} */
@@ -135,7 +135,7 @@ export class FeedbackPanel extends EventTarget {
     this.#digits = Array.from({ length: DIGITS }, (_, d) =>
       root.querySelector(`[data-testid=feedback-digit-${d}]`),
     );
-    this.#done = root.querySelector("[data-testid=feedback-done]");
+    this.#notice = new Notice(root.querySelector("[data-testid=feedback-done]"));
     // onPress, not click: the answer is often tapped right after the stroke (see press.js).
     onPress(this.#right, () => this.answerRight());
     onPress(this.#second, () => this.answerDigit(this.#offer?.runnerUp ?? -1));
@@ -214,7 +214,7 @@ export class FeedbackPanel extends EventTarget {
   failed(message) {
     this.#busy = false;
     this.#render();
-    this.#say(message, "error");
+    this.#notice.say(message, "error");
   }
 
   /**
@@ -226,17 +226,7 @@ export class FeedbackPanel extends EventTarget {
     this.#offer = null;
     this.#busy = false;
     this.#render();
-    this.#say(message, "ok");
-  }
-
-  #say(message, tone) {
-    this.#done.textContent = message;
-    this.#done.dataset.tone = tone;
-    this.#done.hidden = false;
-    clearTimeout(this.#doneTimer);
-    this.#doneTimer = setTimeout(() => {
-      this.#done.hidden = true;
-    }, 6000);
+    this.#notice.say(message, "ok");
   }
 
   #render() {

@@ -10,6 +10,7 @@
  * failed().
  */
 
+import { Notice } from "./notice.js";
 import { onPress } from "./press.js";
 
 const ONLY_DIGITS = /^[0-9]+$/;
@@ -21,8 +22,7 @@ export class NumberFeedback extends EventTarget {
   #rightText;
   #form;
   #input;
-  #done;
-  #doneTimer = null;
+  #notice;
   /** @type {{number: string, count: number} | null} */
   #offer = null;
   #busy = false;
@@ -36,7 +36,7 @@ export class NumberFeedback extends EventTarget {
     this.#rightText = root.querySelector("[data-role=number-right-text]");
     this.#form = root.querySelector("[data-role=number-fix]");
     this.#input = root.querySelector("[data-testid=number-fix]");
-    this.#done = root.querySelector("[data-testid=number-feedback-done]");
+    this.#notice = new Notice(root.querySelector("[data-testid=number-feedback-done]"));
     onPress(this.#right, () => this.answerRight());
     this.#form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -87,7 +87,7 @@ export class NumberFeedback extends EventTarget {
     const { count } = /** @type {{count: number}} */ (this.#offer);
     if (!ONLY_DIGITS.test(typed) || typed.length !== count) {
       const what = count === 1 ? "1 digit" : `${count} digits`;
-      this.#say(
+      this.#notice.say(
         `Type ${what}, one for each box on your drawing; if a box is wrong, clear and write the number again.`,
         "error",
       );
@@ -108,7 +108,7 @@ export class NumberFeedback extends EventTarget {
   failed(message) {
     this.#busy = false;
     this.#render();
-    this.#say(message, "error");
+    this.#notice.say(message, "error");
   }
 
   /** @param {string} message the thanks */
@@ -119,17 +119,7 @@ export class NumberFeedback extends EventTarget {
     this.#offer = null;
     this.#busy = false;
     this.#render();
-    this.#say(message, "ok");
-  }
-
-  #say(message, tone) {
-    this.#done.textContent = message;
-    this.#done.dataset.tone = tone;
-    this.#done.hidden = false;
-    clearTimeout(this.#doneTimer);
-    this.#doneTimer = setTimeout(() => {
-      this.#done.hidden = true;
-    }, 6000);
+    this.#notice.say(message, "ok");
   }
 
   #render() {

@@ -47,6 +47,38 @@ def test_the_buttons_appear_only_after_a_prediction(drawing: DrawingPage):
     drawing.assert_clean()
 
 
+def test_a_notice_shows_its_tone_for_six_seconds_and_a_newer_one_restarts_the_wait(
+    drawing: DrawingPage,
+):
+    """static/js/notice.js, which both feedback strips use, with timers the test controls."""
+    steps = drawing.page.evaluate(
+        """async () => {
+          const { Notice, NOTICE_MS } = await import('/static/js/notice.js');
+          const element = document.createElement('p');
+          element.hidden = true;
+          const pending = new Map();
+          let next = 0;
+          const timers = {
+            setTimeout: (f, ms) => { pending.set(++next, [f, ms]); return next; },
+            clearTimeout: (id) => pending.delete(id),
+          };
+          const seen = () => [element.hidden, element.textContent, element.dataset.tone];
+          const notice = new Notice(element, { timers });
+          notice.say('Saved as a 7', 'ok');
+          const first = seen();
+          notice.say('Not saved: offline', 'error');
+          const waits = [...pending.values()].map(([, ms]) => ms);
+          const second = seen();
+          for (const [f] of pending.values()) f();
+          return { first, second, waits, after: seen(), ms: NOTICE_MS };
+        }"""
+    )
+    assert steps["first"] == [False, "Saved as a 7", "ok"]
+    assert steps["second"] == [False, "Not saved: offline", "error"]
+    assert steps["waits"] == [6000] == [steps["ms"]]  # the first wait was cleared, not stacked
+    assert steps["after"][0] is True
+
+
 def test_wrong_it_is_a_n_posts_the_drawing_confirms_and_clears(drawing: DrawingPage):
     predicted = drawing.draw_and_read(SEVEN)
     label = 3 if predicted != "3" else 5
