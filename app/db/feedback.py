@@ -17,13 +17,14 @@ import numpy as np
 
 from app.db.connection import Database
 from app.feedback.store import (
-    NOT_A_DIGIT,
-    PAGE_SIZE_MAX,
+    COUNTS_SQL,
     SAMPLE_COLUMNS,
     Sample,
     Snapshot,
+    counts_from_rows,
     labelled_pixels,
     now,
+    page_query,
     pixels_bytes,
     readable_column,
     sample_from_row,
@@ -140,44 +141,18 @@ class PgFeedbackStore:
         per_page: int = 48,
     ) -> tuple[list[Sample], int]:
         """One page of samples, newest first, and how many match in all."""
-        where, args = [], []
-        if label is not None:
-            where.append("label = %s")
-            args.append(label)
-        if predicted is not None:
-            where.append("predicted = %s")
-            args.append(predicted)
-        if wrong_only:
-            where.append("predicted IS NOT NULL AND predicted <> label")
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        per_page = max(1, min(per_page, PAGE_SIZE_MAX))
+        count, args, rows, page_args = page_query(
+            "%s", label, predicted, wrong_only, page, per_page
+        )
         with self.db.connection() as connection:
-            total = connection.execute(f"SELECT COUNT(*) FROM feedback{clause}", args).fetchone()
-            rows = connection.execute(
-                f"SELECT {SAMPLE_COLUMNS} FROM feedback{clause} ORDER BY id DESC "
-                "LIMIT %s OFFSET %s",
-                [*args, per_page, (max(page, 1) - 1) * per_page],
-            ).fetchall()
-        return [sample_from_row(r) for r in rows], int(total[0])
+            total = connection.execute(count, args).fetchone()[0]
+            samples = [sample_from_row(r) for r in connection.execute(rows, page_args).fetchall()]
+        return samples, int(total)
 
     def counts(self) -> dict:
         """Samples per digit (and not a digit), and how many of each the model had got wrong."""
-        by_label, wrong = [0] * 11, [0] * 11
         with self.db.connection() as connection:
-            rows = connection.execute(
-                "SELECT label, COUNT(*), SUM(CASE WHEN predicted IS NOT NULL AND predicted <> "
-                "label THEN 1 ELSE 0 END) FROM feedback GROUP BY label"
-            ).fetchall()
-        for label, n, w in rows:
-            by_label[label], wrong[label] = int(n), int(w or 0)
-        return {
-            "total": sum(by_label),
-            "wrong": sum(wrong),
-            "by_label": by_label[:NOT_A_DIGIT],
-            "wrong_by_label": wrong[:NOT_A_DIGIT],
-            "not_a_digit": by_label[NOT_A_DIGIT],
-            "wrong_not_a_digit": wrong[NOT_A_DIGIT],
-        }
+            return counts_from_rows(connection.execute(COUNTS_SQL).fetchall())
 
     def count(self) -> int:
         with self.db.connection() as connection:

@@ -129,6 +129,52 @@ def sample_from_row(row) -> Sample:
     return Sample(id_, created, label, predicted, version, array, bool(has_original))
 
 
+def page_query(
+    mark: str, label: int | None, predicted: int | None, wrong_only: bool, page: int, per_page: int
+) -> tuple[str, list, str, list]:
+    """One page of samples, newest first, and how many match in all, as SQL for a driver whose
+    placeholder is ``mark`` ("?" for SQLite, "%s" for psycopg): (count SQL, its arguments, page
+    SQL, its arguments). Both stores ask it, so that they filter and page alike."""
+    where, args = [], []
+    if label is not None:
+        where.append(f"label = {mark}")
+        args.append(label)
+    if predicted is not None:
+        where.append(f"predicted = {mark}")
+        args.append(predicted)
+    if wrong_only:
+        where.append("predicted IS NOT NULL AND predicted <> label")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    per_page = max(1, min(per_page, PAGE_SIZE_MAX))
+    rows = (
+        f"SELECT {SAMPLE_COLUMNS} FROM feedback{clause} ORDER BY id DESC LIMIT {mark} OFFSET {mark}"
+    )
+    offset = (max(page, 1) - 1) * per_page
+    return f"SELECT COUNT(*) FROM feedback{clause}", args, rows, [*args, per_page, offset]
+
+
+# Per label: how many samples, and how many of them the model had got wrong.
+COUNTS_SQL = (
+    "SELECT label, COUNT(*), SUM(CASE WHEN predicted IS NOT NULL AND predicted <> label THEN 1 "
+    "ELSE 0 END) FROM feedback GROUP BY label"
+)
+
+
+def counts_from_rows(rows) -> dict:
+    """COUNTS_SQL's rows → samples per digit (and not a digit), and how many of each were wrong."""
+    by_label, wrong = [0] * 11, [0] * 11
+    for label, n, w in rows:
+        by_label[label], wrong[label] = int(n), int(w or 0)
+    return {
+        "total": sum(by_label),
+        "wrong": sum(wrong),
+        "by_label": by_label[:NOT_A_DIGIT],
+        "wrong_by_label": wrong[:NOT_A_DIGIT],
+        "not_a_digit": by_label[NOT_A_DIGIT],
+        "wrong_not_a_digit": wrong[NOT_A_DIGIT],
+    }
+
+
 class FeedbackStore:
     """Labelled drawings in ``<home>/feedback.db``. Call ``open()`` once before use."""
 
@@ -330,43 +376,16 @@ class FeedbackStore:
         per_page: int = 48,
     ) -> tuple[list[Sample], int]:
         """One page of samples, newest first, and how many match in all."""
-        where, args = [], []
-        if label is not None:
-            where.append("label = ?")
-            args.append(label)
-        if predicted is not None:
-            where.append("predicted = ?")
-            args.append(predicted)
-        if wrong_only:
-            where.append("predicted IS NOT NULL AND predicted <> label")
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        per_page = max(1, min(per_page, PAGE_SIZE_MAX))
+        count, args, rows, page_args = page_query("?", label, predicted, wrong_only, page, per_page)
         with self._read() as connection:
-            total = connection.execute(f"SELECT COUNT(*) FROM feedback{clause}", args).fetchone()
-            rows = connection.execute(
-                f"SELECT {SAMPLE_COLUMNS} FROM feedback{clause} ORDER BY id DESC LIMIT ? OFFSET ?",
-                [*args, per_page, (max(page, 1) - 1) * per_page],
-            ).fetchall()
-        return [sample_from_row(r) for r in rows], int(total[0])
+            total = connection.execute(count, args).fetchone()[0]
+            samples = [sample_from_row(r) for r in connection.execute(rows, page_args)]
+        return samples, int(total)
 
     def counts(self) -> dict:
         """Samples per digit (and not a digit), and how many of each the model had got wrong."""
-        by_label, wrong = [0] * 11, [0] * 11
         with self._read() as connection:
-            rows = connection.execute(
-                "SELECT label, COUNT(*), SUM(CASE WHEN predicted IS NOT NULL AND predicted <> "
-                "label THEN 1 ELSE 0 END) FROM feedback GROUP BY label"
-            ).fetchall()
-        for label, n, w in rows:
-            by_label[label], wrong[label] = int(n), int(w or 0)
-        return {
-            "total": sum(by_label),
-            "wrong": sum(wrong),
-            "by_label": by_label[:NOT_A_DIGIT],
-            "wrong_by_label": wrong[:NOT_A_DIGIT],
-            "not_a_digit": by_label[NOT_A_DIGIT],
-            "wrong_not_a_digit": wrong[NOT_A_DIGIT],
-        }
+            return counts_from_rows(connection.execute(COUNTS_SQL).fetchall())
 
     def count(self) -> int:
         with self._read() as connection:
