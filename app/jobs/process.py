@@ -198,13 +198,14 @@ class Runner:
         extra = len(feedback.train_y) if include and feedback is not None else 0
         size = training_set_size(config, len(mnist.train_y), extra, weight)
         batch_size = batch_size_for(config, size)
-        if batch_size < config.batch_size:
-            steps = config.epochs * -(-size // config.batch_size)
-            record["notes"].append(
-                f"{steps} steps of {config.batch_size} images are too few to learn from, so "
-                f"this run takes batches of {batch_size} ({MIN_STEPS} steps or more)"
-            )
         batches = -(-size // batch_size)
+        if batch_size < config.batch_size:
+            asked = config.epochs * -(-size // config.batch_size)
+            record["notes"].append(
+                f"{asked} steps of {config.batch_size} images are too few to learn from (a run "
+                f"takes {MIN_STEPS} if it can), so this run takes {config.epochs * batches} "
+                f"steps of {batch_size}"
+            )
         config = TrainConfig.from_dict(
             {**config.to_dict(), "progress_every": max(1, batches // BATCH_EVENTS_PER_EPOCH)}
         )
