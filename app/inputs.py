@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ApiError
 from app.schemas import DrawingInput, ReadInput
-from model.decode import DecodeLimits, ImageError, decode_image, png_pixels, sniff_format
+from model.decode import DecodeLimits, ImageError, decode_image, sniff_format
 from model.preprocess import Prepared, pixels_to_mnist, prepare
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -269,19 +269,6 @@ def _bad_pixels(reason: str) -> ApiError:
     return ApiError(
         422, "bad_pixels", f"pixels must be 784 numbers or 28 rows of 28, in [0, 1]; {reason}"
     )
-
-
-def declared_png_pixels(drawing: Drawing) -> int | None:
-    """The pixels a drawing's PNG declares in its header, read from the first 24 bytes of the
-    image bytes or of a data URL's data, without decoding anything; None when the drawing is
-    not a PNG (or not an image at all)."""
-    if isinstance(drawing, (DrawingInput, ReadInput)) and drawing.image is not None:
-        data = drawing.image.partition(",")[2][:32]  # 32 base64 characters are 24 bytes
-        try:
-            drawing = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            return None  # reading it in full will say what is wrong
-    return png_pixels(drawing) if isinstance(drawing, bytes) else None
 
 
 def decode_data_url(url: str) -> bytes:

@@ -12,11 +12,10 @@ time and reports p50/p90/p99 latency and requests per second:
 
 The PNG's time over /healthz is then broken down: decode, preprocess and forward are timed in
 this process on the same PNG (medians), and the rest is the request's own work (multipart
-parsing, the answer, the threadpool hop when there is one). Then: the RSS of the worker over
-10,000 predictions (target ≤ 150 MB, no growth), and JSON predict latency at concurrency 1 idle
-and while a retrain job runs (target p99 ≤ 2× idle). The retrain is started through POST
-/api/admin/retrain when the data home has mnist.npz, else it is simulated by a `digits train`
-subprocess at nice 10.
+parsing, the threadpool hop, the answer). Then: the RSS of the worker over 10,000 predictions
+(target ≤ 150 MB, no growth), and JSON predict latency at concurrency 1 idle and while a retrain
+job runs (target p99 ≤ 2× idle). The retrain is started through POST /api/admin/retrain when the
+data home has mnist.npz, else it is simulated by a `digits train` subprocess at nice 10.
 
     .venv/bin/python -m benchmarks.serve_latency               # ≈ 2-3 minutes
     .venv/bin/python -m benchmarks.serve_latency --seconds 5 --no-retrain
@@ -358,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"c=1 png p50 over healthz: {png1 - healthz1:.2f} ms (target ≤ 1.5) = decode "
         f"{parts['decode']:.2f} + preprocess {parts['preprocess']:.2f} + forward "
-        f"{parts['forward']:.2f} + the rest of the request (multipart, answer, any threadpool hop) "
+        f"{parts['forward']:.2f} + the rest of the request (multipart, threadpool, answer) "
         f"{rest:.2f} ms; healthz itself {healthz1:.2f} ms"
     )
     print(

@@ -72,15 +72,6 @@ def sniff_format(data: bytes) -> str | None:
     return next((name for sig, name in _SIGNATURES if data.startswith(sig)), None)
 
 
-def png_pixels(data: bytes) -> int | None:
-    """Width × height as a PNG's header declares it (its IHDR chunk, at a fixed place in the
-    first 24 bytes), or None for bytes that do not start as a PNG. Nothing is decoded."""
-    if len(data) < 24 or sniff_format(data) != "PNG" or data[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack_from(">II", data, 16)
-    return width * height
-
-
 def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Image:
     """Decode PNG, JPEG, WebP, GIF or BMP bytes within ``limits``; returns the upright image."""
     accepted = ", ".join(ACCEPTED_FORMATS)

@@ -2,19 +2,12 @@
 
 The rule for the work: reading the body is I/O and stays on the event loop; then the route takes
 an in-flight slot (``app.limits``). Ready-made pixels are handled on the loop itself (they cost
-less than a round trip to the threadpool costs the loop). So is a PNG of at most
-``INLINE_PNG_PIXELS`` (the page's 280×280 canvas) while it is the only drawing being read: it
-takes about 1 ms (5 ms for noise of that size), the round trip would add 0.3 ms to that, and a
-request that arrives meanwhile waits for one such read at most. Whether it is alone is asked
-after one pass of the loop, so that requests that arrived with it have taken their slots. Any
-other image (larger, another format: up to the decoder's CPU limit), and any image under load,
-goes to the threadpool, which keeps the loop free: with every PNG read on the loop, /healthz
-took 31 ms instead of 2 while PNGs arrived 8 at a time.
+less than a round trip to the threadpool costs the loop); an image (decoding, finding the ink,
+scaling: milliseconds) goes to the threadpool.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -23,13 +16,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.examples import PREDICT_JSON_EXAMPLES
-from app.inputs import ACCEPTED_CONTENT_TEXT, Drawing, declared_png_pixels, read_drawing
+from app.inputs import ACCEPTED_CONTENT_TEXT, Drawing, read_drawing
 from app.limits import InFlightLimit
 from app.schemas import DrawingInput, ErrorResponse
 
 Answer = TypeVar("Answer")
-
-INLINE_PNG_PIXELS = 90_000  # a PNG up to this size (300×300) may be read on the event loop
 
 IncludeInput = Annotated[
     bool, Query(description="Also return `input`: the 28×28 image the network saw.")
@@ -49,11 +40,6 @@ async def answer_drawing(
     with in_flight.slot():
         if isinstance(drawing, DrawingInput) and drawing.pixels is not None:
             return work(drawing)
-        pixels = declared_png_pixels(drawing)
-        if pixels is not None and pixels <= INLINE_PNG_PIXELS:
-            await asyncio.sleep(0)  # one pass of the loop: requests that came with it go first
-            if in_flight.in_flight == 1:
-                return work(drawing)
         return await run_in_threadpool(work, drawing)
 
 
