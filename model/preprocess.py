@@ -98,7 +98,7 @@ def _normalise(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     peak = float(ink.max()) if ink.size else 0.0
     if peak < MIN_CONTRAST:
         raise BlankImageError()
-    ink = ink / np.float32(peak)
+    ink = np.asarray(ink, dtype=np.float32) / np.float32(peak)  # float32: what Pillow's F reads
     inked = ink >= INK_THRESHOLD
     rows = np.flatnonzero(inked.any(axis=1))
     cols = np.flatnonzero(inked.any(axis=0))

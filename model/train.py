@@ -168,7 +168,8 @@ class TrainingSet:
 
 def training_set_size(config: TrainConfig, available: int, extra: int = 0, repeats: int = 1) -> int:
     """How many images an epoch of ``training_set`` holds, without building it: the MNIST
-    subset less its validation split, the synthetic share of that, and the extra samples."""
+    images left after the validation split (at most ``max_train_samples``), the synthetic
+    digits and marks in proportion to them, and the extra samples."""
     split = available - min(config.validation_size, available // 5)
     split = min(split, config.max_train_samples or split)
     generated = round(config.synthetic_share * split) + round(config.mark_share * split)

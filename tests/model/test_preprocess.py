@@ -135,3 +135,12 @@ def test_a_canvas_cropped_to_its_ink_first_gives_the_same_28x28(seed):
     assert np.array_equal(to_mnist(image), normalise_ink(_whole_image_ink(image)))
     touching = canvas_with_line(ink=ink, box=(0, top, 279, top + 40), width=12)  # at the edge
     assert np.array_equal(to_mnist(touching), normalise_ink(_whole_image_ink(touching)))
+
+
+def test_ink_of_any_float_type_gives_the_same_mnist_form():
+    ink = np.zeros((50, 40))  # float64, as a caller's own NumPy code makes it
+    ink[10:40, 15:20] = 1.0
+    ink[12:14, 20:30] = 0.6
+    reference = normalise_ink(ink.astype(np.float32))
+    assert reference.dtype == np.float32 and reference.max() == 1.0
+    assert np.array_equal(normalise_ink(ink), reference)
