@@ -130,7 +130,7 @@ def _cut(piece: Piece, height: float, index: int) -> list[Piece]:
     alone otherwise). Two kinds of place: notches in its outline, where the top edge dips or
     the bottom edge rises between two humps (two 0s side by side), and valleys in its column
     profile, where a vertical line crosses little ink (a 2 whose tail runs into a 3)."""
-    if piece.width < CUT_WIDTH * height:
+    if piece.width < max(3, CUT_WIDTH * height):  # 3: the profile's smoothing window
         return [piece]
     inked = piece.ink > 0
     margin, spacing = CUT_MARGIN * height, CUT_SPACING * height

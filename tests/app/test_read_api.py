@@ -97,6 +97,20 @@ def test_a_scribble_the_size_of_a_digit_is_no_digit_by_the_models_eleventh_outpu
     assert mark["not_a_digit"] > 0.5
 
 
+def test_a_grid_of_specks_is_answered_not_a_500(client):
+    """Pieces two pixels wide once reached the cut finder, whose 3-column smoothing then failed
+    (500). A grid of 2-pixel specks every 4 pixels, as a review sent it."""
+    canvas = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    for y in range(2, 298, 4):
+        for x in range(2, 298, 4):
+            draw.rectangle([x, y, x + 1, y + 1], fill=(0, 0, 0, 255))
+    r = client.post("/api/read", content=encode(canvas), headers={"Content-Type": "image/png"})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 422:
+        assert r.json()["error"]["code"] == "too_many_digits"
+
+
 def test_a_tap_alone_is_too_small_as_predict_says(client):
     body = client.post("/api/read", **strokes([[[150, 70]]])).json()
     assert body["number"] == "" and body["digits"][0]["too_small"] is True
