@@ -166,6 +166,17 @@ class TrainingSet:
     val_y: np.ndarray
 
 
+def split_indices(config: TrainConfig, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which of n MNIST images a run trains on and which validate it: (train, validation)
+    indices, sorted. The validation split is held out first (seeded), then ``max_train_samples``
+    picks a seeded subset of the rest."""
+    train_idx, val_idx = split_validation(n, min(config.validation_size, n // 5), config.seed)
+    if config.max_train_samples is not None:
+        keep = np.random.default_rng([config.seed, 0]).permutation(len(train_idx))
+        train_idx = np.sort(train_idx[keep[: config.max_train_samples]])
+    return train_idx, val_idx
+
+
 def training_set_size(config: TrainConfig, available: int, extra: int = 0, repeats: int = 1) -> int:
     """How many images an epoch of ``training_set`` holds, without building it: the MNIST
     images left after the validation split (at most ``max_train_samples``), the synthetic
@@ -189,11 +200,7 @@ def training_set(
     (``synthetic_share`` of the training split) and ``extra`` = (images (m, 28, 28), labels
     (m,), repeats), each repeated, join the training split only.
     """
-    val_size = min(config.validation_size, len(images) // 5)
-    train_idx, val_idx = split_validation(len(images), val_size, config.seed)
-    if config.max_train_samples is not None:
-        keep = np.random.default_rng([config.seed, 0]).permutation(len(train_idx))
-        train_idx = np.sort(train_idx[keep[: config.max_train_samples]])
+    train_idx, val_idx = split_indices(config, len(images))
     val_x = images[val_idx].reshape(len(val_idx), -1).astype(np.float32) / np.float32(255)
     parts = [(images[train_idx], labels[train_idx].astype(np.intp))]
     if config.synthetic_share:

@@ -15,7 +15,7 @@ from slanted import data_url, slanted
 
 from model.feedback_data import held_back_mask, split_feedback
 from model.pipeline import train_and_evaluate
-from model.train import TrainConfig
+from model.train import TrainConfig, split_indices
 
 
 def _samples(n_per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -95,9 +95,9 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
         "weight_decay": 5e-5,
         "seed": 0,
     }
-    # 40 slanted digits of each class, from MNIST training images outside that subset.
-    subset = np.random.default_rng([0, 0]).permutation(60_000)[:10_000]
-    unused = np.setdiff1d(np.arange(60_000), subset)
+    # 40 slanted digits of each class, from MNIST images the runs neither train nor validate on.
+    trained, validating = split_indices(TrainConfig(max_train_samples=10_000, seed=0), 60_000)
+    unused = np.setdiff1d(np.arange(60_000), np.concatenate([trained, validating]))
     rng = np.random.default_rng(5)
     picks = np.concatenate(
         [rng.choice(unused[mnist.train_y[unused] == d], 40, replace=False) for d in range(10)]
