@@ -113,7 +113,8 @@ def add_parser(sub) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="train on a seeded subset of N MNIST images (default: all 60,000)",
+        help="train on a seeded subset of N of the 55,000 MNIST images the validation split "
+        "leaves (default: all of them)",
     )
     t.add_argument(
         "--feedback",

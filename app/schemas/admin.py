@@ -34,7 +34,7 @@ RETRAIN_LIMITS = {
     "momentum": (0.0, 0.999),
     "weight_decay": (0.0, 0.1),
     "seed": (0, 2**31 - 1),
-    "max_train_samples": (100, 60_000),
+    "max_train_samples": (100, 55_000),  # MNIST's 60,000 less the 5,000 that validate
     "feedback_weight": (1, 100),
 }
 
@@ -84,7 +84,9 @@ class RetrainRequest(BaseModel):
     augment: bool = DEFAULTS.augment
     seed: Annotated[int, _within("seed")] = DEFAULTS.seed
     max_train_samples: Annotated[int, _within("max_train_samples")] | None = Field(
-        None, description="Train on a random subset of this many MNIST images (100 to 60000)."
+        None,
+        description="Train on a random subset of this many of the 55,000 MNIST training "
+        "images that the validation split leaves (100 to 55000).",
     )
     include_feedback: bool = Field(
         False,
