@@ -95,6 +95,20 @@ def batch_size_for(config: TrainConfig, samples: int) -> int:
     return min(config.batch_size, max(fitted, MIN_BATCH_SIZE))
 
 
+def smaller_batches_note(config: TrainConfig, samples: int) -> str | None:
+    """What a run over ``samples`` images an epoch says when it takes smaller batches than
+    config.batch_size (``batch_size_for``), in words for the person who asked; None when not."""
+    batch_size = batch_size_for(config, samples)
+    if batch_size >= config.batch_size:
+        return None
+    asked = config.epochs * -(-samples // config.batch_size)
+    taken = config.epochs * -(-samples // batch_size)
+    return (
+        f"{asked} steps of {config.batch_size} images are too few to learn from (a run takes "
+        f"{MIN_STEPS} if it can), so this run takes {taken} steps of {batch_size}"
+    )
+
+
 def warmup_epochs(config: TrainConfig, batches: int) -> float:
     """The warm-up's length in (fractional) epochs of ``batches`` steps each."""
     steps = min(config.warmup_share * config.epochs * batches, MAX_WARMUP_STEPS)

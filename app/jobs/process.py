@@ -162,7 +162,12 @@ class Runner:
         from model.feedback_data import DEFAULT_WEIGHT
         from model.pipeline import train_and_evaluate
         from model.promotion import decide, measure_active, promote
-        from model.train import MIN_STEPS, TrainConfig, batch_size_for, training_set_size
+        from model.train import (
+            TrainConfig,
+            batch_size_for,
+            smaller_batches_note,
+            training_set_size,
+        )
         from model.trust import load as load_drawn
 
         record, request = self.record, self.record["request"]
@@ -197,15 +202,9 @@ class Runner:
         config = TrainConfig.from_dict(record["config"])
         extra = len(feedback.train_y) if include and feedback is not None else 0
         size = training_set_size(config, len(mnist.train_y), extra, weight)
-        batch_size = batch_size_for(config, size)
-        batches = -(-size // batch_size)
-        if batch_size < config.batch_size:
-            asked = config.epochs * -(-size // config.batch_size)
-            record["notes"].append(
-                f"{asked} steps of {config.batch_size} images are too few to learn from (a run "
-                f"takes {MIN_STEPS} if it can), so this run takes {config.epochs * batches} "
-                f"steps of {batch_size}"
-            )
+        batches = -(-size // batch_size_for(config, size))
+        if note := smaller_batches_note(config, size):
+            record["notes"].append(note)
         config = TrainConfig.from_dict(
             {**config.to_dict(), "progress_every": max(1, batches // BATCH_EVENTS_PER_EPOCH)}
         )
