@@ -65,7 +65,8 @@ function matrix(counts) {
   const level = (n, i, j) => {
     if (i === j) return "diag";
     if (n === 0) return "0";
-    const scaled = Math.floor(((HEAT_LEVELS - 1) * Math.sqrt(n)) / Math.sqrt(max));
+    // sqrt(n / max), not sqrt(n) / sqrt(max): the latter can fall just short of 1 at n = max.
+    const scaled = Math.floor((HEAT_LEVELS - 1) * Math.sqrt(n / max));
     return String(1 + Math.min(HEAT_LEVELS - 1, scaled));
   };
   const columns = [...Array(counts[0].length).keys()]; // 10 digits, then "not a digit"
