@@ -22,6 +22,8 @@ DESKTOP_INDEX, PHONE_INDEX = 5, 10
 
 @pytest.fixture(scope="module")
 def numbers() -> list[pen_numbers.PenNumber]:
+    if not pendigits.PEN_DIGITS.exists():  # as the other tests of pen data: skipped without it
+        pytest.skip(f"{pendigits.PEN_DIGITS} is not available")
     samples = pendigits.load()
     writers = sorted({s.writer for s in samples})[15:]
     return pen_numbers.numbers(samples, 12, SEED, writers, lengths=(3, 3))
