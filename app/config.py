@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     # times this is refused before any is drawn or scored, which bounds the work of a read.
     read_max_digits: int = Field(12, ge=1, le=100)
     # A prediction whose top (calibrated) probability is below this is "unsure". At 0.7 that is
-    # about 3 % of drawn digits, right about 58 % of the time, and the right digit is one of the
-    # two it names 9 times in 10; the answers above it are right 98 % of the time.
+    # about 3 % of drawn digits, right about 60 % of the time, and the right digit is one of the
+    # two it names 95 times in 100; the answers above it are right 98 % of the time.
     unsure_threshold: float = Field(0.7, ge=0.0, le=1.0)
     # How often each process checks the registry's ACTIVE file for a new model, in seconds.
     model_poll_seconds: float = Field(1.0, gt=0.0)

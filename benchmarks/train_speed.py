@@ -265,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:13s} {m:7.3f} s  ({flop * n / m / 1e9:5.1f} GFLOP/s)")
     gflops = flop * n / med["ours"] / 1e9
     if args.no_torch:
+        if args.default_model:
+            print(default_model(args.home))
         print(
             f"train-speed: ours={med['ours']:.3f} s/epoch torch=n/a ratio=n/a gflops={gflops:.1f}"
         )

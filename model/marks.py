@@ -5,7 +5,8 @@ far from what it has seen. So the shipped recipe adds a class, "not a digit", tr
 person might draw instead: letters and symbols (the ones ``../shared/pen-marks`` keeps, from
 stroke templates), scribbles, hatching, zigzags, spirals, stars and tallies. They are drawn by
 the same hand as the synthetic digits (``model.synth.handwritten``: wobble, jitter, slant, turn,
-brush), so that "looks synthetic" never tells a mark from a digit.
+brush), so that "looks synthetic" never tells a mark from a digit. Real letters and symbols
+that people wrote (``model.real_marks``) join them in the same class.
 
 Left out on purpose, as the pen-marks data leaves them out: anything a person could read as a
 digit (O, l, I, S, Z, B, g, q, a lone stroke or circle, a square).
@@ -154,7 +155,7 @@ KINDS = (*TEMPLATES, *PROCEDURAL)
 def marks(n: int, seed: int) -> np.ndarray:
     """n marks that are not digits, every kind alike → uint8 images (n, 28, 28) in MNIST form."""
     rng = np.random.default_rng([seed, 6])
-    images = np.stack([sample(KINDS[i % len(KINDS)], rng) for i in range(n)])
+    images = np.array([sample(KINDS[i % len(KINDS)], rng) for i in range(n)]).reshape(n, 784)
     return np.round(images * 255).astype(np.uint8).reshape(n, 28, 28)
 
 

@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from model import generated
 from model.epochs import Epochs
 from model.losses import LOSSES
-from model.marks import marks
 from model.network import ACTIVATIONS, MLP
 from model.optim import SCHEDULES, SGD, learning_rate
-from model.synth import synthetic_set
 
 NOT_A_DIGIT = 10  # the label, and the output, of marks that are not digits
 MAX_WARMUP_STEPS = 300  # the longest learning-rate warm-up, in optimiser steps
@@ -38,8 +37,8 @@ class TrainConfig:
     epochs: int = 30  # full passes over the training split
     batch_size: int = 128  # samples per gradient step; a run too short for MIN_STEPS steps of
     # this size takes smaller batches (not below MIN_BATCH_SIZE): one epoch of 5,000 MNIST
-    # images (8,000 with the generated ones) is 63 steps of 128, which reach about 83 % on
-    # MNIST; 500 steps of 16 reach 88.7 %
+    # images (8,500 with the generated digits and the marks) is 67 steps of 128; 500 of 17
+    # reach 88.7 % on MNIST
     learning_rate: float = 0.05  # peak step size, reached after warm-up
     schedule: str = "cosine"  # "cosine" decay to zero, or "constant"
     warmup_share: float = 0.05  # linear warm-up from zero over this share of all steps, but
@@ -52,6 +51,8 @@ class TrainConfig:
     # added to the training split as this share of its size
     mark_share: float = 0.1  # marks that are not digits (model/marks.py), as this share of the
     # training split, labelled NOT_A_DIGIT: the network gets an eleventh output for them
+    real_mark_share: float = 0.1  # with marks on, real pen marks (model/real_marks.py: letters
+    # and symbols people wrote) join them, as this share of the training split
     seed: int = 0  # initial weights, validation split, shuffling and augmentation
     validation_size: int = 5000  # training samples held out for reporting and best-epoch choice
     max_train_samples: int | None = None  # train on this many of the MNIST images left after
@@ -67,8 +68,12 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
         if self.epochs < 1 or self.batch_size < 1 or any(h < 1 for h in self.hidden):
             raise ValueError("epochs, batch_size and hidden widths must be positive")
-        if not all(0 <= s <= 1 for s in (self.synthetic_share, self.mark_share, self.warmup_share)):
-            raise ValueError("synthetic_share, mark_share and warmup_share must be between 0 and 1")
+        shares = (self.synthetic_share, self.mark_share, self.real_mark_share, self.warmup_share)
+        if not all(0 <= s <= 1 for s in shares):
+            raise ValueError(
+                "synthetic_share, mark_share, real_mark_share and warmup_share must be between 0 "
+                "and 1"
+            )
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
 
     @property
@@ -196,10 +201,33 @@ def training_set_size(config: TrainConfig, available: int, extra: int = 0, repea
     """How many images an epoch of ``training_set`` holds, without building it: the MNIST
     images left after the validation split (at most ``max_train_samples``), the synthetic
     digits and marks in proportion to them, and the extra samples."""
+    split = _split_size(config, available)
+    return split + sum(_added(config, split).values()) + extra * repeats
+
+
+def generated_part(config: TrainConfig, available: int) -> generated.Generated:
+    """The synthetic digits, synthetic marks and real marks that join a run over ``available``
+    MNIST images: made once per machine, then read from the cache folder (``model.generated``).
+    ``digits data fetch`` calls it for the default recipe, so that no run waits for them."""
+    added = _added(config, _split_size(config, available))
+    return generated.made(config.seed, added["synthetic"], added["marks"], added["real marks"])
+
+
+def _split_size(config: TrainConfig, available: int) -> int:
+    """How many of ``available`` MNIST images a run trains on (``split_indices``, counted)."""
     split = available - min(config.validation_size, available // 5)
-    split = min(split, config.max_train_samples or split)
-    generated = round(config.synthetic_share * split) + round(config.mark_share * split)
-    return split + generated + extra * repeats
+    return min(split, config.max_train_samples or split)
+
+
+def _added(config: TrainConfig, split: int) -> dict[str, int]:
+    """How many synthetic digits, synthetic marks and real marks join a training split of
+    ``split`` MNIST images."""
+    marks = config.mark_share > 0  # real marks only join a network that learns marks
+    return {
+        "synthetic": round(config.synthetic_share * split),
+        "marks": round(config.mark_share * split),
+        "real marks": round(config.real_mark_share * split) if marks else 0,
+    }
 
 
 def training_set(
@@ -211,20 +239,17 @@ def training_set(
     """images (n, 28, 28) uint8 and labels (n,) → the run's training and validation data.
 
     A seeded validation split is held out, and ``max_train_samples`` picks a seeded subset of
-    the rest (so a run asked for 5,000 images trains on 5,000). The synthetic stroke digits
-    (``synthetic_share`` of the training split) and ``extra`` = (images (m, 28, 28), labels
-    (m,), repeats), each repeated, join the training split only.
+    the rest (so a run asked for 5,000 images trains on 5,000). The synthetic stroke digits,
+    the synthetic and the real marks (each a share of the training split) and ``extra`` =
+    (images (m, 28, 28), labels (m,), repeats), each repeated, join the training split only.
     """
     train_idx, val_idx = split_indices(config, len(images))
     val_x = images[val_idx].reshape(len(val_idx), -1).astype(np.float32) / np.float32(255)
     parts = [(images[train_idx], labels[train_idx].astype(np.intp))]
-    if config.synthetic_share:
-        count = round(config.synthetic_share * len(train_idx))
-        synth_images, synth_labels = synthetic_set(count, config.seed)
-        parts.append((synth_images, synth_labels.astype(np.intp)))
-    if config.mark_share:
-        count = round(config.mark_share * len(train_idx))
-        parts.append((marks(count, config.seed), np.full(count, NOT_A_DIGIT, dtype=np.intp)))
+    made = generated_part(config, len(images))
+    parts.append((made.digits, made.digit_labels.astype(np.intp)))
+    for marks in (made.marks, made.real_marks):
+        parts.append((marks, np.full(len(marks), NOT_A_DIGIT, dtype=np.intp)))
     if extra is not None and len(extra[1]):
         extra_images, extra_labels, repeats = extra
         if repeats < 1:

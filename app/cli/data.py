@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from model import trust
     from model.data import cache_path, fetch
+    from model.train import TrainConfig, generated_part
 
     where = home()
     opened = stores()
@@ -46,6 +47,11 @@ def run(args) -> int:
         drawn = trust.load()
         if drawn is not None:
             print(f"drawn digits and marks ready ({len(drawn.labels):,}, in {trust.CACHE})")
+        # The default recipe's generated digits and marks, also once per machine: the admin's
+        # default retrain, and `digits train`, then start training at once.
+        made = generated_part(TrainConfig(), len(opened.mnist().train_y))
+        count = sum(len(images) for images in (made.digits, made.marks, made.real_marks))
+        print(f"generated training images ready ({count:,}, in {trust.CACHE})")
         if opened.share_mnist():
             print("MNIST shared through the database, for training jobs on every host")
         return 0

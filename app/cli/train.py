@@ -103,6 +103,13 @@ def add_parser(sub) -> None:
         "(0: no eleventh 'not a digit' output)",
     )
     t.add_argument(
+        "--real-mark-share",
+        type=float,
+        default=DEFAULTS.real_mark_share,
+        help="with marks, real pen marks (letters and symbols people wrote) added too, as a "
+        "share of the training split",
+    )
+    t.add_argument(
         "--seed",
         type=int,
         default=DEFAULTS.seed,
@@ -181,6 +188,7 @@ def run(args) -> int:
         augment=args.augment,
         synthetic_share=args.synthetic_share,
         mark_share=args.mark_share,
+        real_mark_share=args.real_mark_share,
         seed=args.seed,
         max_train_samples=args.max_train_samples,
     )

@@ -241,8 +241,8 @@ def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
         assert job["status"] == "succeeded", job
         assert job["config"]["hidden"] == [32] and job["config"]["max_train_samples"] == 2000
         assert len(job["history"]) == 1 and job["history"][0]["kind"] == "epoch"
-        # 2,000 images and their 1,200 generated ones are 25 steps of 128: too few
-        assert "this run takes 200 steps of 16" in " ".join(job["notes"])
+        # 2,000 images and their 1,400 generated digits and marks are 27 steps of 128: too few
+        assert "this run takes 213 steps of 16" in " ".join(job["notes"])
         result = job["result"]
         assert result["promoted"] and result["gate_passed"] and not result["forced"]
         new = result["version"]

@@ -56,9 +56,9 @@ def test_train_with_feedback_mixes_the_drawings_in_and_reports_the_held_back_set
     )
     assert result.returncode == 0, result.stderr
     assert "feedback: 30 stored drawings in training (each ×4), 30 held back" in result.stderr
-    # 1,000 images, 600 generated and 120 of feedback are 14 steps of 128: too few
-    assert "14 steps of 128 images are too few" in result.stderr
-    assert "so this run takes 108 steps of 16" in result.stderr
+    # 1,000 images, 700 generated digits and marks and 120 of feedback are 15 steps of 128
+    assert "15 steps of 128 images are too few" in result.stderr
+    assert "so this run takes 114 steps of 16" in result.stderr
     assert "held-back drawings:" in result.stdout and "of 30" in result.stdout
     meta = load_model(out).meta
     assert meta["feedback"]["trained_on"] and meta["feedback"]["weight"] == 4

@@ -84,8 +84,10 @@ def test_feedback_teaches_the_model_a_style_it_got_wrong(make_client, mnist, tmp
     client = make_client(admin_token=TOKEN, feedback_rate_limit=0)
     with_mnist(tmp_path)
     # The same small configuration twice, on the same MNIST subset; only the feedback differs.
+    # 128 hidden units: with 64 the slanted style was learnt (22 → 74 %) but crowded out MNIST by
+    # 0.6 points, more than the gate allows, once real pen marks joined the training split.
     config = {
-        "hidden_layers": [64],
+        "hidden_layers": [128],
         "epochs": 4,
         "max_train_samples": 10_000,
         "augment": False,

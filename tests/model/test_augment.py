@@ -57,7 +57,9 @@ rng = np.random.default_rng(0)
 images = rng.integers(0, 255, (20000, 28, 28), dtype=np.uint8)
 labels = rng.integers(0, 10, 20000)
 print("training", flush=True)
-train(TrainConfig(hidden=(8,), epochs=1000, synthetic_share=0, augment=True), images, labels)
+# No generated digits or marks: the trainer's only child is then the augmentation worker.
+config = TrainConfig(hidden=(8,), epochs=1000, synthetic_share=0, mark_share=0, augment=True)
+train(config, images, labels)
 """
 
 

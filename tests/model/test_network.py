@@ -164,12 +164,12 @@ def test_the_warm_up_is_a_share_of_the_run_and_at_most_a_few_hundred_steps():
 def test_a_short_run_takes_smaller_batches_and_a_long_one_keeps_its_own():
     shipped = TrainConfig()
     assert batch_size_for(shipped, training_set_size(shipped, 60_000)) == 128
-    # The newcomer's job: 1 epoch of 5,000 MNIST images, with the synthetic digits and marks
-    # 8,000 images, is 63 steps of 128; it takes MIN_STEPS steps of 16 instead.
+    # The newcomer's job: 1 epoch of 5,000 MNIST images, with the synthetic digits and the
+    # synthetic and real marks 8,500 images, is 67 steps of 128; it takes MIN_STEPS of 17.
     short = TrainConfig(hidden=(64,), epochs=1, max_train_samples=5000)
     samples = training_set_size(short, 60_000)
-    assert samples == 8000
-    assert batch_size_for(short, samples) == 16 == samples // MIN_STEPS
+    assert samples == 8500
+    assert batch_size_for(short, samples) == 17 == samples // MIN_STEPS
     assert batch_size_for(TrainConfig(epochs=4), 8000) == 64  # 4 × 125 = 500 steps
     assert batch_size_for(TrainConfig(epochs=1), 100) == 16  # never smaller than 16...
     assert batch_size_for(TrainConfig(epochs=1, batch_size=8), 100) == 8  # ...unless asked

@@ -30,7 +30,7 @@ def test_every_digit_has_more_than_one_style():
 def test_a_network_trained_on_mnist_alone_reads_most_synthetic_digits(mnist_small):
     """The templates draw real digits: a network that never saw one already agrees."""
     images, labels = mnist_small
-    config = TrainConfig(hidden=(128,), epochs=3, augment=False, synthetic_share=0)
+    config = TrainConfig(hidden=(128,), epochs=3, augment=False, synthetic_share=0, mark_share=0)
     network = train(config, images, labels).network
     synth_images, synth_labels = synthetic_set(500, seed=123)
     predicted = network.predict(synth_images.reshape(500, -1) / np.float32(255)).argmax(axis=1)
