@@ -1,7 +1,7 @@
 """The generated part of a training split, kept on disk: synthetic digits, synthetic marks, and
 the real marks drawn as the canvas draws them.
 
-Making them is the slow part of starting a run: about 20 s for the shipped recipe (27,500 stroke
+Making them is the slow part of starting a run: about 25 s for the shipped recipe (27,500 stroke
 digits, 5,500 marks, 951 real marks drawn), before the first epoch can start, and the same 20 s
 again at every retrain. They depend on nothing but the seed, the counts and the code and data
 that make them, so the first run on a machine keeps them in the user's cache folder (beside
@@ -13,6 +13,7 @@ only the ``KEEP`` most recently used files stay.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -52,10 +53,12 @@ def made(seed: int, digits: int, marks_count: int, real: int, cache: Path = CACH
     try:
         with np.load(path) as stored:
             found = Generated(*(stored[name] for name in names))
-        os.utime(path)  # recently used: kept
-        return found
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        pass  # not there yet, or unreadable: make it again
+        found = None  # not there yet, or unreadable: make it again
+    if found is not None:
+        with contextlib.suppress(OSError):  # a read-only cache still serves
+            os.utime(path)  # recently used: kept
+        return found
     result = _make(seed, digits, marks_count, real)
     buffer = io.BytesIO()
     np.savez(buffer, **{name: getattr(result, name) for name in names})
@@ -76,6 +79,7 @@ def _last_used(path: Path) -> float:
 
 
 def _make(seed: int, digits: int, marks_count: int, real: int) -> Generated:
+    """Make them: what the cache must give back, bit for bit."""
     digit_images, digit_labels = synth.synthetic_set(digits, seed)
     return Generated(
         digit_images, digit_labels, marks.marks(marks_count, seed), real_marks.sample(real, seed)
@@ -83,7 +87,10 @@ def _make(seed: int, digits: int, marks_count: int, real: int) -> Generated:
 
 
 def _key(*numbers: int) -> str:
+    """A digest of everything the images depend on: the seed and counts, the library versions,
+    this module, the modules that make and draw them, and the real marks' data."""
     digest = hashlib.sha256(repr((numbers, np.__version__, PIL.__version__)).encode())
+    digest.update(Path(__file__).read_bytes())
     for module in (synth, marks, real_marks, pendigits, preprocess):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(real_marks.MARKS.read_bytes())

@@ -155,6 +155,7 @@ KINDS = (*TEMPLATES, *PROCEDURAL)
 def marks(n: int, seed: int) -> np.ndarray:
     """n marks that are not digits, every kind alike → uint8 images (n, 28, 28) in MNIST form."""
     rng = np.random.default_rng([seed, 6])
+    # (n, 784) even for n = 0, which np.stack refuses: a run may add none of them
     images = np.array([sample(KINDS[i % len(KINDS)], rng) for i in range(n)]).reshape(n, 784)
     return np.round(images * 255).astype(np.uint8).reshape(n, 28, 28)
 

@@ -187,5 +187,6 @@ def synthetic_set(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """n synthetic digits, classes balanced → uint8 images (n, 28, 28) and labels (n,)."""
     rng = np.random.default_rng([seed, 4])
     labels = np.arange(n) % 10
+    # (n, 784) even for n = 0, which np.stack refuses: a run may add none of them
     images = np.array([sample(int(y), rng) for y in labels]).reshape(n, 784)
     return np.round(images * 255).astype(np.uint8).reshape(n, 28, 28), labels.astype(np.uint8)

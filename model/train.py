@@ -68,6 +68,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
         if self.epochs < 1 or self.batch_size < 1 or any(h < 1 for h in self.hidden):
             raise ValueError("epochs, batch_size and hidden widths must be positive")
+        if self.max_train_samples is not None and self.max_train_samples < 1:
+            raise ValueError("max_train_samples must be positive (or None: all of them)")
         shares = (self.synthetic_share, self.mark_share, self.real_mark_share, self.warmup_share)
         if not all(0 <= s <= 1 for s in shares):
             raise ValueError(
@@ -216,7 +218,7 @@ def generated_part(config: TrainConfig, available: int) -> generated.Generated:
 def _split_size(config: TrainConfig, available: int) -> int:
     """How many of ``available`` MNIST images a run trains on (``split_indices``, counted)."""
     split = available - min(config.validation_size, available // 5)
-    return min(split, config.max_train_samples or split)
+    return split if config.max_train_samples is None else min(split, config.max_train_samples)
 
 
 def _added(config: TrainConfig, split: int) -> dict[str, int]:

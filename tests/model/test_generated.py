@@ -25,6 +25,9 @@ def test_a_set_is_made_once_then_read_back_bit_for_bit(counted, tmp_path):
     first = generated.made(0, 60, 30, 20, cache=tmp_path)
     again = generated.made(0, 60, 30, 20, cache=tmp_path)
     assert len(counted) == 1 and _same(first, again)
+    for made in (first, again):
+        assert [a.dtype for a in vars(made).values()] == [np.uint8] * 4
+        assert [a.shape[0] for a in vars(made).values()] == [60, 60, 30, 20]
     assert first.digits.shape == (60, 28, 28) and first.digit_labels.tolist()[:3] == [0, 1, 2]
     assert first.marks.shape == (30, 28, 28) and first.real_marks.shape == (20, 28, 28)
     digits, labels = synth.synthetic_set(60, 0)  # what the makers make afresh
@@ -48,6 +51,8 @@ def test_only_the_most_recently_used_files_stay(counted, tmp_path):
     assert len(list(tmp_path.glob("generated-*.npz"))) == generated.KEEP
     generated.made(generated.KEEP + 1, 100, 0, 0, cache=tmp_path)  # the newest: still there
     assert len(counted) == generated.KEEP + 2
+    generated.made(0, 100, 0, 0, cache=tmp_path)  # the oldest went: made again
+    assert len(counted) == generated.KEEP + 3
 
 
 def test_an_unreadable_file_is_made_again_and_an_unwritable_cache_is_no_error(counted, tmp_path):

@@ -24,7 +24,10 @@ def test_the_copy_holds_letters_and_symbols_in_the_pen_data_format():
     assert len({m["writer"] for m in marks}) == 23
 
 
-@pytest.mark.skipif(not pendigits.PEN_MARKS.is_file(), reason="needs ../shared's pen data")
+@pytest.mark.skipif(
+    not (pendigits.PEN_MARKS.is_file() and pendigits.PEN_DIGITS.is_file()),
+    reason="needs ../shared's pen data",
+)
 def test_the_copy_is_exactly_the_fit_writers_marks_so_the_held_out_writers_stay_unseen():
     digit_writers = [d.writer for d in pendigits.load(pendigits.PEN_DIGITS)]
     shared = pendigits.load(pendigits.PEN_MARKS)
@@ -39,11 +42,16 @@ def test_a_sample_takes_every_mark_as_often_as_it_can_then_a_seeded_choice():
     total = len(_copy())
     few = real_marks.sample(40, seed=0)
     assert few.shape == (40, 28, 28) and few.dtype == np.uint8
+    pendigits._cache.clear()  # drawn again, not read back from memory: the same images
     assert np.array_equal(few, real_marks.sample(40, seed=0))
+    assert not np.array_equal(few, real_marks.sample(40, seed=1))
     every = real_marks.sample(total, seed=0)
-    assert all(any(np.array_equal(image, e) for e in every) for image in few)
-    many = real_marks.sample(total + 5, seed=0)
-    assert np.array_equal(many[:total], every)
+    assert len({image.tobytes() for image in every}) == total  # each mark once
+    chosen = np.sort(np.random.default_rng(0).permutation(total)[:5])  # pendigits' seeded choice
+    many = real_marks.sample(2 * total + 5, seed=0)
+    assert np.array_equal(many[:total], every) and np.array_equal(many[total : 2 * total], every)
+    assert np.array_equal(many[2 * total :], every[chosen])
+    assert np.array_equal(few, every[np.sort(np.random.default_rng(0).permutation(total)[:40])])
     assert real_marks.sample(0, seed=0).shape == (0, 28, 28)
     for image in few:  # MNIST form: the ink fills the 20 px box along its longer side
         rows = np.flatnonzero(image.max(axis=1) > 25)
