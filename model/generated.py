@@ -2,8 +2,8 @@
 the real marks drawn as the canvas draws them.
 
 Making them is the slow part of starting a run: about 25 s for the shipped recipe (27,500 stroke
-digits, 5,500 marks, 951 real marks drawn), before the first epoch can start, and the same 20 s
-again at every retrain. They depend on nothing but the seed, the counts and the code and data
+digits, 5,500 marks, 951 real marks drawn), before the first epoch can start, and again at
+every retrain. They depend on nothing but the seed, the counts and the code and data
 that make them, so the first run on a machine keeps them in the user's cache folder (beside
 ``model.trust``'s drawn digits) and later runs read them in a fraction of a second. The key is a
 digest of all of that, the NumPy and Pillow versions included: whatever changes what would be
