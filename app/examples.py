@@ -17,14 +17,16 @@ from model.explain import explain
 from model.preprocess import to_mnist
 
 _SIZE = 140  # a small canvas keeps the example short
+# The seven's strokes in pixels of that canvas: the top and the stem, then the crossbar some
+# people draw.
+SEVEN_STROKES = (((38, 30), (104, 30), (66, 116)), ((56, 72), (92, 72)))
 
 
 def _draw_seven() -> Image.Image:
     image = Image.new("RGBA", (_SIZE, _SIZE), (0, 0, 0, 0))
     pen = ImageDraw.Draw(image)
-    stroke = dict(fill=(17, 17, 17, 255), width=11, joint="curve")
-    pen.line([(38, 30), (104, 30), (66, 116)], **stroke)
-    pen.line([(56, 72), (92, 72)], **stroke)  # the crossbar some people draw
+    for stroke in SEVEN_STROKES:
+        pen.line(stroke, fill=(17, 17, 17, 255), width=11, joint="curve")
     return image
 
 

@@ -7,7 +7,8 @@ time and reports p50/p90/p99 latency and requests per second:
 
     GET  /healthz                      the floor: the HTTP stack alone
     POST /api/predict  JSON pixels     784 numbers in MNIST form
-    POST /api/predict  PNG (multipart) a 280×280 RGBA canvas drawing
+    POST /api/predict  PNG (multipart) a 280×280 canvas drawing, made by the page's canvas.js
+                                       in Chromium (``canvas_png``)
     POST /api/predict/batch            100 JSON pixel items
 
 The PNG's time over /healthz is then broken down: decode, preprocess and forward are timed in
@@ -41,7 +42,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from app.config import get_settings
 from app.live_server import LiveServer
@@ -54,28 +54,25 @@ CONCURRENCY = (1, 8, 32)
 
 def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
     """name → (path, content type, body file) for each measured request."""
-    from app.examples import SEVEN_DATA_URL, SEVEN_ROWS
+    from app.examples import SEVEN_ROWS
 
     pixels = [round(float(v), 4) for row in SEVEN_ROWS for v in row]
     (tmp / "pixels.json").write_text(json.dumps({"pixels": pixels}))
     (tmp / "batch.json").write_text(json.dumps({"items": [{"pixels": pixels}] * 100}))
 
-    # A 280×280 canvas as the drawing page sends it: transparent background, dark strokes.
-    seven = Image.open(io.BytesIO(base64.b64decode(SEVEN_DATA_URL.split(",", 1)[1])))
-    canvas = seven.convert("RGBA").resize((280, 280), Image.Resampling.BILINEAR)
-    png = io.BytesIO()
-    canvas.save(png, format="PNG")
+    png, made_by = canvas_png()
+    print(f"the canvas PNG: {len(png):,} bytes, {made_by}")
     boundary = "benchboundary" + secrets.token_hex(8)
     multipart = (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="d.png"\r\n'
             f"Content-Type: image/png\r\n\r\n"
         ).encode()
-        + png.getvalue()
+        + png
         + f"\r\n--{boundary}--\r\n".encode()
     )
     (tmp / "canvas.multipart").write_bytes(multipart)
-    (tmp / "canvas.png").write_bytes(png.getvalue())  # for the in-process breakdown
+    (tmp / "canvas.png").write_bytes(png)  # for the in-process breakdown
     return {
         "healthz": ("/healthz", "", None),
         "json": ("/api/predict", "application/json", tmp / "pixels.json"),
@@ -86,6 +83,41 @@ def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
         ),
         "batch100": ("/api/predict/batch", "application/json", tmp / "batch.json"),
     }
+
+
+def canvas_png() -> tuple[bytes, str]:
+    """The seven of app.examples as the drawing page sends it, and what made it: drawn on a
+    280×280 canvas by the page's own static/js/canvas.js and encoded by Chromium; where Chromium
+    is missing, by model.pendigits.render, which draws by the same rule (encoded by Pillow)."""
+    from app.examples import SEVEN_STROKES
+
+    side = 140  # the example's canvas
+    strokes = [[(x / side, y / side) for x, y in stroke] for stroke in SEVEN_STROKES]
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        from model.pendigits import CANVAS, render
+
+        image = render([[(x * CANVAS, y * CANVAS) for x, y in stroke] for stroke in strokes])
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return buffer.getvalue(), "drawn by model.pendigits.render (no chromium found)"
+    from playwright.sync_api import sync_playwright
+
+    script = (Path(__file__).parents[1] / "static" / "js" / "canvas.js").read_text()
+    script += """
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = EXPORT_SIZE;
+        renderStrokes(canvas.getContext("2d"), window.strokes, EXPORT_SIZE, EXPORT_SIZE, "#000");
+        window.png = canvas.toDataURL("image/png");
+    """
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium)
+        page = browser.new_page()
+        page.evaluate("strokes => { window.strokes = strokes; }", strokes)
+        page.add_script_tag(content=script, type="module")
+        url = page.wait_for_function("window.png").json_value()
+        browser.close()
+    return base64.b64decode(url.split(",", 1)[1]), "drawn by static/js/canvas.js in Chromium"
 
 
 def breakdown(png: bytes, rounds: int = 7, per_round: int = 200) -> dict[str, float]:
