@@ -4,6 +4,7 @@
  */
 
 import { paintInk } from "./heatmap.js";
+import { showCountdown } from "./retry.js";
 import { aDigit, percent } from "./words.js";
 
 const DIGITS = 10;
@@ -200,10 +201,7 @@ export class ResultsView {
    * @param {number|null} secondsLeft null hides them
    */
   showRetry(secondsLeft) {
-    this.#retryRow.hidden = secondsLeft === null;
-    if (secondsLeft === null) return;
-    this.#retryText.textContent =
-      secondsLeft > 0 ? `Trying again in ${secondsLeft} s` : "Trying again…";
+    showCountdown(this.#retryRow, this.#retryText, secondsLeft);
   }
 
   /** @param {string} version the active model's version */

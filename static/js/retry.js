@@ -15,6 +15,18 @@
 
 export const DELAYS_MS = [2000, 4000, 8000, 15000];
 
+/**
+ * Show a RetryTimer's countdown: its row (with the "Retry now" button) and its words.
+ * @param {HTMLElement} row hidden when secondsLeft is null
+ * @param {HTMLElement} text
+ * @param {number|null} secondsLeft
+ */
+export function showCountdown(row, text, secondsLeft) {
+  row.hidden = secondsLeft === null;
+  if (secondsLeft === null) return;
+  text.textContent = secondsLeft > 0 ? `Trying again in ${secondsLeft} s` : "Trying again…";
+}
+
 export class RetryTimer {
   #action;
   #onTick;
