@@ -88,11 +88,10 @@ def payloads(tmp: Path) -> dict[str, tuple[str, str, Path | None]]:
 def canvas_png() -> tuple[bytes, str]:
     """The seven of app.examples as the drawing page sends it, and what made it: drawn on a
     280×280 canvas by the page's own static/js/canvas.js and encoded by Chromium; where Chromium
-    is missing, by model.pendigits.render, which draws by the same rule (encoded by Pillow)."""
+    is missing, by model.pendigits.render, which draws the same shape (encoded by Pillow)."""
     from app.examples import SEVEN_STROKES
 
-    side = 140  # the example's canvas
-    strokes = [[(x / side, y / side) for x, y in stroke] for stroke in SEVEN_STROKES]
+    strokes = [pen_points(stroke, 140) for stroke in SEVEN_STROKES]  # the example's canvas
     chromium = shutil.which("chromium")
     if chromium is None:
         from model.pendigits import CANVAS, render
@@ -101,6 +100,7 @@ def canvas_png() -> tuple[bytes, str]:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         return buffer.getvalue(), "drawn by model.pendigits.render (no chromium found)"
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     script = (Path(__file__).parents[1] / "static" / "js" / "canvas.js").read_text()
@@ -110,14 +110,38 @@ def canvas_png() -> tuple[bytes, str]:
         renderStrokes(canvas.getContext("2d"), window.strokes, EXPORT_SIZE, EXPORT_SIZE, "#000");
         window.png = canvas.toDataURL("image/png");
     """
+    errors = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium)
-        page = browser.new_page()
-        page.evaluate("strokes => { window.strokes = strokes; }", strokes)
-        page.add_script_tag(content=script, type="module")
-        url = page.wait_for_function("window.png").json_value()
-        browser.close()
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda error: errors.append(error))
+            page.evaluate("strokes => { window.strokes = strokes; }", strokes)
+            page.add_script_tag(content=script, type="module")
+            try:
+                url = page.wait_for_function("window.png", timeout=10_000).json_value()
+            except PlaywrightTimeout:
+                problem = errors[0] if errors else "no error reported"
+                raise RuntimeError(
+                    f"static/js/canvas.js drew nothing in Chromium: {problem}"
+                ) from None
+        finally:
+            browser.close()
     return base64.b64decode(url.split(",", 1)[1]), "drawn by static/js/canvas.js in Chromium"
+
+
+def pen_points(stroke, side: float, step: float = 4.0) -> list[tuple[float, float]]:
+    """A stroke's corners (pixels of a side × side canvas) → points every ``step`` pixels along
+    it, in 0..1 units, as a pen on the page records them: the page smooths a stroke through its
+    points' midpoints, so three points alone would round a corner a pen keeps."""
+    points = [stroke[0]]
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+        steps = max(1, round(np.hypot(x1 - x0, y1 - y0) / step))
+        points += [
+            (x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(1, steps)
+        ]
+        points.append((x1, y1))
+    return [(x / side, y / side) for x, y in points]
 
 
 def breakdown(png: bytes, rounds: int = 7, per_round: int = 200) -> dict[str, float]:
@@ -317,7 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.mnist.is_file():
         (home / "mnist.npz").symlink_to(args.mnist.resolve())
     token = secrets.token_urlsafe(24)
-    load = payloads(tmp)
+    try:
+        load = payloads(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     from benchmarks.train_speed import describe_machine
 
     for line in describe_machine()[:2]:
