@@ -10,7 +10,11 @@ from model.train import (
     MAX_WARMUP_STEPS,
     MIN_STEPS,
     TrainConfig,
+    accuracy,
     batch_size_for,
+    fold_mean,
+    is_short,
+    pixel_mean,
     train,
     training_set,
     training_set_size,
@@ -151,6 +155,33 @@ def test_the_lectures_sigmoid_and_squared_error_learns(mnist_small, mnist_test):
     x, y = mnist_test
     accuracy = (result.network.predict(x).argmax(axis=1) == y).mean()
     assert accuracy >= 0.90, accuracy
+
+
+def test_the_mean_folded_into_the_first_biases_lets_the_network_read_plain_pixels():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    mean = pixel_mean(images)
+    assert mean.shape == (784,) and mean.dtype == np.float32
+    np.testing.assert_allclose(mean, images.reshape(50, -1).mean(axis=0) / 255, rtol=1e-6)
+    net = MLP([784, 16, 11], "relu", seed=0)
+    weights = [w.copy() for w in net.weights]
+    x = rng.uniform(0, 1, (32, 784)).astype(np.float32)
+    centred = net.predict(x - mean)
+    fold_mean(net, mean)
+    np.testing.assert_allclose(net.predict(x), centred, atol=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, net.weights))  # biases only
+
+
+def test_the_newcomers_one_epoch_job_reads_over_90_percent_of_mnist(mnist, mnist_test):
+    """The admin page's quickest retrain: 784-64-11, one epoch of 5,000 MNIST images (8,500
+    with the generated digits and marks), every other setting at its default. It read 79 % of
+    the test set with a whole epoch of warm-up, 88.7 % on raw pixels; as a short run it centres
+    its inputs (mean of 5 seeds 90.8 %, this seed 91.05 %), past 90 % eleven-way."""
+    config = TrainConfig(hidden=(64,), epochs=1, max_train_samples=5000)
+    assert is_short(config, training_set_size(config, len(mnist.train_y)))
+    assert not is_short(TrainConfig(), training_set_size(TrainConfig(), len(mnist.train_y)))
+    result = train(config, mnist.train_x, mnist.train_y)
+    assert accuracy(result.network, *mnist_test) > 0.90
 
 
 def test_the_warm_up_is_a_share_of_the_run_and_at_most_a_few_hundred_steps():
