@@ -34,7 +34,7 @@ from psycopg.types.json import Jsonb
 
 from app.db import DatabaseUnavailable
 from app.db.connection import Database
-from app.jobs.store import JOB_ID, Claim, Held, JobBusy, JobNotFound, now
+from app.jobs.store import JOB_ID, Claim, Held, JobBusy, JobNotFound, final_event, now
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +118,9 @@ class PgJobStore:
         """Write a final status on a record, announce it on its event stream and give up its
         lease, in one transaction (nothing, if the stored record has already ended)."""
         record.update(status=status, reason=reason, finished=now(), phase=None, **fields)
-        result = record.get("result")
-        event = {"kind": "status", "status": status, "reason": reason, "result": result}
         with self.db.transaction():
             if self.write(record):
-                self.append_event(record["id"], event)
+                self.append_event(record["id"], final_event(record))
             with self.db.connection() as connection:
                 connection.execute("DELETE FROM job_lease WHERE job_id = %s", (record["id"],))
         return record

@@ -47,6 +47,18 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def final_event(record: dict) -> dict:
+    """The event that ends a job's stream: how it ended, its result, and the notes the run
+    made on the way (a short run's smaller batches, drawings it could not read…)."""
+    return {
+        "kind": "status",
+        "status": record["status"],
+        "reason": record["reason"],
+        "result": record.get("result"),
+        "notes": record.get("notes", []),
+    }
+
+
 class JobNotFound(KeyError):
     pass
 
@@ -233,10 +245,7 @@ class JobStore:
         """Write a final status on a record and announce it on its event stream."""
         record.update(status=status, reason=reason, finished=now(), phase=None, **fields)
         self.write(record)
-        self.append_event(
-            record["id"],
-            {"kind": "status", "status": status, "reason": reason, "result": record.get("result")},
-        )
+        self.append_event(record["id"], final_event(record))
         return record
 
     def reconcile(

@@ -158,7 +158,8 @@ async def job_events(
     settings: SettingsDep,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    """Every event of the job so far, then new ones as they happen: `status`, `phase`,
+    """Every event of the job so far, then new ones as they happen: `status` (the final one
+    with the job's `reason`, `result` and `notes`), `phase`,
     `fetch` (while a fresh install fetches MNIST: a step's `message`, or a download's `file`,
     `done` and `total` bytes), `batch` and `epoch` (epoch, batch_fraction, loss, accuracies,
     elapsed, eta). The stream ends after the final `status` event. `Last-Event-ID` resumes after

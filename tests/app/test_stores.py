@@ -187,9 +187,11 @@ def test_events_are_read_in_order_from_where_the_reader_stopped(stores):
     more, offset = jobs.read_events(record["id"], offset)
     assert [e["epoch"] for e in more] == [1, 2]
     assert jobs.read_events(record["id"], offset) == ([], offset)
+    record["notes"].append("a note the run made")
     jobs.finish(record, "cancelled", "by a test")
     last, _ = jobs.read_events(record["id"], offset)
     assert last[0]["status"] == "cancelled" and last[0]["reason"] == "by a test"
+    assert last[0]["notes"] == ["a note the run made"]  # the page shows them when a job ends
 
 
 def test_a_cancel_can_be_asked_before_the_job_has_started(stores):

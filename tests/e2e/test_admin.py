@@ -1,7 +1,8 @@
 """The admin page in real Chromium: sign in with the token, start a small job on a fresh data
 home (it fetches MNIST first), watch the curve grow and the status reach succeeded, find the new
 model active in the list, and the charts again after a reload. Then the form's checks in plain
-words, Force's confirmation, a forced promotion shown as such, and a 360 px phone."""
+words, Force's confirmation, a forced promotion shown as such, a 360 px phone, and the notes
+of a short run."""
 
 from __future__ import annotations
 
@@ -444,3 +445,38 @@ def test_repeated_wrong_tokens_lock_the_page_out_and_say_how_long(browser, stric
         assert page.evaluate("sessionStorage.getItem('digits.adminToken')") is None
     finally:
         page.close()
+
+
+def test_a_short_run_lists_its_notes_under_its_outcome(browser, admin_url):
+    """A job too short to learn from at its batch size (here 1,700 images in one epoch: 14 steps
+    of 128) takes smaller batches and centres its inputs, and says so: the job card lists the
+    notes the run made when it ends, and again after a reload. Last in this module: the job
+    goes live, through this server's open gate."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    ended = (  # this job's final status, not the last job's that the card showed at first
+        "(id) => document.querySelector('[data-role=job-line]').textContent.includes(id)"
+        " && ['succeeded', 'rejected'].includes("
+        "document.querySelector('[data-testid=job-status]').dataset.status)"
+    )
+    said = "so this run takes 107 steps of 16, with its inputs centred on the images' mean"
+    try:
+        _sign_in(page, admin_url)
+        notes = page.get_by_test_id("job-notes")
+        form = page.locator("[data-role=train-form]")
+        form.locator("[name=hidden_layers]").fill("16")
+        form.locator("[name=epochs]").fill("1")
+        form.locator("[name=max_train_samples]").fill("1000")  # + 700 generated digits and marks
+        form.locator("[name=augment]").uncheck()
+        with page.expect_response("**/api/admin/retrain") as started:
+            page.get_by_test_id("retrain").click()
+        job_id = started.value.json()["job_id"]
+        page.wait_for_function(ended, arg=job_id, timeout=90_000)
+        assert notes.is_visible()
+        assert any(said in text for text in notes.locator("li").all_text_contents())
+        page.reload()
+        page.wait_for_function(ended, arg=job_id)
+        assert any(said in text for text in notes.locator("li").all_text_contents())
+    finally:
+        context.close()

@@ -6,9 +6,10 @@
  *   the stream. Watching the job already followed does nothing.
  * - Every batch and epoch event moves the progress bar and the figures (epoch, loss, validation
  *   accuracy, elapsed, ETA) and adds to the series of `job` that the charts draw. Status and
- *   phase events set the status pill; a final status shows the job's reason. A job on a fresh
- *   install first fetches MNIST: its `fetch` events (a step, or a download's bytes) fill the
- *   job's line. A model promoted by Force below the gate is shown in the warning colour, and
+ *   phase events set the status pill; a final status shows the job's reason, and the notes
+ *   the run made on the way (a short run's smaller batches, drawings it could not read). A job
+ *   on a fresh install first fetches MNIST: its `fetch` events (a step, or a download's bytes)
+ *   fill the job's line. A model promoted by Force below the gate is shown in the warning colour, and
  *   says so, not as a plain "succeeded".
  * - `job` is the page's state of the shown job (created in main.js): its id, status, series and
  *   epoch count. Statuses are the server's; `finalStatuses` says which ones end a job.
@@ -19,7 +20,7 @@
  *   stop() stops following (at sign-out).
  */
 
-import { byRole } from "./dom.js";
+import { byRole, node } from "./dom.js";
 import { duration, forcedBelowGate, pct, when } from "./format.js";
 
 const isBusy = (status) => status === "queued" || status === "running";
@@ -55,6 +56,7 @@ export function createJob({
   const stats = ["epoch", "loss", "val", "elapsed", "eta"].map((s) => byRole(root, `stat-${s}`));
   const [statEpoch, statLoss, statVal, statElapsed, statEta] = stats;
   const reason = byRole(root, "job-reason");
+  const notes = byRole(root, "job-notes");
   const cancel = byRole(root, "cancel");
   let following = null; // the AbortController of the stream being read
 
@@ -67,8 +69,14 @@ export function createJob({
     onBusy(isBusy(status));
   }
 
-  /** How the job ended: its status (forced below the gate in its own colour) and reason. */
-  function showEnd(status, why, result) {
+  /** The run's notes, one item each; the list is hidden when there are none. */
+  function showNotes(list = []) {
+    notes.replaceChildren(...list.map((text) => node("li", { text })));
+    notes.hidden = list.length === 0;
+  }
+
+  /** How the job ended: its status (forced below the gate in its own colour), reason and notes. */
+  function showEnd(status, why, result, runNotes) {
     setStatus(status);
     const forced = status === "succeeded" && forcedBelowGate(result);
     if (forced) {
@@ -77,6 +85,7 @@ export function createJob({
     }
     reason.textContent = why || "";
     reason.classList.toggle("is-warning", forced);
+    showNotes(runNotes);
   }
 
   /** A step of fetching MNIST on a fresh install, in the job's line. */
@@ -95,6 +104,7 @@ export function createJob({
     for (const s of stats) s.textContent = "–";
     reason.textContent = "";
     reason.classList.remove("is-warning");
+    showNotes();
     charts.draw();
   }
 
@@ -124,7 +134,7 @@ export function createJob({
         onChange();
       }
       if (finalStatuses.has(data.status)) {
-        showEnd(data.status, data.reason, data.result);
+        showEnd(data.status, data.reason, data.result, data.notes);
         line.textContent = `Job ${job.id} ${data.status}.`;
         if (data.status === "succeeded") {
           progress.value = 1;
@@ -175,7 +185,7 @@ export function createJob({
       if (finalStatuses.has(record.status)) {
         // A finished job: show its history at once, without replaying its stream.
         for (const e of record.history || []) onProgress(e);
-        showEnd(record.status, record.reason, record.result);
+        showEnd(record.status, record.reason, record.result, record.notes);
         line.textContent = `Last job ${id} ${record.status} ${when(record.finished)}.`;
         if (!record.history?.length) progressText.textContent = "–";
         return;
