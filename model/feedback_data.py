@@ -34,6 +34,12 @@ class FeedbackSplit:
     held_x: np.ndarray
     held_y: np.ndarray
 
+    def trainable(self, classes: int) -> tuple[np.ndarray, np.ndarray]:
+        """The training drawings a network with ``classes`` outputs can learn from: images
+        (m, 28, 28) and labels (m,). Those labelled "not a digit" (10) need an eleventh output."""
+        usable = self.train_y < classes
+        return self.train_x[usable], self.train_y[usable]
+
     @property
     def fingerprint(self) -> str:
         digest = hashlib.sha256()

@@ -98,9 +98,7 @@ def train_and_evaluate(
     mixing = train_on_feedback and feedback is not None and len(feedback.train_y) > 0
     extra = None
     if mixing:
-        # Drawings labelled "not a digit" train only a network with that output.
-        usable = feedback.train_y < config.classes
-        extra = (feedback.train_x[usable], feedback.train_y[usable], feedback_weight)
+        extra = (*feedback.trainable(config.classes), feedback_weight)
     result = train(config, mnist.train_x, mnist.train_y, callback=callback, extra=extra)
     test = evaluate(result.network, to_float(mnist.test_x), mnist.test_y)
     held = evaluate_held_back(result.network, feedback)

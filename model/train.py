@@ -37,8 +37,8 @@ class TrainConfig:
     epochs: int = 30  # full passes over the training split
     batch_size: int = 128  # samples per gradient step; a run too short for MIN_STEPS steps of
     # this size takes smaller batches (not below MIN_BATCH_SIZE): one epoch of 5,000 MNIST
-    # images (8,500 with the generated digits and the marks) is 67 steps of 128; 500 of 17,
-    # with the inputs centred (is_short), reach 90.8 % on MNIST
+    # images (8,500 with the generated digits and the marks) is 67 steps of 128, so it takes
+    # 500 steps of 17, with its inputs centred (is_short)
     learning_rate: float = 0.05  # peak step size, reached after warm-up
     schedule: str = "cosine"  # "cosine" decay to zero, or "constant"
     warmup_share: float = 0.05  # linear warm-up from zero over this share of all steps, but
@@ -103,13 +103,14 @@ def batch_size_for(config: TrainConfig, samples: int) -> int:
 
 
 def is_short(config: TrainConfig, samples: int) -> bool:
-    """Whether a run over ``samples`` images an epoch is short: too few steps of
-    config.batch_size to learn from. A short run takes smaller batches (``batch_size_for``) and
-    centres its inputs (``pixel_mean``): what limits it is how fast it learns."""
+    """Whether a run over ``samples`` images an epoch is short: one that takes smaller batches
+    than config.batch_size (``batch_size_for``), having too few steps of that size to learn
+    from. A short run also centres its inputs (``pixel_mean``): what limits it is how fast it
+    learns. (A run that asks for batches of MIN_BATCH_SIZE or fewer is never short.)"""
     return batch_size_for(config, samples) < config.batch_size
 
 
-def smaller_batches_note(config: TrainConfig, samples: int) -> str | None:
+def short_run_note(config: TrainConfig, samples: int) -> str | None:
     """What a short run over ``samples`` images an epoch says about it, in words for the
     person who asked; None for a run that is not short."""
     if not is_short(config, samples):
@@ -136,12 +137,10 @@ def pixel_mean(images: np.ndarray) -> np.ndarray:
     A short run (``is_short``) subtracts it from every input: a network learns faster from
     inputs whose mean is near zero (LeCun et al., "Efficient BackProp", 1998, section 4.3).
     With raw pixels, all non-negative, the weights into a hidden neuron all get gradients of one
-    sign from a sample, so they can only move together and zig-zag to where they belong. One
-    epoch of 5,000 MNIST images reads 90.8 % of the test set instead of 88.7 % (five seeds,
-    ``benchmarks/short_run.py``). Long runs keep raw pixels: centred, the shipped recipe
-    gained 0.07 points on MNIST but read 0.28 points fewer of the drawn digits (five seeds,
-    benchmarks/RESULTS.md). ``fold_mean`` then moves the mean into
-    the first layer's biases, so that every trained network reads plain pixels.
+    sign from a sample, so they can only move together and zig-zag to where they belong. Long
+    runs keep raw pixels: centred, the shipped recipe read fewer drawn digits. The figures, both
+    ways, are in benchmarks/RESULTS.md ("Short retrains"). ``fold_mean`` then moves the mean
+    into the first layer's biases, so that every trained network reads plain pixels.
     """
     flat = images.reshape(len(images), -1)
     return (flat.mean(axis=0, dtype=np.float64) / 255).astype(np.float32)

@@ -15,7 +15,7 @@ from model.feedback_data import DEFAULT_WEIGHT
 from model.losses import LOSSES
 from model.network import ACTIVATIONS
 from model.optim import SCHEDULES
-from model.train import TrainConfig, smaller_batches_note, training_set_size
+from model.train import TrainConfig, short_run_note, training_set_size
 
 DEFAULTS = TrainConfig()
 
@@ -208,9 +208,9 @@ def run(args) -> int:
             f"{args.feedback_weight}), {held} held back",
             file=sys.stderr,
         )
-    extra = len(feedback.train_y) if args.feedback and feedback is not None else 0
+    extra = len(feedback.trainable(config.classes)[1]) if args.feedback and feedback else 0
     size = training_set_size(config, len(mnist.train_y), extra, args.feedback_weight)
-    if note := smaller_batches_note(config, size):
+    if note := short_run_note(config, size):
         print(note, file=sys.stderr)
     drawn = trust.load()
     if drawn is None:

@@ -165,7 +165,7 @@ class Runner:
         from model.train import (
             TrainConfig,
             batch_size_for,
-            smaller_batches_note,
+            short_run_note,
             training_set_size,
         )
         from model.trust import load as load_drawn
@@ -200,10 +200,12 @@ class Runner:
                 "yet, so this trains on MNIST alone"
             )
         config = TrainConfig.from_dict(record["config"])
-        extra = len(feedback.train_y) if include and feedback is not None else 0
+        # As many as train() will be given (train_and_evaluate): the run's size decides whether
+        # it is short, which its notes say.
+        extra = len(feedback.trainable(config.classes)[1]) if include and feedback else 0
         size = training_set_size(config, len(mnist.train_y), extra, weight)
         batches = -(-size // batch_size_for(config, size))
-        if note := smaller_batches_note(config, size):
+        if note := short_run_note(config, size):
             record["notes"].append(note)
         config = TrainConfig.from_dict(
             {**config.to_dict(), "progress_every": max(1, batches // BATCH_EVENTS_PER_EPOCH)}

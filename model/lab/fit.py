@@ -6,7 +6,9 @@ given number of updates, the wall time spent on updates alone, and probes such a
 norm of every layer. ``fit`` is the same mini-batch SGD (shuffle every epoch, uint8 images scaled
 per batch, ``SGD`` with momentum and weight decay, ``learning_rate`` schedules, optionally the
 best validation epoch kept), step for step: with the same seed and settings it gives train()'s
-weights bit for bit (tests/model/test_lab.py checks it).
+weights bit for bit (tests/model/test_lab.py checks it). Except for a short run
+(``model.train.is_short``): train() centres its inputs, and the lab keeps the lecture's plain
+pixels, which its experiments measure.
 """
 
 from __future__ import annotations

@@ -49,6 +49,19 @@ def test_a_growing_store_moves_few_samples_between_the_two_parts():
     assert (before & ~after).sum() <= 10 * 5
 
 
+def test_drawings_labelled_not_a_digit_train_only_a_network_with_that_output():
+    x, y = _samples(40)
+    y[:30] = 10  # "not a digit"
+    split = split_feedback(x, y)
+    marks = int((split.train_y == 10).sum())
+    assert marks > 0
+    eleven_x, eleven_y = split.trainable(11)
+    assert len(eleven_y) == len(split.train_y) and eleven_x.shape == split.train_x.shape
+    ten_x, ten_y = split.trainable(10)
+    assert len(ten_y) == len(split.train_y) - marks and set(ten_y.tolist()) <= set(range(10))
+    assert ten_x.shape == (len(ten_y), 28, 28)
+
+
 def test_mixing_uses_the_same_mnist_subset_and_reports_the_held_back_set(mnist):
     x, y = _samples(8)
     split = split_feedback(x, y)
