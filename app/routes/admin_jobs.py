@@ -159,11 +159,10 @@ async def job_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Every event of the job so far, then new ones as they happen: `status` (the final one
-    with the job's `reason`, `result` and `notes`), `phase`,
-    `fetch` (while a fresh install fetches MNIST: a step's `message`, or a download's `file`,
-    `done` and `total` bytes), `batch` and `epoch` (epoch, batch_fraction, loss, accuracies,
-    elapsed, eta). The stream ends after the final `status` event. `Last-Event-ID` resumes after
-    that event."""
+    with the job's `reason`, `result` and `notes`), `phase`, `fetch` (while a fresh install
+    fetches MNIST: a step's `message`, or a download's `file`, `done` and `total` bytes),
+    `batch` and `epoch` (epoch, batch_fraction, loss, accuracies, elapsed, eta). The stream ends
+    after the final `status` event. `Last-Event-ID` resumes after that event."""
     await run_in_threadpool(_read_job, jobs, job_id)
     try:
         skip = max(0, int(last_event_id or 0))

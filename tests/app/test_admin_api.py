@@ -286,6 +286,7 @@ def test_a_real_retrain_promotes_and_predict_reports_the_new_version(home):
             "status": "succeeded",
             "reason": job["reason"],
             "result": result,
+            "notes": job["notes"],  # the stream and the record agree
         }
         batch = next(e for e in events if e["kind"] == "batch")
         assert {"epoch", "batch_fraction", "loss", "train_accuracy", "eta"} <= set(batch)

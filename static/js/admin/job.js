@@ -9,8 +9,8 @@
  *   phase events set the status pill; a final status shows the job's reason, and the notes
  *   the run made on the way (a short run's smaller batches, drawings it could not read). A job
  *   on a fresh install first fetches MNIST: its `fetch` events (a step, or a download's bytes)
- *   fill the job's line. A model promoted by Force below the gate is shown in the warning colour, and
- *   says so, not as a plain "succeeded".
+ *   fill the job's line. A model promoted by Force below the gate is shown in the warning
+ *   colour, and says so, not as a plain "succeeded".
  * - `job` is the page's state of the shown job (created in main.js): its id, status, series and
  *   epoch count. Statuses are the server's; `finalStatuses` says which ones end a job.
  * - Callbacks: onBusy(busy) when a job starts or stops being queued or running; onChange()
