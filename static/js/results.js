@@ -159,7 +159,7 @@ export class ResultsView {
   announce(data) {
     const text =
       verdictOf(data) === "digit"
-        ? `${headline(data)}, ${Math.round(data.confidence * 100)}%`
+        ? `${headline(data)}, ${percent(data.confidence)}`
         : headline(data);
     this.#say(text);
   }

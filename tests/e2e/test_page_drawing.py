@@ -45,7 +45,8 @@ def test_a_clearly_drawn_digit_is_recognised(drawing: DrawingPage, strokes, digi
 
 def test_every_confidence_is_written_by_one_rule(drawing: DrawingPage):
     """static/js/words.js percent(): one decimal, and never a softmax output written as 100.0%
-    or 0.0%; the bar, the headline's detail and the phone's chip agree."""
+    or 0.0%; the bar, the headline's detail, the phone's chip and what screen readers hear
+    agree."""
     written = drawing.page.evaluate(
         """async () => {
           const { percent } = await import('/static/js/words.js');
@@ -58,6 +59,8 @@ def test_every_confidence_is_written_by_one_rule(drawing: DrawingPage):
     detail = drawing.page.locator("[data-role=detail]").text_content().strip()
     assert detail == f"{top} confident"
     assert drawing.page.locator(".pad-chip-text").text_content() == top
+    announced = drawing.page.locator("[data-role=announcer]").text_content()
+    assert announced.endswith(f", {top}"), (announced, top)  # not a rounded "100%"
     assert "100.0%" not in drawing.probabilities()
 
 
