@@ -1,6 +1,6 @@
 /**
  * Feedback on the drawing page: after a settled prediction the person answers "Right" or
- * "Wrong, it is a N" (or "Not a digit"), and the drawing is posted to POST /api/feedback with
+ * "Wrong? It is: N" (or "Not a digit"), and the drawing is posted to POST /api/feedback with
  * that label. The question follows the verdict: for an unsure answer both candidates are one tap
  * each; after "That doesn't look like a digit", "Right" means it is not one. Practice mode asks
  * for a given digit ("Draw a 4") so labelled drawings can be contributed quickly.
