@@ -23,8 +23,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-
 from app.config import get_settings
 
 NEWCOMERS_JOB = {"hidden": (64,), "epochs": 1, "max_train_samples": 5000}
@@ -85,7 +83,8 @@ def main() -> int:
             f"({min(values):.2%}–{max(values):.2%}, {len(values)} seeds)"
         )
     print(
-        f"short-run: mean_eleven_way={np.mean(eleven):.4f} mean_digit_named={np.mean(named):.4f} "
+        f"short-run: mean_eleven_way={statistics.mean(eleven):.4f} "
+        f"mean_digit_named={statistics.mean(named):.4f} "
         f"min_eleven_way={min(eleven):.4f} seeds={len(eleven)}"
     )
     return 0
