@@ -53,7 +53,7 @@ def final_event(record: dict) -> dict:
     return {
         "kind": "status",
         "status": record["status"],
-        "reason": record["reason"],
+        "reason": record.get("reason"),
         "result": record.get("result"),
         "notes": record.get("notes", []),
     }

@@ -21,6 +21,7 @@ from app.deps import JobsDep, SettingsDep
 from app.errors import ApiError
 from app.jobs import FINAL, JobBusy, JobFinished, JobNotFound, is_job_process
 from app.jobs.manager import HOST
+from app.jobs.store import final_event
 from app.schemas import (
     CancelAccepted,
     ErrorResponse,
@@ -199,8 +200,17 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
         if not events:
             polls += 1
             if polls % 8 == 0:  # every 2 s: a job that died unannounced gets its final status
+                ended, late = None, []
                 with suppress(DatabaseUnavailable):
-                    await run_in_threadpool(_check_alive, jobs, job_id)
+                    ended = await run_in_threadpool(_ended, jobs, job_id)
+                    if ended is not None:  # events written since the last read come first
+                        late, _ = await run_in_threadpool(jobs.store.read_events, job_id, offset)
+                if ended is not None and not late:
+                    # Ended, and its stored events are all sent but hold no final status (lost,
+                    # or never written): the stream says it now, and ends like any other.
+                    event = final_event(ended)
+                    yield f"id: {seq + 1}\nevent: status\ndata: {json.dumps(event)}\n\n"
+                    return
             if time.monotonic() - started > max_seconds:
                 yield "event: timeout\ndata: {}\n\n"  # the client reconnects with Last-Event-ID
                 return
@@ -210,13 +220,16 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
             await asyncio.sleep(EVENTS_POLL_SECONDS)
 
 
-def _check_alive(jobs, job_id: str) -> None:
+def _ended(jobs, job_id: str) -> dict | None:
+    """The job's record if it has ended, else None; a job that died unannounced is marked so
+    first (its final status then arrives with its events)."""
     record = jobs.store.read(job_id)
     if record.get("status") in FINAL:
-        return
+        return record
     if record.get("host", HOST) != HOST:
         jobs.reconcile()  # a job on another host: its lease says whether it lives
-        return
+        return None
     pid = record.get("pid")
     if pid is not None and not is_job_process(pid, job_id):
         jobs.reconcile()
+    return None

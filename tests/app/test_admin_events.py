@@ -56,3 +56,21 @@ def test_resuming_at_or_past_the_end_gets_the_final_status_and_ends(admin, last,
     assert [s for s, _ in events] == expected
     assert events[-1] == (4, EVENTS[-1])
     assert "event: timeout" not in text
+
+
+def test_a_finished_job_whose_stored_stream_has_no_final_status_still_ends(admin, tmp_path):
+    """Its record says how it ended (the admin page replays a finished job's stream): the stream
+    sends what is stored, then that final status, instead of staying open."""
+    store = JobStore(tmp_path)
+    store.events_path(JOB).write_text("".join(json.dumps(e) + "\n" for e in EVENTS[:3]))
+    store.write({**store.read(JOB), "reason": "promoted v", "notes": ["a note"]})
+    events, text = _stream(admin, None)
+    assert [s for s, _ in events] == [1, 2, 3, 4]
+    assert events[-1][1] == {
+        "kind": "status",
+        "status": "succeeded",
+        "reason": "promoted v",
+        "result": None,
+        "notes": ["a note"],
+    }
+    assert "event: timeout" not in text  # ended within the 3 s limit, not cut by it

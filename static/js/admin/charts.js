@@ -10,9 +10,9 @@
  *   theme. Each canvas's data-points says how many points it shows, and data-ticks the y values
  *   of its grid lines.
  * - The y axes have round ticks (steps of 1, 2, 2.5 or 5 times a power of ten: 80/85/90/95/100%,
- *   never 30/48/65/83%). A series with few points (a finished job drawn from its per-epoch
- *   history after a reload, a one-epoch job above all) shows each point as a dot, so a single
- *   point is never an invisible line.
+ *   never 30/48/65/83%). A series with few points (a job's very start, or a finished job's
+ *   per-epoch history, shown while its stream is replayed or when the stream cannot be read)
+ *   shows each point as a dot, so a single point is never an invisible line.
  */
 
 /**

@@ -2,8 +2,10 @@
  * The training job card: one job at a time, its status, progress, figures and Cancel.
  *
  * - watch(id, fresh) shows job `id`. A job just started (fresh) or still running is followed
- *   over its event stream; a finished one is drawn at once from its record, without replaying
- *   the stream. Watching the job already followed does nothing.
+ *   over its event stream. A finished one is drawn at once from its record (one point an
+ *   epoch), then again from its stored stream, read to the end, so that its curves are the ones
+ *   drawn live (a one-epoch job's are a curve, not a dot); if the stream cannot be read, the
+ *   record's stay. Watching the job already followed (or being replayed) does nothing.
  * - Every batch and epoch event moves the progress bar and the figures (epoch, loss, validation
  *   accuracy, elapsed, ETA) and adds to the series of `job` that the charts draw. Status and
  *   phase events set the status pill; a final status shows the job's reason, and the notes
@@ -108,6 +110,12 @@ export function createJob({
     charts.draw();
   }
 
+  /** Draw the series again from progress events (epoch events, or the stream's batch ones too). */
+  function redraw(events) {
+    Object.assign(job, { loss: [], train: [], val: [] });
+    for (const e of events) onProgress(e);
+  }
+
   function onProgress(e) {
     const x = e.epoch - 1 + e.batch_fraction;
     job.epochs = e.epochs;
@@ -155,14 +163,34 @@ export function createJob({
     }
   }
 
+  const isFinal = (e) => e.type === "status" && finalStatuses.has(e.data.status);
+  const eventsOf = (id) => `/api/admin/jobs/${encodeURIComponent(id)}/events`;
+
   function follow(id) {
     stop();
     following = new AbortController();
-    api.events(`/api/admin/jobs/${encodeURIComponent(id)}/events`, {
-      onEvent,
-      isLast: (e) => e.type === "status" && finalStatuses.has(e.data.status),
-      signal: following.signal,
+    api.events(eventsOf(id), { onEvent, isLast: isFinal, signal: following.signal });
+  }
+
+  /** A finished job's stored stream, read to its end: its curves redrawn as they were live. */
+  async function replay(id) {
+    stop();
+    const replaying = new AbortController();
+    following = replaying;
+    const progressEvents = [];
+    const outcome = await api.events(eventsOf(id), {
+      onEvent: ({ type, data }) => {
+        if (type === "batch" || type === "epoch") progressEvents.push(data);
+      },
+      isLast: isFinal,
+      signal: replaying.signal,
     });
+    const stillShown = following === replaying && job.id === id; // not another job meanwhile
+    if (following === replaying) following = null;
+    if (stillShown && outcome === "done" && progressEvents.length) {
+      redraw(progressEvents);
+      charts.draw();
+    }
   }
 
   function stop() {
@@ -183,11 +211,11 @@ export function createJob({
         return;
       }
       if (finalStatuses.has(record.status)) {
-        // A finished job: show its history at once, without replaying its stream.
-        for (const e of record.history || []) onProgress(e);
+        redraw(record.history || []);
         showEnd(record.status, record.reason, record.result, record.notes);
         line.textContent = `Last job ${id} ${record.status} ${when(record.finished)}.`;
         if (!record.history?.length) progressText.textContent = "–";
+        replay(id);
         return;
       }
     }
