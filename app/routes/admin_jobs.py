@@ -200,12 +200,12 @@ async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
         if not events:
             polls += 1
             if polls % 8 == 0:  # every 2 s: a job that died unannounced gets its final status
-                ended, late = None, []
+                ended, late = None, None
                 with suppress(DatabaseUnavailable):
                     ended = await run_in_threadpool(_ended, jobs, job_id)
                     if ended is not None:  # events written since the last read come first
                         late, _ = await run_in_threadpool(jobs.store.read_events, job_id, offset)
-                if ended is not None and not late:
+                if ended is not None and late == []:
                     # Ended, and its stored events are all sent but hold no final status (lost,
                     # or never written): the stream says it now, and ends like any other.
                     event = final_event(ended)

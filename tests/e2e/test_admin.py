@@ -6,6 +6,7 @@ of a short run."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,6 +186,43 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_serv
         # (the browser logs the expected 503s of the insights before MNIST was there)
         assert [p for p in problems if "status of 503" not in p] == [], problems
         assert TOKEN not in " ".join(requests)  # never in a URL
+    finally:
+        context.close()
+
+
+def test_signing_out_while_the_last_job_loads_reads_nothing_more(browser, admin_server):
+    """Signed in, the job card loads the last job's record, then replays its stored stream. An
+    admin who signs out before the record arrives gets no request after it (a late record once
+    went on to read the stream without a token, and the page then said the token was refused)."""
+    url, home = admin_server
+    store = JobStore(home)
+    if not store.records():  # run alone: a finished job of its own to show
+        job_id = "j-20000101-000000-a0a0a0"
+        store.write({"id": job_id, "status": "succeeded", "history": [], "reason": "done"})
+        store.append_event(job_id, {"kind": "status", "status": "succeeded", "reason": "done"})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    held = []  # the job record's request, answered only after the sign-out
+    page.route(re.compile(r"/api/admin/jobs/j-[^/?]+$"), lambda route: held.append(route))
+    try:
+        page.goto(url + "/admin")
+        page.wait_for_selector("html.js-ready")
+        page.get_by_test_id("token").fill(TOKEN)
+        page.get_by_test_id("unlock").click()
+        for _ in range(100):
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert len(held) == 1
+        page.locator("[data-role=signout]").click()
+        later: list[str] = []
+        page.on("request", lambda r: later.append(r.url))
+        held[0].continue_()
+        page.wait_for_timeout(2_000)
+        assert [u for u in later if "/api/admin/" in u] == []
+        assert page.get_by_test_id("unlock").is_visible()
+        assert "not accepted" not in page.locator("body").inner_text()
     finally:
         context.close()
 

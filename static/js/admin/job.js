@@ -3,9 +3,10 @@
  *
  * - watch(id, fresh) shows job `id`. A job just started (fresh) or still running is followed
  *   over its event stream. A finished one is drawn at once from its record (one point an
- *   epoch), then again from its stored stream, read to the end, so that its curves are the ones
- *   drawn live (a one-epoch job's are a curve, not a dot); if the stream cannot be read, the
- *   record's stay. Watching the job already followed (or being replayed) does nothing.
+ *   epoch), then again from its stored stream, read to the end, so that its curves have every
+ *   point drawn live (a one-epoch job's are more than a dot); if the stream cannot be read, or
+ *   holds fewer epochs than the record, the record's stay. Watching the job already followed
+ *   (or being replayed) does nothing; a later watch() or stop() supersedes one still loading.
  * - Every batch and epoch event moves the progress bar and the figures (epoch, loss, validation
  *   accuracy, elapsed, ETA) and adds to the series of `job` that the charts draw. Status and
  *   phase events set the status pill; a final status shows the job's reason, and the notes
@@ -61,6 +62,7 @@ export function createJob({
   const notes = byRole(root, "job-notes");
   const cancel = byRole(root, "cancel");
   let following = null; // the AbortController of the stream being read
+  let turns = 0; // watch() and stop() calls so far: a watch that was superseded drops out
 
   function setStatus(status, phase) {
     job.status = status;
@@ -172,8 +174,9 @@ export function createJob({
     api.events(eventsOf(id), { onEvent, isLast: isFinal, signal: following.signal });
   }
 
-  /** A finished job's stored stream, read to its end: its curves redrawn as they were live. */
-  async function replay(id) {
+  /** A finished job's stored stream, read to its end: its curves redrawn as they were live,
+   * unless it holds fewer epochs than the `epochs` its record's history has drawn. */
+  async function replay(id, epochs) {
     stop();
     const replaying = new AbortController();
     following = replaying;
@@ -187,19 +190,22 @@ export function createJob({
     });
     const stillShown = following === replaying && job.id === id; // not another job meanwhile
     if (following === replaying) following = null;
-    if (stillShown && outcome === "done" && progressEvents.length) {
+    const streamEpochs = progressEvents.filter((e) => e.kind === "epoch").length;
+    if (stillShown && outcome === "done" && streamEpochs >= epochs) {
       redraw(progressEvents);
       charts.draw();
     }
   }
 
   function stop() {
+    turns += 1;
     following?.abort();
     following = null;
   }
 
   async function watch(id, fresh = false) {
     if (job.id === id && following && !fresh) return;
+    const turn = ++turns;
     reset(id);
     setStatus(fresh ? "queued" : "…");
     line.textContent = `Job ${id}`;
@@ -210,12 +216,13 @@ export function createJob({
       } catch {
         return;
       }
+      if (turn !== turns) return; // another job was chosen, or the admin signed out, meanwhile
       if (finalStatuses.has(record.status)) {
         redraw(record.history || []);
         showEnd(record.status, record.reason, record.result, record.notes);
         line.textContent = `Last job ${id} ${record.status} ${when(record.finished)}.`;
         if (!record.history?.length) progressText.textContent = "–";
-        replay(id);
+        replay(id, record.history?.length ?? 0);
         return;
       }
     }
