@@ -172,6 +172,7 @@ export class FeedbackPanel extends EventTarget {
       version: prediction.model?.version,
     };
     this.#busy = false;
+    this.#notice.clear(); // the last drawing's "Saved" or "Not saved" is not about this one
     this.#render();
   }
 

@@ -5,6 +5,7 @@
  * - say(message, tone) shows `message` in the element, with `data-tone` = tone ("ok" or "error"),
  *   and hides it `ms` later (6 s: it stays after the canvas is cleared for the next drawing).
  * - A newer notice replaces the one on show and starts the wait again.
+ * - clear() hides it now (the strip asks about a new drawing: an old "Saved" would read as its).
  * - The timer functions are injected, so tests can run it fast.
  */
 
@@ -37,8 +38,12 @@ export class Notice {
     this.#element.dataset.tone = tone;
     this.#element.hidden = false;
     this.#timers.clearTimeout(this.#timer);
-    this.#timer = this.#timers.setTimeout(() => {
-      this.#element.hidden = true;
-    }, this.#ms);
+    this.#timer = this.#timers.setTimeout(() => this.clear(), this.#ms);
+  }
+
+  clear() {
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#element.hidden = true;
   }
 }

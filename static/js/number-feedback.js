@@ -63,6 +63,7 @@ export class NumberFeedback extends EventTarget {
     this.#input.value = "";
     this.#input.placeholder = reading.number;
     this.#input.maxLength = reading.number.length;
+    this.#notice.clear(); // the last number's "Saved" or "Not saved" is not about this one
     this.#render();
   }
 

@@ -70,13 +70,17 @@ def test_a_notice_shows_its_tone_for_six_seconds_and_a_newer_one_restarts_the_wa
           const waits = [...pending.values()].map(([, ms]) => ms);
           const second = seen();
           for (const [f] of pending.values()) f();
-          return { first, second, waits, after: seen(), ms: NOTICE_MS };
+          const after = seen();
+          notice.say('Saved as a 1', 'ok');
+          notice.clear();
+          return { first, second, waits, after, cleared: [seen()[0], pending.size], ms: NOTICE_MS };
         }"""
     )
     assert steps["first"] == [False, "Saved as a 7", "ok"]
     assert steps["second"] == [False, "Not saved: offline", "error"]
     assert steps["waits"] == [6000] == [steps["ms"]]  # the first wait was cleared, not stacked
     assert steps["after"][0] is True
+    assert steps["cleared"] == [True, 0]  # hidden at once, and its wait cancelled
 
 
 def test_wrong_it_is_a_n_posts_the_drawing_confirms_and_clears(drawing: DrawingPage):
@@ -91,6 +95,11 @@ def test_wrong_it_is_a_n_posts_the_drawing_confirms_and_clears(drawing: DrawingP
     )
     assert drawing.state() == ["empty", 0, 0] and drawing.alpha_sum("canvas") == 0
     assert not drawing.page.get_by_test_id("feedback-right").is_visible()
+    # The next drawing's question comes without the last one's thanks (it stays only until then).
+    assert drawing.page.get_by_test_id("feedback-done").is_visible()
+    drawing.draw_and_read(ONE)
+    assert drawing.page.get_by_test_id("feedback-right").is_visible()
+    assert drawing.page.get_by_test_id("feedback-done").is_hidden()
     drawing.assert_clean()
 
 
