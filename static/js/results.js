@@ -104,7 +104,7 @@ export class ResultsView {
     this.#detail.textContent = "The network's confidence in every digit shows up here as you draw.";
     this.#root.classList.remove("is-unsure");
     this.#setChip(null);
-    this.#setBars(new Array(DIGITS).fill(0), -1);
+    this.#setBars(null, -1);
     const ctx = this.#preview.getContext("2d");
     ctx.clearRect(0, 0, FIELD, FIELD);
     this.#root.classList.remove("has-input"); // the preview says what will appear there
@@ -226,13 +226,14 @@ export class ResultsView {
   }
 
   /**
-   * @param {number[]} probabilities ten values in [0, 1]
+   * @param {number[]|null} probabilities ten values in [0, 1], or null when there is no answer
    * @param {number} top the digit to highlight, or -1 for none
    */
   #setBars(probabilities, top) {
     this.#bars.forEach(({ row, meter, fill, value }, d) => {
-      const p = Number(probabilities[d]) || 0;
-      const text = percent(p);
+      const p = Number(probabilities?.[d]) || 0;
+      // No answer is an empty bar at 0.0% (as the page first shows it), not a tiny probability.
+      const text = probabilities ? percent(p) : "0.0%";
       value.textContent = text;
       meter.setAttribute("aria-valuenow", (p * 100).toFixed(1));
       meter.setAttribute("aria-valuetext", text);

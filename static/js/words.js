@@ -13,14 +13,15 @@ export function aDigit(digit) {
 
 /**
  * A probability as every confidence on the pages is written: one decimal, except that a value
- * that would round to 100.0% or to 0.0% without being 0 says so, since a softmax output is
- * never exactly certain. 0.9812 → "98.1%", 0.99996 → ">99.9%", 0.00002 → "<0.1%", 0 → "0.0%".
+ * that would round to 100.0% or to 0.0% says so, since a softmax output is never exactly
+ * certain or impossible (an exact 1 or 0 is the server's rounding to 6 decimals).
+ * 0.9812 → "98.1%", 0.99996 → ">99.9%", 0.00002 → "<0.1%", 0 → "<0.1%".
  * @param {number} p in [0, 1]
  * @returns {string}
  */
 export function percent(p) {
   const x = Math.min(Math.max(Number(p) || 0, 0), 1);
   if (x >= 0.9995) return ">99.9%";
-  if (x > 0 && x < 0.0005) return "<0.1%";
+  if (x < 0.0005) return "<0.1%";
   return `${(x * 100).toFixed(1)}%`;
 }

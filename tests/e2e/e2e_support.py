@@ -120,7 +120,7 @@ class DrawingPage:
         return self.page.get_by_test_id("top-digit").text_content().strip()
 
     def probabilities(self) -> list[str]:
-        """The ten bar labels as shown, e.g. ["0.0%", …, "98.1%", …]."""
+        """The ten bar labels as shown, e.g. ["<0.1%", …, "98.1%", …]."""
         return [self.page.get_by_test_id(f"prob-{d}").text_content().strip() for d in range(10)]
 
     def state(self) -> tuple[str, int, int]:
