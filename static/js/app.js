@@ -180,7 +180,10 @@ function onResult(data, outcome) {
   if (outcome.final && outcome.strokes === pad.strokeCount && !pad.isDrawing) {
     view.setState("ready", outcome.strokes);
     view.announce(data);
-    feedback.offer(data);
+    // A mark too small to read is not asked about: the answer is to draw bigger, and a tap
+    // saved as "not a digit" would teach the network nothing (the size rule decides it).
+    if (data.too_small) feedback.withdraw();
+    else feedback.offer(data);
   }
 }
 

@@ -131,7 +131,8 @@ export class ResultsView {
       this.#detail.textContent = data.too_small
         ? "It is very small. Draw the digit bigger, filling most of the box."
         : `If it were a digit, the likeliest is ${aDigit(digit)} (${percent(confidence)}).`;
-      this.#setChip("?", "no digit", true); // a phone's chip has room for 8 letters
+      // a phone's chip has room for about 9 characters
+      this.#setChip("?", data.too_small ? "too small" : "no digit", true);
     } else if (verdict === "unsure") {
       this.#topDigit.textContent = String(digit);
       this.#detail.textContent = `${percent(confidence)} for ${digit}, ${percent(

@@ -42,7 +42,7 @@ def _text(drawing: DrawingPage, selector: str) -> str:
     return drawing.page.locator(selector).text_content().strip()
 
 
-def test_a_tap_is_too_small_and_saying_so_saves_not_a_digit(drawing: DrawingPage):
+def test_a_tap_is_too_small_and_the_page_says_draw_bigger_without_asking(drawing: DrawingPage):
     page = drawing.page
     assert drawing.draw_and_read(TAP) == "?"
     assert _text(drawing, "[data-role=headline]") == "Too small to read: draw bigger"
@@ -51,15 +51,10 @@ def test_a_tap_is_too_small_and_saying_so_saves_not_a_digit(drawing: DrawingPage
     assert page.locator("[data-role=announcer]").text_content() == (
         "Too small to read: draw bigger"
     )
-    # The question follows the verdict: "Right" now means "right, it is no digit".
-    assert _text(drawing, "[data-role=feedback-question]") == "It doesn't look like a digit. Right?"
-    assert page.get_by_test_id("feedback-right").text_content().strip() == "Right, not a digit"
-    assert not page.get_by_test_id("feedback-not-a-digit").is_visible()
-    body = _answer(drawing, lambda: page.get_by_test_id("feedback-right").click())
-    assert body["label"] == "not_a_digit"
-    done = page.get_by_test_id("feedback-done")
-    done.wait_for(state="visible")
-    assert "Saved as not a digit" in done.text_content()
+    assert page.locator(".pad-chip-text").text_content() == "too small"  # a phone's one line
+    # Nothing to ask: the answer is to draw bigger, and a tap is no drawing worth saving.
+    assert page.get_by_test_id("feedback").get_attribute("data-state") == "idle"
+    assert not page.get_by_test_id("feedback-right").is_visible()
     drawing.assert_clean()
 
 
@@ -87,7 +82,20 @@ def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPag
     assert _text(drawing, "[data-role=detail]").startswith(
         "If it were a digit, the likeliest is a 7"
     )
-    # The person knows better: a digit key corrects it to that digit.
+    # The question follows the verdict: "Right" now means "right, it is no digit".
+    assert _text(drawing, "[data-role=feedback-question]") == "It doesn't look like a digit. Right?"
+    assert page.get_by_test_id("feedback-right").text_content().strip() == "Right, not a digit"
+    assert not page.get_by_test_id("feedback-not-a-digit").is_visible()
+    body = _answer(drawing, lambda: page.get_by_test_id("feedback-right").click())
+    assert body["label"] == "not_a_digit" and body["predicted"] == 7
+    done = page.get_by_test_id("feedback-done")
+    done.wait_for(state="visible")
+    assert "Saved as not a digit" in done.text_content()
+    # The person may know better: on the next drawing, a digit key corrects it to that digit.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=canvas]').dataset.strokes === '0'"
+    )
+    assert drawing.draw_and_read(SEVEN) == "?"
     body = _answer(drawing, lambda: page.keyboard.press("7"))
     assert body["label"] == 7
     drawing.assert_clean()
