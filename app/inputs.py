@@ -31,7 +31,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ApiError
 from app.schemas import DrawingInput, ReadInput
-from model.decode import DecodeLimits, ImageError, decode_image, sniff_format
+from model.decode import (
+    ACCEPTED_FORMATS_TEXT,
+    DecodeLimits,
+    ImageError,
+    decode_image,
+    sniff_format,
+)
 from model.preprocess import Prepared, pixels_to_mnist, prepare
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -55,7 +61,6 @@ INLINE_JSON_BYTES = 32_768  # JSON bodies up to this size are parsed on the even
 # body still to be parsed
 Drawing = bytes | DrawingInput | ReadInput | JsonDrawing
 
-ACCEPTED_FORMATS_TEXT = "PNG, JPEG, WebP, GIF or BMP"
 ACCEPTED_IMAGE_TYPES = frozenset(
     {
         "image/png",
@@ -288,6 +293,8 @@ def decode_data_url(url: str) -> bytes:
         )
     if "base64" not in params:
         raise _bad_data_url("only base64 data URLs are accepted")
+    if not payload.strip():
+        raise _bad_data_url("it holds no image data after the ','")
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

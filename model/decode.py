@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")  # Pillow's names
+ACCEPTED_FORMATS_TEXT = "PNG, JPEG, WebP, GIF or BMP"  # the same, as every message names them
 DEFAULT_MAX_PIXELS = 4_000_000  # ≈ 2000×2000; a phone photo fits, a decompression bomb does not
 DEFAULT_CPU_SECONDS = 1.0  # a 4-megapixel photo decodes in well under 0.1 s
 MAX_JPEG_SCANS = 64
@@ -74,7 +75,7 @@ def sniff_format(data: bytes) -> str | None:
 
 def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Image:
     """Decode PNG, JPEG, WebP, GIF or BMP bytes within ``limits``; returns the upright image."""
-    accepted = ", ".join(ACCEPTED_FORMATS)
+    accepted = ACCEPTED_FORMATS_TEXT
     if not data:
         raise ImageError(f"the body is empty; send a {accepted} image", code="empty_body")
     kind = sniff_format(data)

@@ -68,7 +68,7 @@ export function describe(data) {
     .map((d, i) => ({ d, i }))
     .filter(({ d }) => d.verdict === "unsure")
     .map(({ d, i }) => `${position(i)}: ${d.digit} or ${d.runner_up}?`);
-  const count = digits.length === 1 ? "1 digit" : `${digits.length} digits`;
+  const count = digits.length === 1 ? "1 digit" : `${digits.length} digits, each read on its own`;
   const extra = marks > 0 ? `; ${left}` : "";
   if (unsure.length > 0) {
     return {
@@ -76,7 +76,7 @@ export function describe(data) {
       detail: `Unsure of ${unsure.join(", ")}${extra}`,
     };
   }
-  return { headline: `Reads ${data.number}`, detail: `${count}, each read on its own${extra}` };
+  return { headline: `Reads ${data.number}`, detail: `${count}${extra}` };
 }
 
 export class NumberView {

@@ -43,3 +43,17 @@ def test_an_xss_attempt_in_the_path_is_escaped(client):
     r = client.get("/<script>alert(1)</script>", headers={"Accept": "text/html"})
     assert r.status_code == 404 and "<script>alert" not in r.text
     assert "&lt;script&gt;" in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "skip"),
+    [
+        ("/", "Skip to the drawing area"),
+        ("/lab", "Skip to the main content"),
+        ("/nope", "Skip to the main content"),  # the 404 page has no drawing area either
+        ("/admin", "Skip to the main content"),
+    ],
+)
+def test_each_page_skip_link_names_what_it_skips_to(client, path, skip):
+    html = client.get(path, headers={"Accept": BROWSER}).text
+    assert f'<a class="skip-link" href="#main">{skip}</a>' in html and 'id="main"' in html

@@ -101,6 +101,7 @@ CASES = {
     "not a data URL": (image("iVBORw0KGgoAAAANSUhEUgAA"), 422, "bad_data_url"),
     "URL instead": (image("https://example.com/seven.png"), 422, "bad_data_url"),
     "no comma": (image("data:image/png;base64"), 422, "bad_data_url"),
+    "no data after the comma": (image("data:image/png;base64,"), 422, "bad_data_url"),
     "not base64": (image("data:image/png,%89PNG"), 422, "bad_data_url"),
     "data URL of TIFF type": (
         image(data_url(encode(seven_image(), "TIFF"), "image/tiff")),
@@ -168,6 +169,10 @@ def test_unaccepted_formats_are_named_with_what_is_accepted(client):
     assert "TIFF" in message
     for name in ("PNG", "JPEG", "WebP", "GIF", "BMP"):
         assert name in message
+    # every message names them the same way
+    for body in (b"", b"not an image at all"):
+        message = client.post("/api/predict", **raw(body)).json()["error"]["message"]
+        assert "PNG, JPEG, WebP, GIF or BMP" in message, message
 
 
 def test_unsupported_content_type_lists_the_accepted_ones(client):

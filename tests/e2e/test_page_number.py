@@ -190,10 +190,12 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
             describe({ number: '31', digits: [d(3), d(0, 'not_a_digit'), d(1)] }),
             describe({ number: '', digits: [d(0, 'not_a_digit', { too_small: true })] }),
             describe({ number: '', digits: [d(0, 'not_a_digit')] }),
+            describe({ number: '7', digits: [d(7)] }),
           ];
         }"""
     )
     assert said[0] == {"headline": "Reads 2026", "detail": "4 digits, each read on its own"}
+    assert said[5] == {"headline": "Reads 7", "detail": "1 digit"}  # not "each read on its own"
     assert said[1]["headline"] == "Not sure: 21?"
     assert said[1]["detail"] == "Unsure of the second digit: 1 or 7?"
     assert said[2]["detail"].endswith("; 1 mark that is no digit is left out")
