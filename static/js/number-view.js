@@ -174,6 +174,7 @@ export class NumberView {
     this.#root.classList.add("is-problem");
     this.#headline.textContent = title;
     this.#detail.textContent = message;
+    this.#boxes.fade();
     this.setState("error");
   }
 
@@ -276,7 +277,13 @@ export class BoxOverlay {
   /** @param {DigitReading[]} digits */
   show(digits) {
     this.#digits = digits;
+    this.#canvas.classList.remove("is-stale");
     this.#draw();
+  }
+
+  /** The boxes on show are an older reading's (the drawing could not be read): fade them. */
+  fade() {
+    this.#canvas.classList.add("is-stale");
   }
 
   clear() {

@@ -227,10 +227,13 @@ def test_a_failed_reading_is_said_and_sent_again_as_in_digit_mode(drawing: Drawi
     detail = page.locator("[data-role=number-detail]").text_content()
     assert detail.startswith("The server is busy: 32 drawings"), detail
     assert drawing.number() == ""  # no stale number posing as the answer
+    overlay = page.get_by_test_id("number-boxes")
+    assert "is-stale" in overlay.get_attribute("class")  # nor boxes of an older reading
     assert page.locator("[data-role=number-retry-text]").text_content() == "Trying again in 60 s"
     assert not page.get_by_test_id("number-feedback").is_visible()
     page.unroute("**/api/read*")
     page.get_by_test_id("number-retry").click()
     drawing.wait_number_settled(len(number.strokes), timeout=3_000)
     assert drawing.number() == number.text
+    assert "is-stale" not in overlay.get_attribute("class")
     assert not page.get_by_test_id("number-retry-row").is_visible()
