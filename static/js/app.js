@@ -281,7 +281,8 @@ function shownVersion() {
 
 const models = new ModelWatch({ onChange: modelChanged });
 
-/** Digit or Number: switch the pad's shape and the panels; what was drawn is cleared. */
+/** Digit or Number: switch the pad's shape and the panels. Each mode keeps its own drawing
+ * while the other is shown, and reads it again on coming back. */
 const HIDDEN_IN_NUMBER_MODE = ["results", "feedback", "inside", "practice-toggle"];
 const WORDS = {
   digit: {
@@ -302,9 +303,12 @@ const WORDS = {
   },
 };
 
+const keptStrokes = { digit: [], number: [] };
+
 /** @param {"digit"|"number"} mode */
 function setMode(mode) {
   const number = mode === "number";
+  keptStrokes[number ? "digit" : "number"] = pad.strokes;
   if (number) setPractice(false);
   clearAll({ quiet: true });
   numberMode.setActive(number);
@@ -323,6 +327,17 @@ function setMode(mode) {
   // The mode is in the address, so a reload or a shared link opens it again.
   const url = number ? "#number" : location.pathname + location.search;
   if ((location.hash === "#number") !== number) history.replaceState(null, "", url);
+  const kept = keptStrokes[mode];
+  keptStrokes[mode] = [];
+  if (kept.length === 0) return;
+  pad.restore(kept);
+  syncControls();
+  if (number) {
+    numberMode.readAgain();
+  } else {
+    view.setState("waiting");
+    client.final();
+  }
 }
 
 for (const [mode, button] of Object.entries(modeButtons)) {

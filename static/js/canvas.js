@@ -129,6 +129,23 @@ export class DrawingPad extends EventTarget {
     return this.#activePointer !== null;
   }
 
+  /** @returns {Array<Array<[number, number]>>} a copy of the strokes, in units of the pad's
+   * width and height, for restore() */
+  get strokes() {
+    return this.#strokes.map((points) => points.map(([x, y]) => [x, y]));
+  }
+
+  /**
+   * Put strokes back (from `strokes`, on a pad of the same shape), replacing any on it.
+   * @param {Array<Array<[number, number]>>} strokes
+   */
+  restore(strokes) {
+    this.#releaseActive();
+    this.#strokes = strokes.map((points) => points.map(([x, y]) => [x, y]));
+    this.#requestFrame();
+    this.dispatchEvent(new Event("change"));
+  }
+
   /** Remove every stroke (also abandons a stroke in progress). */
   clear() {
     this.#releaseActive();

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e_support import DrawingPage
+from e2e_support import SEVEN, DrawingPage
 
 from model import pen_numbers, pendigits
 
@@ -175,6 +175,25 @@ def test_the_mode_is_in_the_address_and_digit_mode_comes_back_whole(browser, ser
         drawing.assert_clean()
     finally:
         drawing.close()
+
+
+def test_each_mode_keeps_its_drawing_while_the_other_is_shown(drawing: DrawingPage, numbers):
+    """Switching Digit and Number once threw the drawing away, with no Undo to bring it back."""
+    number = numbers[DESKTOP_INDEX]
+    page = drawing.page
+    assert drawing.draw_and_read(SEVEN) == "7"
+    drawing.number_mode()
+    assert page.get_by_test_id("canvas").get_attribute("data-strokes") == "0"  # its own pad
+    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
+    drawing.wait_number_settled(len(number.strokes))
+    assert drawing.number() == number.text
+    page.get_by_test_id("mode-digit").click()
+    drawing.wait_settled(len(SEVEN))  # the seven is back, and read again
+    assert drawing.top_digit() == "7"
+    drawing.number_mode()
+    drawing.wait_number_settled(len(number.strokes))
+    assert drawing.number() == number.text and boxes(drawing) == len(number.text)
+    drawing.assert_clean()
 
 
 def test_the_words_of_a_reading(drawing: DrawingPage):
