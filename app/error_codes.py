@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from model.decode import ACCEPTED_FORMATS_TEXT
+
 
 class ErrorCode(NamedTuple):
     status: int
@@ -25,7 +27,7 @@ DRAWING_ERRORS = (
     ErrorCode(
         415,
         ("unsupported_image_format",),
-        "the image (or data URL type) is not PNG, JPEG, WebP, GIF or BMP",
+        f"the image (or data URL type) is not {ACCEPTED_FORMATS_TEXT}",
     ),
     ErrorCode(422, ("invalid_image",), "an accepted format, but truncated or corrupt"),
     ErrorCode(

@@ -19,6 +19,7 @@ from app.examples import PREDICT_JSON_EXAMPLES
 from app.inputs import ACCEPTED_CONTENT_TEXT, Drawing, read_drawing
 from app.limits import InFlightLimit
 from app.schemas import DrawingInput, ErrorResponse
+from model.decode import ACCEPTED_FORMATS_TEXT
 
 Answer = TypeVar("Answer")
 
@@ -78,7 +79,7 @@ def drawing_body(schema: str, description: str, examples: dict, what: str) -> di
                             "file": {
                                 "type": "string",
                                 "format": "binary",
-                                "description": f"A PNG, JPEG, WebP, GIF or BMP image of {what}.",
+                                "description": f"A {ACCEPTED_FORMATS_TEXT} image of {what}.",
                             }
                         },
                         "required": ["file"],

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from pydantic_core import PydanticCustomError
 
 from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
+from model.decode import ACCEPTED_FORMATS_TEXT
 from model.network import ACTIVATIONS
 from model.verdict import VERDICTS
 
@@ -56,7 +57,7 @@ class DrawingInput(BaseModel):
     image: str | None = Field(
         None,
         description="An image as a base64 data URL (`data:image/png;base64,...`), as "
-        "`canvas.toDataURL()` makes. PNG, JPEG, WebP, GIF or BMP; it is preprocessed into "
+        f"`canvas.toDataURL()` makes. {ACCEPTED_FORMATS_TEXT}; it is preprocessed into "
         "MNIST form (ink found, cropped, scaled to 20×20, centred by mass).",
     )
 

@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from app.examples import NUMBER_DATA_URL, NUMBER_STROKES
 from app.schemas.drawing import ModelRef, Prediction
+from model.decode import ACCEPTED_FORMATS_TEXT
 
 StrokesField = Annotated[
     list,
@@ -63,7 +64,7 @@ class ReadInput(BaseModel):
     image: str | None = Field(
         None,
         description="The drawing as a base64 data URL (`data:image/png;base64,...`), as "
-        "`canvas.toDataURL()` makes: PNG, JPEG, WebP, GIF or BMP.",
+        f"`canvas.toDataURL()` makes: {ACCEPTED_FORMATS_TEXT}.",
     )
     strokes: StrokesField | None = Field(
         None,
