@@ -269,6 +269,11 @@ function modelChanged(version) {
   inside.setVersion(version);
   if (first) return; // the page just learnt the version it was served with
   view.announceText(`The model was updated to ${version}`);
+  readAgain();
+}
+
+/** Read what is on the pad again now, in whichever mode is shown. */
+function readAgain() {
   if (numberMode.active) numberMode.readAgain();
   else if (pad.strokeCount > 0 && !pad.isDrawing) client.final();
 }
@@ -332,12 +337,8 @@ function setMode(mode) {
   if (kept.length === 0) return;
   pad.restore(kept);
   syncControls();
-  if (number) {
-    numberMode.readAgain();
-  } else {
-    view.setState("waiting");
-    client.final();
-  }
+  if (!number) view.setState("waiting");
+  readAgain();
 }
 
 for (const [mode, button] of Object.entries(modeButtons)) {
