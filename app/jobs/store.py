@@ -264,6 +264,12 @@ class JobStore:
         try:
             marked = []
             for record in records:
+                # Read again now that who holds the lock is known: a job that ended between the
+                # first read and the lock has written its final record before letting go of it.
+                with contextlib.suppress(JobNotFound, ValueError):
+                    record = self.read(record["id"])
+                if record.get("status") not in ACTIVE:
+                    continue
                 why = reason or f"{_DIED} (the server stopped or the process was killed)"
                 self.finish(record, status, why)
                 marked.append(record["id"])

@@ -14,7 +14,7 @@ import pytest
 
 from app.feedback.export import read_export, write_export
 from app.feedback.store import load_split
-from app.jobs.store import JobBusy, JobNotFound, now
+from app.jobs.store import JobBusy, JobNotFound, JobStore, now
 from model.modelfile import ModelFileError, read_meta
 from model.network import MLP
 from model.registry import SHIPPED_MODEL, VersionNotFound
@@ -163,6 +163,30 @@ def test_a_job_whose_holder_vanished_is_marked_interrupted(stores):
     assert job["status"] == "interrupted" and job["finished"]
     assert jobs.reconcile() == []
     jobs.claim(_record("j-20260101-000001-eeeeee")).close()  # the lock is free again
+
+
+def test_a_job_that_ends_while_another_worker_reconciles_keeps_its_result(tmp_path, monkeypatch):
+    """Another worker's reconcile reads the job as running; the job then writes its result and
+    lets go of the lock; the reconcile, now finding the lock free, must not mark it interrupted.
+    (The file store's race: PostgreSQL's reconcile reads the records under its lock.)"""
+    jobs = JobStore(tmp_path)
+    record = _record("j-20260101-000000-fedcba")
+    claim = jobs.claim(record)
+    read_records = jobs.records
+
+    def records_then_the_job_ends(limit=None):
+        seen = read_records(limit)
+        with jobs.hold(record["id"], claim.args):
+            claim.close()
+            jobs.finish(dict(record), "succeeded", "promoted", result={"accuracy": 0.99})
+        return seen
+
+    monkeypatch.setattr(jobs, "records", records_then_the_job_ends)
+    assert jobs.reconcile() == []
+    job = jobs.read(record["id"])
+    assert (job["status"], job["result"]) == ("succeeded", {"accuracy": 0.99})
+    events, _ = jobs.read_events(record["id"], 0)
+    assert [e["status"] for e in events if e["kind"] == "status"] == ["queued", "succeeded"]
 
 
 def test_reconcile_leaves_a_job_it_is_told_to_skip_for_its_reaper(stores):
