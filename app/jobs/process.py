@@ -29,7 +29,7 @@ from pathlib import Path
 from app.config import Settings
 from app.db import DatabaseUnavailable
 from app.jobs.manager import CANCEL_SIGNAL, STOP_SIGNAL
-from app.jobs.store import FETCHING, Held, now
+from app.jobs.store import ACTIVE, FETCHING, Held, now
 from app.stores import Stores, open_stores
 
 BATCH_EVENTS_PER_EPOCH = 25  # progress events per epoch, whatever its size
@@ -127,14 +127,22 @@ class Runner:
             "this job lost its lease on the job lock (the database was "
             "unreachable for longer than the lease), so it stopped without promoting",
         )
-        with self.store.hold(
-            self.job_id,
-            lock,
-            on_cancel=lambda: self.ask(_Stop("cancelled", "cancelled by an admin")),
-            on_lost=lambda: self.ask(lost),
-        ) as held:
-            self.held = held
-            return self._run()
+        try:
+            with self.store.hold(
+                self.job_id,
+                lock,
+                on_cancel=lambda: self.ask(_Stop("cancelled", "cancelled by an admin")),
+                on_lost=lambda: self.ask(lost),
+            ) as held:
+                self.held = held
+                return self._run()
+        except _Stop as stop:
+            # A stop that came before ``_run`` could catch it: a cancel already flagged when the
+            # lease is first renewed, or a signal just before. The job still ends as asked.
+            self.committing = True
+            if self.record.get("status") in ACTIVE:
+                self.store.finish(self.record, stop.status, stop.reason)
+            return 0
 
     def _run(self) -> int:
         record = self.record

@@ -3,6 +3,7 @@ PostgreSQL. Each test takes the ``stores`` fixture, so it runs once per back-end
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import threading
 import time
@@ -14,6 +15,8 @@ import pytest
 
 from app.feedback.export import read_export, write_export
 from app.feedback.store import load_split
+from app.jobs.manager import CANCEL_SIGNAL
+from app.jobs.process import Runner
 from app.jobs.store import JobBusy, JobNotFound, JobStore, now
 from model.modelfile import ModelFileError, read_meta
 from model.network import MLP
@@ -225,6 +228,26 @@ def test_a_cancel_can_be_asked_before_the_job_has_started(stores):
     assert not jobs.cancel_requested(record["id"])
     jobs.request_cancel(record["id"])
     assert jobs.cancel_requested(record["id"])
+
+
+def test_a_job_cancelled_before_its_process_started_ends_cancelled(stores):
+    """The cancel is flagged before the job's process takes the lock (with PostgreSQL it then
+    arrives as a signal while the lease is first renewed): the job ends "cancelled", not as a
+    process that died, and the lock is free for the next job."""
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-c0ffee")
+    claim = jobs.claim(record)
+    jobs.request_cancel(record["id"])
+    runner = Runner(stores, record["id"], timeout_seconds=600)
+    previous = signal.signal(CANCEL_SIGNAL, runner.on_signal)
+    try:
+        assert runner.run(claim.args) == 0
+    finally:
+        signal.signal(CANCEL_SIGNAL, previous)
+        claim.close()
+    job = jobs.read(record["id"])
+    assert (job["status"], job["reason"]) == ("cancelled", "cancelled by an admin")
+    jobs.claim(_record("j-20260101-000001-c0ffee")).close()  # the lock is free again
 
 
 @pytest.mark.parametrize(
