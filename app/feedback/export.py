@@ -28,7 +28,12 @@ from typing import BinaryIO
 import numpy as np
 
 from app.errors import ApiError
-from app.feedback.store import CREATED_MAX_LENGTH, MODEL_VERSION_MAX_LENGTH, FeedbackStore
+from app.feedback.store import (
+    CREATED_MAX_LENGTH,
+    MODEL_VERSION_MAX_LENGTH,
+    MODEL_VERSION_TEXT,
+    FeedbackStore,
+)
 from model.train import NOT_A_DIGIT
 
 REQUIRED = ("x", "y")
@@ -137,6 +142,9 @@ def _checked(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             raise _invalid(f"{name} is {column.dtype}, not strings")
         if n and int(np.char.str_len(column).max()) > longest:
             raise _invalid(f"{name} holds a value longer than {longest} characters")
+    versions = arrays.get("model_version", ())
+    if any(not MODEL_VERSION_TEXT.fullmatch(str(v)) for v in np.unique(versions)):
+        raise _invalid("model_version holds a control character")
     for when in arrays.get("created", ()):
         if when and not _is_iso_time(str(when)):
             raise _invalid(f"created holds {str(when)!r}, not an ISO 8601 time")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from app.examples import SEVEN_DATA_URL
-from app.feedback.store import MODEL_VERSION_MAX_LENGTH
+from app.feedback.store import MODEL_VERSION_MAX_LENGTH, MODEL_VERSION_TEXT
 from app.schemas.drawing import DrawingInput
 from model.train import NOT_A_DIGIT
 
@@ -38,6 +38,12 @@ Label = Annotated[
 ]
 
 
+def _version_text(value: str | None) -> str | None:
+    if value is not None and not MODEL_VERSION_TEXT.fullmatch(value):
+        raise PydanticCustomError("model_version", "must be text without control characters")
+    return value
+
+
 def stored_label(label: int | str) -> int:
     """An API label → the store's integer (0-9, or 10 for "not_a_digit")."""
     return NOT_A_DIGIT if label == "not_a_digit" else int(label)
@@ -58,7 +64,7 @@ class FeedbackLabels(BaseModel):
         description="What the drawing really is: a digit 0 to 9, or `not_a_digit`."
     )
     predicted: Digit | None = Field(None, description="The digit the model said, if it was asked.")
-    model_version: str | None = Field(
+    model_version: Annotated[str | None, AfterValidator(_version_text)] = Field(
         None,
         max_length=MODEL_VERSION_MAX_LENGTH,
         description="The model version that made `predicted`.",

@@ -212,6 +212,7 @@ np.save(_NPY, X2)
         (_npz(x=X2, y=Y2, predicted=np.array([1.0, 2.0])), "not integers"),
         (_npz(x=X2, y=Y2, model_version=np.array(["v", "x" * 100_000])), "longer than 200"),
         (_npz(x=X2, y=Y2, model_version=np.array([1, 2])), "not strings"),
+        (_npz(x=X2, y=Y2, model_version=np.array(["v", "a\x00b"])), "a control character"),
         (
             _npz(x=X2, y=Y2, created=np.array(["2026-01-01T00:00:00+00:00", "yesterday"])),
             "not an ISO 8601 time",

@@ -94,9 +94,11 @@ def test_nothing_that_identifies_a_person_is_stored(client, tmp_path):
         {"image": SEVEN_DATA_URL, "label": "seven"},
         {"image": SEVEN_DATA_URL},
         {"image": SEVEN_DATA_URL, "label": 7, "predicted": 12},
+        {"image": SEVEN_DATA_URL, "label": 7, "model_version": "v\u0000x"},
+        {"image": SEVEN_DATA_URL, "label": 7, "model_version": "v" * 201},
     ],
 )
-def test_a_label_outside_0_to_9_gets_422(client, body):
+def test_a_bad_label_or_model_version_gets_422(client, body):
     r = client.post("/api/feedback", json=body)
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "validation_error"
