@@ -82,6 +82,27 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX feedback_label ON feedback (label)",
         "CREATE INDEX feedback_digest ON feedback (digest)",
     ],
+    # 3: an id is never given again (AUTOINCREMENT), as PostgreSQL's identity never is: without
+    # it SQLite gave a new drawing the id of the newest one deleted, so an admin's stale page
+    # could relabel or delete someone else's drawing. Rebuilt as for 2, rows and ids kept.
+    [
+        """CREATE TABLE feedback_3 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created VARCHAR(40) NOT NULL,
+            label SMALLINT NOT NULL CHECK (label BETWEEN 0 AND 10),
+            predicted SMALLINT CHECK (predicted BETWEEN 0 AND 9),
+            model_version VARCHAR(200),
+            pixels BLOB NOT NULL,
+            original BLOB,
+            digest CHAR(64) NOT NULL
+        )""",
+        "INSERT INTO feedback_3 SELECT id, created, label, predicted, model_version, pixels, "
+        "original, digest FROM feedback",
+        "DROP TABLE feedback",
+        "ALTER TABLE feedback_3 RENAME TO feedback",
+        "CREATE INDEX feedback_label ON feedback (label)",
+        "CREATE INDEX feedback_digest ON feedback (digest)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -130,10 +130,30 @@ def test_a_version_1_store_is_migrated_to_take_not_a_digit_keeping_every_sample(
         old.add(pixels + 1, 10)  # version 1 refuses the label
     monkeypatch.undo()
     store = FeedbackStore(tmp_path)
-    assert store.open() == 2
+    assert store.open() == fb.SCHEMA_VERSION
     assert store.get(first).label == 7 and store.get(first).model_version == "v-1"
     second = store.add(pixels + 2, 10, 3)
     assert store.get(second).label == 10 and store.get(second).wrong
     counts = store.counts()
     assert counts["not_a_digit"] == 1 and counts["wrong_not_a_digit"] == 1
     assert counts["by_label"][7] == 1 and len(counts["by_label"]) == 10
+
+
+def test_a_version_2_store_keeps_its_ids_and_then_never_gives_one_again(tmp_path, monkeypatch):
+    """SQLite without AUTOINCREMENT gave a new drawing the id of the newest one deleted, so an
+    admin's stale page could act on the wrong drawing. From version 3 an id is never given
+    again, and the drawings of version 2 keep theirs."""
+    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:2])
+    old = FeedbackStore(tmp_path)
+    assert old.open() == 2
+    pixels = np.zeros((28, 28), np.uint8)
+    kept, deleted = old.add(pixels, 7), old.add(pixels + 1, 3)
+    old.delete(deleted)
+    assert old.add(pixels + 2, 4) == deleted  # what version 3 ends
+    monkeypatch.undo()
+    store = FeedbackStore(tmp_path)
+    assert store.open() == 3
+    assert store.get(kept).label == 7 and store.get(deleted).label == 4
+    newest = store.add(pixels + 3, 5)
+    store.delete(newest)
+    assert store.add(pixels + 4, 6) == newest + 1

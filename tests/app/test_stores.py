@@ -290,6 +290,16 @@ def test_feedback_is_stored_listed_counted_relabelled_and_deleted(stores):
     assert store.count() == 14
 
 
+def test_the_id_of_a_deleted_drawing_is_never_given_again(stores):
+    """An admin's page listing drawing 2 must not relabel or delete another drawing that took
+    its id after it was deleted."""
+    store = stores.feedback
+    first, newest = store.add(_pixels(10), 1), store.add(_pixels(20), 2)
+    assert store.delete(newest)
+    assert store.add(_pixels(30), 3) > newest and store.get(newest) is None
+    assert store.get(first).label == 1
+
+
 def test_an_import_is_idempotent_and_all_or_nothing(stores):
     store = stores.feedback
     x = np.stack([_pixels(v) for v in (100, 150, 200)])
