@@ -227,7 +227,11 @@ class DrawingDecoder:
         decoding, decoding bounded (ApiError 413/415/422 otherwise)."""
         if data and sniff_format(data) is None:
             refused = next((n for sig, n in _REFUSED_SIGNATURES if data.startswith(sig)), None)
-            what = f"{refused} images are not accepted" if refused else "the data is not an image"
+            what = (
+                f"{refused} images are not accepted"
+                if refused
+                else "the data is not an image in an accepted format"
+            )
             raise ApiError(
                 415, "unsupported_image_format", f"{what}; send a {ACCEPTED_FORMATS_TEXT} image"
             )

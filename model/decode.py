@@ -90,14 +90,24 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
         raise
     except UnidentifiedImageError:
         if kind:  # it starts like an accepted format but Pillow cannot parse it
-            raise ImageError("the image data is truncated or corrupt") from None
+            raise ImageError(
+                f"the image data is truncated or corrupt; send a whole {accepted} image"
+            ) from None
         raise ImageError(
             f"not an image in an accepted format ({accepted})", code="unsupported_image_format"
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"the image is too large: {e}", code="image_too_large") from None
+        # Pillow's own guard (tens of millions of pixels) spoke before ours: say ours.
+        declared = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(declared[1])} pixels" if declared else f"more than {limits.max_pixels}"
+        raise ImageError(
+            f"the image declares {size}; at most {limits.max_pixels} pixels are accepted",
+            code="image_too_large",
+        ) from None
     except (OSError, ValueError) as e:
-        raise ImageError(f"the image could not be read: {e}") from None
+        raise ImageError(
+            f"the image could not be read ({e}); send a plain {accepted} image"
+        ) from None
     width, height = image.size
     if width * height > limits.max_pixels:
         raise ImageError(
@@ -111,7 +121,9 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
     except ImageError:
         raise
     except Exception as e:  # Pillow raises many types for truncated or corrupt data
-        raise ImageError(f"the image data is truncated or corrupt: {e}") from None
+        raise ImageError(
+            f"the image data is truncated or corrupt ({e}); send a whole {accepted} image"
+        ) from None
     _apply_orientation(image)
     return image
 

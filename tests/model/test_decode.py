@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -48,6 +50,40 @@ def test_decode_image_checks_format_size_and_truncation():
     with pytest.raises(ImageError) as too_big:
         decode_image(good, DecodeLimits(max_pixels=1000))
     assert too_big.value.code == "image_too_large"
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that is only its header: IHDR (8-bit RGBA) and IEND."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [3000, 10_000, 20_000])
+def test_a_huge_declared_size_is_refused_with_the_services_own_limit(side):
+    """Past Pillow's own guard (89 million pixels) its message named its limit, not ours."""
+    with pytest.raises(ImageError) as too_big:
+        decode_image(png_header(side, side), DecodeLimits(max_pixels=4_000_000))
+    assert too_big.value.code == "image_too_large"
+    assert f"{side * side}" in str(too_big.value)
+    assert "at most 4000000" in str(too_big.value) and "89478485" not in str(too_big.value)
+
+
+def test_errors_for_broken_images_say_what_is_accepted():
+    good = encode(canvas(), "PNG")
+    for broken in (
+        good[: len(good) // 2],
+        good[:60],
+        encode(canvas().convert("RGB"), "JPEG")[:200],
+    ):
+        with pytest.raises(ImageError) as refused:
+            decode_image(broken)
+        assert "PNG, JPEG, WebP, GIF or BMP" in str(refused.value)
 
 
 def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_decoding():
