@@ -77,6 +77,7 @@ DRAWING_ERRORS = (
         "the shared database cannot be reached (several hosts only); retry",
     ),
     ErrorCode(404, ("not_found",), "no such address (a browser gets a small HTML page instead)"),
+    ErrorCode(405, ("method_not_allowed",), "the address does not take this method (see Allow)"),
 )
 
 ADMIN_ERRORS = (

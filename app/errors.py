@@ -77,6 +77,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         return not_found_page(request)  # a person in a browser followed a dead link
     if exc.status_code == 404:
         message = f"nothing at {request.method} {request.url.path}; the API is described at /docs"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{request.url.path} does not take {request.method}; it takes {allowed}"
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 

@@ -217,9 +217,10 @@ class DrawingDecoder:
         for i, drawing in enumerate(drawings):
             try:
                 x[i], extents[i] = astuple(self.prepare(drawing))
-            except ApiError as e:
-                status = e.status_code if e.code == "batch_too_many_pixels" else 422
-                raise ApiError(status, e.code, f"item {i}: {e.message}", {"index": i}) from None
+            except ApiError as e:  # the item's own error, status and all, as it would be alone
+                raise ApiError(
+                    e.status_code, e.code, f"item {i}: {e.message}", {"index": i}
+                ) from None
         return x, extents
 
     def image(self, data: bytes) -> Image.Image:

@@ -68,8 +68,10 @@ async def predict_batch(
     include_input: IncludeInput = False,
 ) -> BatchResponse:
     """Each item is a JSON drawing as for `/api/predict` (`pixels` or `image`). Predictions come
-    back in the items' order. If any item is bad, the whole request fails with 422 and the
-    error's `details.index` names the item.
+    back in the items' order. If any item is bad, the whole request fails with the error that
+    item would get from `/api/predict` (its status and `error.code`), and `details.index` names
+    the item; an item that does not match the schema is a 422 `validation_error` whose
+    `details[].loc` gives its place (`["body", "items", 1]`).
     """
     # A full batch is megabytes of JSON: parse it in the threadpool, not on the event loop, in
     # the same trip as the prediction.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -69,24 +72,44 @@ def test_an_empty_batch_is_refused(client):
     assert r.json()["error"]["code"] == "empty_batch"
 
 
+def _png_header(side: int) -> str:
+    """A PNG that is only its header, declaring side × side pixels, as base64."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+    return base64.b64encode(png).decode()
+
+
 @pytest.mark.parametrize(
-    ("bad_item", "code"),
+    ("bad_item", "status", "code"),
     [
-        ({"pixels": [0.5] * 783}, "bad_pixels"),
-        ({"pixels": [float("nan")] * 784}, "bad_pixels"),
-        ({"image": "data:image/png;base64,@@@"}, "bad_data_url"),
-        ({"image": "data:image/tiff;base64,SUkqAA=="}, "unsupported_image_format"),
-        ({"pixels": [0.0] * 784}, "blank_image"),
+        ({"pixels": [0.5] * 783}, 422, "bad_pixels"),
+        ({"pixels": [float("nan")] * 784}, 422, "bad_pixels"),
+        ({"image": "data:image/png;base64,@@@"}, 422, "bad_data_url"),
+        ({"image": "data:image/tiff;base64,SUkqAA=="}, 415, "unsupported_image_format"),
+        ({"image": f"data:image/png;base64,{_png_header(3000)}"}, 413, "image_too_large"),
+        ({"pixels": [0.0] * 784}, 422, "blank_image"),
     ],
-    ids=["short", "nan", "base64", "tiff", "blank"],
+    ids=["short", "nan", "base64", "tiff", "huge", "blank"],
 )
-def test_a_bad_item_fails_the_batch_and_is_named(client, bad_item, code):
+def test_a_bad_item_fails_the_batch_as_it_would_alone_and_is_named(client, bad_item, status, code):
+    """The batch answers with the item's own error, status and code as /api/predict gives them
+    (one code, one status, as the README's table lists them), and names the item."""
     items = [{"pixels": SEVEN_PIXELS}] * 2 + [bad_item] + [{"pixels": SEVEN_PIXELS}]
     body = json.dumps({"items": items})  # Python writes NaN as the (non-JSON) literal NaN
     r = client.post(
         "/api/predict/batch", content=body, headers={"content-type": "application/json"}
     )
-    assert r.status_code == 422
+    assert r.status_code == status
+    alone = client.post(
+        "/api/predict", content=json.dumps(bad_item), headers={"content-type": "application/json"}
+    )
+    assert (alone.status_code, alone.json()["error"]["code"]) == (status, code)
     error = r.json()["error"]
     assert error["code"] == code
     assert error["details"] == {"index": 2}

@@ -215,6 +215,7 @@ def test_unknown_route_and_wrong_method_use_the_error_shape(client):
     assert r.status_code == 405
     assert r.json()["error"]["code"] == "method_not_allowed"
     assert r.headers["allow"] == "POST"
+    assert r.json()["error"]["message"] == "/api/predict does not take GET; it takes POST"
 
 
 def test_a_png_posing_as_jpeg_is_still_read(client):
