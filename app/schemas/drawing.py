@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 from app.examples import BATCH_EXAMPLE, SEVEN_DATA_URL, SEVEN_ROWS
 from model.decode import ACCEPTED_FORMATS_TEXT
 from model.network import ACTIVATIONS
-from model.verdict import VERDICTS
+from model.verdict import MIN_EXTENT, VERDICTS
 
 Activation = Literal[tuple(ACTIVATIONS)]  # the names model/network.py defines
 Verdict = Literal[VERDICTS]
@@ -108,7 +108,7 @@ class Prediction(BaseModel):
                         0.0,
                         0.981234,
                         0.0021,
-                        0.007966,
+                        0.007866,
                     ],
                     "verdict": "digit",
                     "unsure": False,
@@ -148,8 +148,9 @@ class Prediction(BaseModel):
     )
     too_small: bool = Field(
         False,
-        description="The ink spans under 12 % of the image's longer side (a tap, a dot): not a "
-        "digit whatever the scores. Pixels sent in MNIST form are never too small.",
+        description=f"The ink's longer side, as drawn, is under {MIN_EXTENT:.0%} of the image's "
+        "longer side (a tap, a dot): not a digit whatever the scores. Pixels sent in MNIST form "
+        "are never too small.",
     )
     model: ModelRef
     input: list[list[float]] | None = Field(

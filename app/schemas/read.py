@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from app.examples import NUMBER_DATA_URL, NUMBER_STROKES
 from app.schemas.drawing import ModelRef, Prediction
 from model.decode import ACCEPTED_FORMATS_TEXT
+from model.verdict import MIN_EXTENT, MIN_SHARE
 
 StrokesField = Annotated[
     list,
@@ -39,7 +40,7 @@ StrokesField = Annotated[
 PROBABILITIES_OF_A_TWO = [
     0.0001,
     0.0004,
-    0.998213,
+    0.998021,
     0.0006,
     0.0,
     0.0001,
@@ -127,11 +128,12 @@ class DigitReading(Prediction):
             "examples": [
                 {
                     "digit": 2,
-                    "confidence": 0.998213,
+                    "confidence": 0.998021,
                     "probabilities": PROBABILITIES_OF_A_TWO,
                     "verdict": "digit",
                     "unsure": False,
-                    "runner_up": 7,
+                    "runner_up": 3,
+                    "not_a_digit": 0.0003,
                     "too_small": False,
                     "box": [36.0, 22.0, 92.0, 116.0],
                 }
@@ -142,9 +144,9 @@ class DigitReading(Prediction):
     model: ModelRef | None = Field(None, exclude=True)  # the number's `model` says it once
     too_small: bool = Field(
         False,
-        description="Too small to be a digit: its ink's longer side is under 17 % of the "
-        "image's shorter side (for a square image, the rule of `/api/predict` for one digit), "
-        "or under 30 % of the tallest digit's height (a dot, a comma).",
+        description=f"Too small to be a digit: its ink's longer side is under {MIN_EXTENT:.0%} "
+        "of the image's shorter side (for a square image, the rule of `/api/predict` for one "
+        f"digit), or under {MIN_SHARE:.0%} of the tallest digit's height (a dot, a comma).",
     )
     box: list[float] = Field(
         min_length=4,

@@ -166,6 +166,25 @@ def test_every_documented_example_is_a_request_that_works(client):
     assert [p["digit"] for p in r.json()["predictions"]] == [7, 7]
 
 
+def test_every_documented_answer_adds_up(client):
+    """An answer in /docs is one the API could give: its probabilities sum to 1, and the digit,
+    confidence and runner-up are read off them."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    answers = [
+        (name, example)
+        for name, schema in schemas.items()
+        for example in schema.get("examples", [])
+        if isinstance(example, dict) and "probabilities" in example
+    ]
+    assert {name for name, _ in answers} >= {"Prediction", "DigitReading"}
+    for name, answer in answers:
+        p = answer["probabilities"]
+        ranked = sorted(range(10), key=lambda d: -p[d])
+        assert abs(sum(p) - 1) < 1e-6, name
+        assert (answer["digit"], answer["runner_up"]) == tuple(ranked[:2]), name
+        assert answer["confidence"] == p[answer["digit"]], name
+
+
 # --- in a real browser ---------------------------------------------------------------------------
 
 
