@@ -106,6 +106,8 @@ class Predictor:
             digits = segment(found, self._scores(model), limit, temperature)
         except TooManyDigitsError as e:
             details = {"found": e.found, "limit": e.limit}
+            if e.found is None:  # refused before the digits were counted
+                details["pieces"] = e.pieces
             raise ApiError(422, "too_many_digits", str(e), details) from None
         except ImageError as e:
             raise image_error(e) from None

@@ -78,12 +78,18 @@ class Costs:
 
 
 class TooManyDigitsError(ValueError):
-    """The drawing holds more digits than the limit."""
+    """The drawing holds more digits than the limit: ``found`` of them, or (refused before they
+    were counted) ``pieces`` pieces, more than ``limit`` digits can be made of."""
 
-    def __init__(self, found: int | None, limit: int):
-        what = f"{found} digits" if found is not None else "more pieces than that many digits"
+    def __init__(self, found: int | None, limit: int, pieces: int | None = None):
+        what = (
+            f"{found} digits"
+            if found is not None
+            else f"{pieces} strokes or pieces of ink, more than {limit} digits of at most "
+            f"{MAX_PIECES} each"
+        )
         super().__init__(f"the drawing holds {what}; at most {limit} digits are read in one number")
-        self.found, self.limit = found, limit
+        self.found, self.limit, self.pieces = found, limit, pieces
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ def check_pieces(count: int, max_digits: int) -> None:
     """Refuse a drawing of more pieces than ``max_digits`` digits can be made of, before any
     work on them (TooManyDigitsError)."""
     if count > MAX_PIECES * max_digits:
-        raise TooManyDigitsError(None, max_digits)
+        raise TooManyDigitsError(None, max_digits, pieces=count)
 
 
 def _boundaries(items: list[Piece], costs: Costs) -> np.ndarray:

@@ -131,6 +131,11 @@ def test_the_limit_on_digits_is_a_setting(make_client):
     assert error["code"] == "too_many_digits"
     assert error["details"] == {"found": 4, "limit": 3}
     assert "at most 3 digits" in error["message"]
+    ticks = [[[10 + 12 * k, 100], [14 + 12 * k, 110]] for k in range(13)]  # 13 strokes > 3 × 4
+    r = client.post("/api/read", json={"strokes": ticks, "width": 700, "height": 280})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"] == {"found": None, "limit": 3, "pieces": 13}
+    assert r.json()["error"]["message"].startswith("the drawing holds 13 strokes or pieces of ink")
 
 
 def _thirteen_ones_png() -> bytes:

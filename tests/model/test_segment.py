@@ -161,7 +161,11 @@ def test_more_pieces_than_the_limit_allows_are_refused_before_any_work():
     check_pieces(MAX_PIECES * 12, 12)
     with pytest.raises(TooManyDigitsError) as refused:
         check_pieces(MAX_PIECES * 12 + 1, 12)
-    assert refused.value.found is None
+    assert refused.value.found is None and refused.value.pieces == MAX_PIECES * 12 + 1
+    assert str(refused.value) == (
+        f"the drawing holds {MAX_PIECES * 12 + 1} strokes or pieces of ink, more than 12 digits "
+        f"of at most {MAX_PIECES} each; at most 12 digits are read in one number"
+    )
 
 
 def test_strokes_off_the_canvas_are_cut_off_and_no_ink_is_blank():
