@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.errors import ApiError
 from app.feedback.export import read_export, write_export
-from app.feedback.store import FeedbackStore, Sample
+from app.feedback.store import PAGE_SIZE_MAX, FeedbackStore, Sample
 from app.inputs import media_type, read_upload
 from app.schemas import (
     ErrorResponse,
@@ -65,16 +65,18 @@ def _label_query(value: str | None) -> int | None:
     """'' means no filter; 'not_a_digit' or a digit 0-9, or 422."""
     if value is not None and value.strip() == "not_a_digit":
         return stored_label("not_a_digit")
-    return _digit_query(value, "label")
+    return _digit_query(value, "label", "a digit 0 to 9, 'not_a_digit' or empty")
 
 
-def _digit_query(value: str | None, name: str) -> int | None:
-    """'' (an empty filter) means none; otherwise a digit 0-9, or 422."""
+def _digit_query(
+    value: str | None, name: str, accepted: str = "a digit 0 to 9 or empty"
+) -> int | None:
+    """'' (an empty filter) means none; otherwise a digit 0-9, or 422 saying ``accepted``."""
     if value is None or value.strip() == "":
         return None
     if value.strip() in _DIGITS:  # not str.isdigit(): it accepts '²' and '①', which int() refuses
         return int(value)
-    raise ApiError(422, "validation_error", f"query.{name}: must be a digit 0 to 9 or empty")
+    raise ApiError(422, "validation_error", f"query.{name}: must be {accepted}")
 
 
 # SQLite keeps ids as signed 64-bit integers: a number outside that range is no sample's id (and
@@ -104,7 +106,7 @@ def list_feedback(
     predicted: Annotated[str | None, Query(description="Only this prediction (0-9).")] = None,
     wrong_only: Annotated[bool, Query(description="Only samples the model got wrong.")] = False,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=200)] = 48,
+    per_page: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 48,
 ) -> FeedbackPage:
     """One page of samples with thumbnails (the 28×28 as a data URL), and counts per digit."""
     samples, total = store.list_samples(

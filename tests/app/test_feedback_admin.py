@@ -178,11 +178,22 @@ def test_import_refuses_what_is_not_an_export(admin):
     assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
 
 
-@pytest.mark.parametrize("query", ["label=²", "predicted=①", "label=٣", "label=07x"])
-def test_filters_that_only_look_like_digits_get_422(admin, query):
-    """'²' and '①' pass str.isdigit() and then made int() raise: a 500."""
+@pytest.mark.parametrize(
+    ("query", "accepted"),
+    [
+        ("label=²", "a digit 0 to 9, 'not_a_digit' or empty"),
+        ("predicted=①", "a digit 0 to 9 or empty"),
+        ("label=٣", "a digit 0 to 9, 'not_a_digit' or empty"),
+        ("label=07x", "a digit 0 to 9, 'not_a_digit' or empty"),
+        ("label=10", "a digit 0 to 9, 'not_a_digit' or empty"),
+    ],
+)
+def test_filters_that_only_look_like_digits_get_422(admin, query, accepted):
+    """'²' and '①' pass str.isdigit() and then made int() raise: a 500. The message names
+    every label the filter takes ('not_a_digit' too)."""
     r = admin.get(f"/api/admin/feedback?{query}", headers=AUTH)
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+    assert r.json()["error"]["message"].endswith(f"must be {accepted}")
 
 
 def _npz(**arrays) -> bytes:
