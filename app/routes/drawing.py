@@ -58,6 +58,8 @@ def drawing_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Raw image bytes, one entry per accepted Content-Type, for a request body's "content".
+RAW_IMAGE_CONTENT = {f"image/{kind}": _BINARY for kind in ("png", "jpeg", "webp", "gif", "bmp")}
 
 
 def drawing_body(schema: str, description: str, examples: dict, what: str) -> dict:
@@ -85,7 +87,7 @@ def drawing_body(schema: str, description: str, examples: dict, what: str) -> di
                         "required": ["file"],
                     }
                 },
-                **{f"image/{kind}": _BINARY for kind in ("png", "jpeg", "webp", "gif", "bmp")},
+                **RAW_IMAGE_CONTENT,
             },
         }
     }

@@ -19,6 +19,7 @@ from app.errors import ApiError
 from app.feedback.intake import save_feedback
 from app.inputs import ACCEPTED_CONTENT_TEXT, DrawingDecoder, media_type, parse_json, read_upload
 from app.ratelimit import client_key, too_many
+from app.routes.drawing import RAW_IMAGE_CONTENT
 from app.schemas import (
     DrawingInput,
     ErrorResponse,
@@ -42,7 +43,24 @@ def _labels(values: dict[str, Any], where: str) -> FeedbackLabels:
         ) from None
 
 
+# label, predicted and model_version as the JSON body declares them, for the other two forms.
+_LABEL_FIELDS = {
+    name: {k: v for k, v in field.items() if k != "title"}
+    for name, field in FeedbackLabels.model_json_schema()["properties"].items()
+}
 _FEEDBACK_BODY = {
+    "parameters": [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": f"With raw image bytes{' (required)' if name == 'label' else ''}: "
+            + field["description"][0].lower()
+            + field["description"][1:],
+            "schema": {k: v for k, v in field.items() if k != "description"},
+        }
+        for name, field in _LABEL_FIELDS.items()
+    ],
     "requestBody": {
         "required": True,
         "description": "The drawing in any form `/api/predict` accepts, with `label` (and "
@@ -55,16 +73,14 @@ _FEEDBACK_BODY = {
                     "type": "object",
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "label": {"type": "integer", "minimum": 0, "maximum": 9},
-                        "predicted": {"type": "integer", "minimum": 0, "maximum": 9},
-                        "model_version": {"type": "string"},
+                        **_LABEL_FIELDS,
                     },
                     "required": ["file", "label"],
                 }
             },
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            **RAW_IMAGE_CONTENT,
         },
-    }
+    },
 }
 
 
@@ -78,7 +94,9 @@ _FEEDBACK_BODY = {
         415: {"model": ErrorResponse, "description": "The Content-Type or format is refused."},
         422: {
             "model": ErrorResponse,
-            "description": "The label is not 0-9, or the drawing is blank or malformed.",
+            "description": "The label is neither a digit 0-9 nor `not_a_digit`, `model_version` "
+            "is over 200 characters or holds a control character, or the drawing is blank or "
+            "malformed.",
         },
         429: {"model": ErrorResponse, "description": "Too many posts from this client."},
         503: {

@@ -216,3 +216,29 @@ def test_a_drawing_can_be_said_to_be_no_digit_at_all(client):
     for bad in ("not a digit", "10", "x"):
         r = client.post("/api/feedback", json={"image": SEVEN_DATA_URL, "label": bad})
         assert r.status_code == 422, bad
+
+
+def test_the_openapi_document_describes_every_form_feedback_takes(client):
+    """A client made from /openapi.json can send raw bytes of any accepted type with the labels
+    as query parameters, and "not_a_digit" in a multipart form, as the server takes them."""
+    operation = client.get("/openapi.json").json()["paths"]["/api/feedback"]["post"]
+    content = operation["requestBody"]["content"]
+    assert {"image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"} <= set(content)
+    query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert set(query) == {"label", "predicted", "model_version"}
+    form_label = content["multipart/form-data"]["schema"]["properties"]["label"]
+    for label in (form_label, query["label"]["schema"]):
+        assert {"const": "not_a_digit"} in label["anyOf"]
+    jpeg = encode(seven_image(), "JPEG")
+    r = client.post(
+        "/api/feedback?label=7&predicted=1",
+        content=jpeg,
+        headers={"content-type": "image/jpeg"},
+    )
+    assert r.status_code == 201
+    r = client.post(
+        "/api/feedback",
+        files={"file": ("7.png", SEVEN_PNG, "image/png")},
+        data={"label": "not_a_digit"},
+    )
+    assert r.status_code == 201 and _store(client).get(r.json()["id"]).label == 10
