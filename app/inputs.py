@@ -282,8 +282,11 @@ def _bad_pixels(reason: str) -> ApiError:
 
 
 def decode_data_url(url: str) -> bytes:
-    """``data:image/png;base64,...`` → the image bytes. Raises ApiError (bad_data_url, 415)."""
-    if not url.startswith("data:"):
+    """``data:image/png;base64,...`` → the image bytes. Raises ApiError (bad_data_url, 415).
+
+    As RFC 2397 and the tools that make data URLs have it: the scheme in any case, and base64
+    broken over lines (``base64`` without ``-w0``, Python's ``encodebytes``)."""
+    if url[:5].lower() != "data:":
         raise _bad_data_url(f"got a string starting with {url[:16]!r}")
     header, comma, payload = url[len("data:") :].partition(",")
     if not comma:
@@ -301,7 +304,7 @@ def decode_data_url(url: str) -> bytes:
     if not payload.strip():
         raise _bad_data_url("it holds no image data after the ','")
     try:
-        return base64.b64decode(payload, validate=True)
+        return base64.b64decode("".join(payload.split()), validate=True)
     except (binascii.Error, ValueError):
         raise _bad_data_url("its base64 data is malformed") from None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 from drawings import SEVEN_PIXELS, SEVEN_PNG, data_url, encode, seven_image
@@ -60,6 +62,21 @@ def test_json_data_url_from_a_canvas(client, version):
     assert r.status_code == 200
     check_prediction(r.json(), version)
     assert r.json()["digit"] == 7
+
+
+def test_a_data_url_in_capitals_or_broken_over_lines_is_read(client):
+    """As `base64` without -w0 and Python's encodebytes write it, and with the scheme and type
+    in capitals (RFC 2397: case does not matter there)."""
+    encoded = base64.b64encode(SEVEN_PNG).decode()
+    for url in (
+        "data:image/png;base64," + base64.encodebytes(SEVEN_PNG).decode(),  # 76-character lines
+        "DATA:IMAGE/PNG;BASE64," + encoded,
+        "data:image/png;base64,\r\n"
+        + "\r\n".join(encoded[i : i + 64] for i in range(0, len(encoded), 64)),
+    ):
+        r = client.post("/api/predict", json={"image": url})
+        assert r.status_code == 200, r.text
+        assert r.json()["digit"] == 7
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "BMP"])
