@@ -49,6 +49,8 @@ export class NumberMode {
   #retry;
   /** @type {import("./number-view.js").NumberReading | null} */
   #shown = null;
+  /** The digits of the shown reading already saved, and with which labels (a post can fail). */
+  #saved = { reading: null, labels: [] };
   active = false;
 
   /** @param {NumberModeOptions} options */
@@ -202,7 +204,14 @@ export class NumberMode {
     if (reading === null) return;
     const digits = reading.digits.filter((d) => d.verdict !== "not_a_digit");
     const strokes = this.#pad.strokeCount;
-    for (const [i, d] of digits.entries()) {
+    // Answering again after a failed post goes on from the digit that failed: those before it
+    // are saved already, and saving them twice would teach a retrain each one twice.
+    const before = this.#saved.reading === reading ? this.#saved.labels : [];
+    const kept = before.findIndex((label, i) => label !== labels[i]);
+    const saved = kept === -1 ? before.slice() : before.slice(0, kept);
+    this.#saved = { reading, labels: saved };
+    for (let i = saved.length; i < digits.length; i++) {
+      const d = digits[i];
       const result = await this.#sendFeedback({
         pixels: d.input,
         label: labels[i],
@@ -210,10 +219,11 @@ export class NumberMode {
         modelVersion: reading.model?.version,
       });
       if (!result.ok) {
-        const kept = i === 0 ? "" : ` (${i} of ${digits.length} digits were saved)`;
-        this.#feedback.failed(`${result.message}${kept}`);
+        const count = i === 0 ? "" : ` (${i} of ${digits.length} digits were saved)`;
+        this.#feedback.failed(`${result.message}${count}`);
         return;
       }
+      saved.push(labels[i]);
     }
     const number = labels.join("");
     const right = number === reading.number;

@@ -130,6 +130,50 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     drawing.assert_clean()
 
 
+def test_answering_again_after_a_failed_save_saves_each_digit_once(drawing: DrawingPage, numbers):
+    """The second digit's post is refused (429): the strip says how many were saved, and "Right"
+    once more sends only the digits not yet saved."""
+    number = numbers[DESKTOP_INDEX]
+    page = drawing.page
+    drawing.number_mode()
+    posted, refused = [], []
+
+    def second_refused_once(route):
+        posted.append(json.loads(route.request.post_data))
+        if len(posted) == 2 and not refused:
+            refused.append(posted[-1])
+            error = {"code": "rate_limited", "message": "at most 60 feedback posts a minute"}
+            route.fulfill(
+                status=429,
+                content_type="application/json",
+                headers={"Retry-After": "1"},
+                body=json.dumps({"error": error}),
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/feedback", lambda route: second_refused_once(route))
+    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
+    drawing.wait_number_settled(len(number.strokes))
+    done = page.get_by_test_id("number-feedback-done")
+    page.get_by_test_id("number-right").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=number-feedback-done]').dataset.tone "
+        "=== 'error'"
+    )
+    assert f"(1 of {len(number.text)} digits were saved)" in done.text_content()
+    page.get_by_test_id("number-right").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=number-feedback-done]').dataset.tone === 'ok'"
+    )
+    assert f"Saved as {number.text}" in done.text_content()
+    # Digit 1 twice (refused, then saved); every other digit exactly once.
+    digits = [int(c) for c in number.text]
+    assert [p["label"] for p in posted] == [digits[0], digits[1], *digits[1:]]
+    assert [e for e in drawing.console_errors if "status of 429" not in e] == []
+    assert drawing.page_errors == []
+
+
 def test_a_number_on_a_phone_with_touch(phone: DrawingPage, numbers):
     number = numbers[PHONE_INDEX]
     page = phone.page
