@@ -121,7 +121,7 @@ function setPractice(on) {
 /** The person answered: post the drawing with its label, then clear for the next digit. */
 feedback.addEventListener("answer", async (event) => {
   const { label, predicted, modelVersion } = /** @type {CustomEvent} */ (event).detail;
-  const strokes = pad.strokeCount;
+  const drawing = pad.edits;
   const result = await sendFeedback({
     image: pad.toDataURL(EXPORT_SIZE),
     label,
@@ -138,8 +138,10 @@ feedback.addEventListener("answer", async (event) => {
     label === predicted
       ? `Thanks! Saved as ${saved}.`
       : `Thanks! Saved as ${saved}; a retrain that includes the saved drawings learns from it.`;
-  if (pad.strokeCount === strokes) clearAll({ quiet: true }); // unless they already drew more
-  feedback.saved(thanks);
+  // Unless the pad has moved on (more strokes, or a new drawing and its own question).
+  const current = pad.edits === drawing;
+  if (current) clearAll({ quiet: true });
+  feedback.saved(thanks, current);
   if (practiceToggle.getAttribute("aria-pressed") === "true") setPractice(true);
 });
 

@@ -92,6 +92,7 @@ export class DrawingPad extends EventTarget {
   #ctx;
   /** @type {Array<Array<[number, number]>>} */
   #strokes = [];
+  #edits = 0;
   /** The pointer currently drawing, or null; other pointers (a second finger) are ignored. */
   #activePointer = null;
   #frameRequested = false;
@@ -124,6 +125,12 @@ export class DrawingPad extends EventTarget {
     return this.#strokes.length;
   }
 
+  /** @returns {number} how many times the drawing has changed (a stroke begun, undone, cleared
+   * or restored): while it stays the same, so does the drawing */
+  get edits() {
+    return this.#edits;
+  }
+
   /** @returns {boolean} whether a pointer is drawing right now */
   get isDrawing() {
     return this.#activePointer !== null;
@@ -141,6 +148,7 @@ export class DrawingPad extends EventTarget {
    */
   restore(strokes) {
     this.#releaseActive();
+    this.#edits++;
     this.#strokes = strokes.map((points) => points.map(([x, y]) => [x, y]));
     this.#requestFrame();
     this.dispatchEvent(new Event("change"));
@@ -149,6 +157,7 @@ export class DrawingPad extends EventTarget {
   /** Remove every stroke (also abandons a stroke in progress). */
   clear() {
     this.#releaseActive();
+    this.#edits++;
     this.#strokes = [];
     this.#afterRemoval();
   }
@@ -157,6 +166,7 @@ export class DrawingPad extends EventTarget {
   undo() {
     if (this.#strokes.length === 0) return;
     this.#releaseActive();
+    this.#edits++;
     this.#strokes.pop();
     this.#afterRemoval();
   }
@@ -200,6 +210,7 @@ export class DrawingPad extends EventTarget {
       // The pointer may already be gone (a very short tap); the stroke still works without it.
     }
     this.#strokes.push([this.#toUnits(e)]);
+    this.#edits++;
     this.#requestFrame();
     this.dispatchEvent(new Event("strokestart"));
   }

@@ -171,7 +171,8 @@ export class FeedbackPanel extends EventTarget {
       verdict: /** @type {Offer["verdict"]} */ (prediction.verdict ?? "digit"),
       version: prediction.model?.version,
     };
-    this.#busy = false;
+    // An answer still in flight keeps the buttons held: this may be the same drawing read again
+    // (a model change, the Inside panel opened), and a second tap would save it twice.
     this.#notice.clear(); // the last drawing's "Saved" or "Not saved" is not about this one
     this.#render();
   }
@@ -222,9 +223,11 @@ export class FeedbackPanel extends EventTarget {
    * The answer was saved: confirm it (the confirmation stays a few seconds, after the canvas
    * has been cleared for the next digit).
    * @param {string} message
+   * @param {boolean} [current] false when the pad has moved on to another drawing meanwhile:
+   *   the question, if any, is about that one and stays
    */
-  saved(message) {
-    this.#offer = null;
+  saved(message, current = true) {
+    if (current) this.#offer = null;
     this.#busy = false;
     this.#render();
     this.#notice.say(message, "ok");

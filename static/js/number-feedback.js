@@ -58,8 +58,8 @@ export class NumberFeedback extends EventTarget {
       this.withdraw();
       return;
     }
+    // An answer still in flight keeps the buttons held (see FeedbackPanel.offer).
     this.#offer = { number: reading.number, count: reading.number.length };
-    this.#busy = false;
     this.#input.value = "";
     this.#input.placeholder = reading.number;
     this.#input.maxLength = reading.number.length;
@@ -112,12 +112,18 @@ export class NumberFeedback extends EventTarget {
     this.#notice.say(message, "error");
   }
 
-  /** @param {string} message the thanks */
-  saved(message) {
-    // The strip's buttons hide now: leave no focus on them, so that Enter answers the next one.
-    const focused = document.activeElement;
-    if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
-    this.#offer = null;
+  /**
+   * @param {string} message the thanks
+   * @param {boolean} [current] false when the pad has moved on to another drawing meanwhile:
+   *   the question, if any, is about that one and stays
+   */
+  saved(message, current = true) {
+    if (current) {
+      // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
+      const focused = document.activeElement;
+      if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
+      this.#offer = null;
+    }
     this.#busy = false;
     this.#render();
     this.#notice.say(message, "ok");

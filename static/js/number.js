@@ -49,8 +49,9 @@ export class NumberMode {
   #retry;
   /** @type {import("./number-view.js").NumberReading | null} */
   #shown = null;
-  /** The digits of the shown reading already saved, and with which labels (a post can fail). */
-  #saved = { reading: null, labels: [] };
+  /** The digits of the drawing on the pad already saved, and with which labels (a post can
+   * fail); the drawing is known by the pad's edit count. */
+  #saved = { drawing: -1, labels: [] };
   active = false;
 
   /** @param {NumberModeOptions} options */
@@ -203,13 +204,13 @@ export class NumberMode {
     const reading = this.#shown;
     if (reading === null) return;
     const digits = reading.digits.filter((d) => d.verdict !== "not_a_digit");
-    const strokes = this.#pad.strokeCount;
+    const drawing = this.#pad.edits;
     // Answering again after a failed post goes on from the digit that failed: those before it
     // are saved already, and saving them twice would teach a retrain each one twice.
-    const before = this.#saved.reading === reading ? this.#saved.labels : [];
+    const before = this.#saved.drawing === drawing ? this.#saved.labels : [];
     const kept = before.findIndex((label, i) => label !== labels[i]);
     const saved = kept === -1 ? before.slice() : before.slice(0, kept);
-    this.#saved = { reading, labels: saved };
+    this.#saved = { drawing, labels: saved };
     for (let i = saved.length; i < digits.length; i++) {
       const d = digits[i];
       const result = await this.#sendFeedback({
@@ -230,11 +231,13 @@ export class NumberMode {
     const thanks = right
       ? `Thanks! Saved as ${number} (${digits.length === 1 ? "1 digit" : `${digits.length} digits`}).`
       : `Thanks! Saved as ${number}; a retrain that includes the saved drawings learns from it.`;
-    if (this.#pad.strokeCount === strokes) {
+    // Unless the pad has moved on (more strokes, or a new number and its own question).
+    const current = this.#pad.edits === drawing;
+    if (current) {
       this.#pad.clear();
       this.clear();
       this.#cleared();
     }
-    this.#feedback.saved(thanks);
+    this.#feedback.saved(thanks, current);
   }
 }

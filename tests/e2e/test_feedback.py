@@ -123,6 +123,36 @@ def test_right_by_keyboard_only(drawing: DrawingPage):
     drawing.assert_clean()
 
 
+def test_a_slow_save_does_not_touch_the_next_drawing_or_its_question(drawing: DrawingPage):
+    """ "Right" on a 7 is slow to be saved; meanwhile the person clears and draws a 1 (one stroke,
+    as the 7 was) and is asked about it. The 7's 201 then only says thanks: the 1 stays on the
+    pad with its question. And the same drawing read again while its answer is in flight (the
+    Inside panel opened) keeps the buttons held: one tap, one post."""
+    page = drawing.page
+    held, posts = [], []
+    page.route("**/api/feedback", lambda route: held.append(route))
+    page.on("request", lambda r: "/api/feedback" in r.url and posts.append(r.url))
+    drawing.draw_and_read(SEVEN)
+    page.get_by_test_id("feedback-right").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=feedback]').dataset.state === 'sending'"
+    )
+    page.get_by_test_id("inside-toggle").click()  # the same drawing, read again
+    page.wait_for_timeout(600)
+    assert page.get_by_test_id("feedback").get_attribute("data-state") == "sending"
+    page.get_by_test_id("feedback-right").click(force=True)  # held: no second post
+    page.keyboard.press("Escape")
+    assert drawing.draw_and_read(ONE) == "1"
+    assert len(held) == 1 and len(posts) == 1
+    held[0].continue_()
+    assert _done(drawing) == "Thanks! Saved as a 7."
+    assert drawing.state()[2] == 1  # the 1 is still on the pad
+    question = page.locator("[data-role=feedback-question]")
+    assert question.text_content() == "Is it a 1?"
+    assert page.get_by_test_id("feedback").get_attribute("data-state") == "asking"
+    drawing.assert_clean()
+
+
 def test_practice_mode_asks_for_a_digit_and_saves_it_with_that_label(drawing: DrawingPage):
     page = drawing.page
     page.get_by_test_id("practice-toggle").click()
