@@ -36,6 +36,18 @@ const z = (digit) => `z${SUBSCRIPT[digit]}`;
 /** @param {number} v @returns {string} a value for people: 2 decimals, a real minus sign */
 const number = (v) => v.toFixed(2).replace("-", "−");
 
+/**
+ * A score split into its map's part and its biases' part, written so that the sum on screen
+ * holds: rounded apart, the three could miss by 0.01 (7.33 + 1.61 shown as 8.93), so the
+ * biases' part is written as the score less the map, as both are written (within 0.01).
+ * @param {number} mapSum @param {number} score
+ * @returns {[string, string, string]} the map's part, the biases' part, the score
+ */
+export function scoreParts(mapSum, score) {
+  const [map, total] = [mapSum, score].map((v) => Math.round(v * 100));
+  return [number(map / 100), number((total - map) / 100), number(total / 100)];
+}
+
 export class InsidePanel extends EventTarget {
   #root;
   #body;
@@ -311,10 +323,11 @@ export class InsidePanel extends EventTarget {
     this.#root.querySelector("[data-role=contrast-caption]").textContent =
       `Orange ink favours ${top}, blue favours ${other}.`;
     const mapSum = evidence.for_digit.flat().reduce((a, b) => a + b, 0);
+    const [map, biases, score] = scoreParts(mapSum, data.scores[top]);
     this.#root.querySelector("[data-role=method]").textContent = evidence.exact
       ? `Method: gradient × input, each pixel's ink times how much ${z(top)} moves with it. ` +
-        `In a ReLU network this adds up exactly: the map's ${number(mapSum)} plus the biases' ` +
-        `${number(evidence.bias_for_digit)} is ${z(top)} = ${number(data.scores[top])}.`
+        `In a ReLU network this adds up exactly: the map's ${map} plus the biases' ` +
+        `${biases} is ${z(top)} = ${score}.`
       : `Method: gradient × input, each pixel's ink times how much ${z(top)} moves with it. ` +
         `With ${data.layers[0]?.activation ?? "this"} units it is a first-order reading: the ` +
         "network is not linear, so the map does not add up to the score exactly.";

@@ -4,6 +4,7 @@ a phone, and no jank while drawing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -83,6 +84,16 @@ def test_draw_a_seven_and_see_the_layers_scores_units_and_evidence(page):
     assert page.page.locator("[data-role=why-digit]").text_content() == "7"
     method = page.page.locator("[data-role=method]").text_content()
     assert "gradient × input" in method and "adds up exactly" in method
+    # The sum holds as written, to the hundredth (rounded apart, one drawing in three missed).
+    written = re.search(r"map's (\S+) plus the biases' (\S+) is z₇ = (\S+)\.", method)
+    parts = [float(v.replace("−", "-")) for v in written.groups()]
+    assert round(parts[0] + parts[1], 2) == parts[2]
+    split = page.page.evaluate(
+        "async () => { const { scoreParts } = await import('/static/js/inside.js');"
+        " return [scoreParts(7.3349, 8.9498), scoreParts(13.094, 15.335),"
+        " scoreParts(-0.004, 1.1)]; }"
+    )
+    assert split == [["7.33", "1.62", "8.95"], ["13.09", "2.25", "15.34"], ["0.00", "1.10", "1.10"]]
     # Every score is also text: the table a screen reader reads.
     rows = page.page.locator("[data-testid=inside-table] tbody tr")
     assert rows.nth(7).locator("td").first.text_content() != ""
