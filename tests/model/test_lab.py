@@ -33,9 +33,18 @@ def sigmoid(z: float) -> float:
 def test_the_lectures_example_to_two_decimals_as_on_the_slide():
     net = function.lecture_network()
     outputs = net.layer_outputs(np.array([[1.0, -1.0], [0.0, 0.0]]), output="activation")
-    assert np.round(outputs[0][0], 2).tolist() == [0.98, 0.12]
-    assert np.round(outputs[-1][0], 2).tolist() == [0.62, 0.83]
-    assert np.round(outputs[-1][1], 2).tolist() == [0.51, 0.85]
+    # (1, −1) → (0.98, 0.12) → (0.86, 0.11) → (0.62, 0.83); (0, 0) → (0.73, 0.5) → (0.72, 0.12)
+    # → (0.51, 0.85): every figure the slide writes.
+    assert [np.round(o[0], 2).tolist() for o in outputs] == [
+        [0.98, 0.12],
+        [0.86, 0.11],
+        [0.62, 0.83],
+    ]
+    assert [np.round(o[1], 2).tolist() for o in outputs] == [
+        [0.73, 0.5],
+        [0.72, 0.12],
+        [0.51, 0.85],
+    ]
 
 
 def test_the_lectures_example_to_full_precision_against_a_hand_computation():
@@ -246,7 +255,9 @@ def test_quick_lab_writes_every_experiment_as_valid_json(quick_lab):
 def test_quick_lab_reproduces_the_lecture_example(quick_lab):
     section = _section(quick_lab[0], "function")
     assert section["verdict"]["label"] == "confirmed"
-    assert section["tables"][0]["rows"][0][4] == "(0.62, 0.83)"
+    rows = section["tables"][0]["rows"]
+    assert len(rows) == 6 and all(row[2] == row[3] for row in rows)  # the slide's, and ours
+    assert rows[2][:4] == ["(1, −1)", "3 (output)", "(0.62, 0.83)", "(0.62, 0.83)"]
 
 
 def test_quick_lab_deep_sigmoid_gradients_vanish_towards_the_input(quick_lab):
