@@ -272,9 +272,18 @@ def summarise(settings: Settings, results: dict) -> dict:
             S.table(
                 "activations-gradients",
                 "‖∂L/∂bˡ‖ at initialisation, 4 hidden layers of 30 (mean ± sd)",
-                ["network", "layer 1", "layer 2", "layer 3", "layer 4", "layer 4 ÷ layer 1"],
+                [
+                    "network",
+                    "layer 1",
+                    "layer 2",
+                    "layer 3",
+                    "layer 4",
+                    "layer 4 ÷ layer 1, per seed",
+                ],
                 grad_rows,
-                "Compare the ratios, not the sizes. Nielsen's network ends in ten sigmoid "
+                "The last column is each seed's own ratio, averaged over the seeds (not the "
+                "ratio of the two columns' means). Compare the ratios, not the sizes. "
+                "Nielsen's network ends in ten sigmoid "
                 "units, whose error a − y averages over 1,000 images to about a − 0.1 per unit; "
                 "a softmax output's p − y averages to nearly 0 over ten balanced classes, so "
                 "every mean gradient here is smaller. Nielsen's init also draws the biases "
