@@ -10,7 +10,6 @@ transaction) through a server-side cursor, a page at a time, so memory stays fla
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,6 +21,7 @@ from app.feedback.store import (
     Sample,
     Snapshot,
     counts_from_rows,
+    digest,
     labelled_pixels,
     now,
     page_query,
@@ -67,8 +67,7 @@ class PgFeedbackStore:
     ) -> int:
         """Store one sample: pixels (28, 28) or (784,) uint8. Returns its id."""
         data = pixels_bytes(pixels)
-        digest = hashlib.sha256(data).hexdigest()
-        row = (created or now(), int(label), predicted, model_version, data, original, digest)
+        row = (created or now(), int(label), predicted, model_version, data, original, digest(data))
         with self.db.connection() as connection:
             return int(connection.execute(_INSERT + " RETURNING id", row).fetchone()[0])
 
@@ -103,7 +102,7 @@ class PgFeedbackStore:
             }
             for i in range(len(y)):
                 data = pixels_bytes(x[i])
-                key = (hashlib.sha256(data).hexdigest(), int(y[i]))
+                key = (digest(data), int(y[i]))
                 if key in have:
                     skipped += 1
                     continue

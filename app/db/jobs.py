@@ -34,11 +34,12 @@ from psycopg.types.json import Jsonb
 
 from app.db import DatabaseUnavailable
 from app.db.connection import Database
-from app.jobs.store import JOB_ID, Claim, Held, JobBusy, JobNotFound, final_event, now
+from app.jobs.store import ACTIVE, JOB_ID, Claim, Held, JobBusy, JobNotFound, final_event, now
 
 log = logging.getLogger(__name__)
 
-_ACTIVE_SQL = "('queued', 'running')"
+# The job store's ACTIVE statuses as an SQL list: ('queued', 'running').
+_ACTIVE_SQL = "({})".format(", ".join(f"'{status}'" for status in sorted(ACTIVE)))
 _LEASE_EXPIRED = (
     "the training process stopped renewing its lease (its process was killed, or its host "
     "stopped or lost the network) and the lease expired"
@@ -134,9 +135,6 @@ class PgJobStore:
                 "SELECT job_id FROM job_lease WHERE expires > now()"
             ).fetchone()
         return row and row[0]
-
-    def running_id(self) -> str | None:
-        return self.current()
 
     def claim(self, record: dict) -> Claim:
         """Take the lease for a new job and write its record ``queued``, or raise JobBusy."""

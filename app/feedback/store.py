@@ -10,14 +10,14 @@ came. Nothing that identifies a person is stored: no IP address, no user agent.
   and existing data is carried over. A database from a newer release is refused, not touched.
 - A file that is not a readable SQLite database, or fails its integrity check, stops start-up
   with ``FeedbackStoreError`` naming the file; it is never replaced or silently emptied.
-
-(Over 300 lines on purpose: the schema, its migrations and every query on it are one unit, and
-a change to one is checked against the others here.)
 - The SQL is standard (no SQLite-only types or upserts); the same interface over PostgreSQL, for
   replicas on several hosts, is ``app/db/feedback.py``.
 
 Every connection is opened for one operation and closed after it: cheap for SQLite, safe across
 threads and across the worker processes of one server.
+
+(Over 300 lines on purpose: the schema, its migrations and every query on it are one unit, and
+a change to one is checked against the others here.)
 """
 
 from __future__ import annotations
@@ -136,9 +136,10 @@ def png_data_url(pixels: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def digest(pixels: np.ndarray) -> str:
-    """Names a sample's 28×28 content (import uses it to skip samples it already has)."""
-    return hashlib.sha256(np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()).hexdigest()
+def digest(data: bytes) -> str:
+    """Names a sample's 28×28 content, its ``pixels_bytes`` (import uses it to skip samples
+    it already has)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def now() -> str:
@@ -325,7 +326,7 @@ class FeedbackStore:
                     model_version,
                     data,
                     original,
-                    hashlib.sha256(data).hexdigest(),
+                    digest(data),
                 ),
             )
             return int(cursor.lastrowid)
@@ -360,7 +361,7 @@ class FeedbackStore:
             have = set(connection.execute("SELECT digest, label FROM feedback").fetchall())
             for i in range(len(y)):
                 data = pixels_bytes(x[i])
-                key = (hashlib.sha256(data).hexdigest(), int(y[i]))
+                key = (digest(data), int(y[i]))
                 if key in have:
                     skipped += 1
                     continue
