@@ -108,7 +108,7 @@ def model_units(
     key = hashlib.sha256(",".join(map(str, chosen)).encode()).hexdigest()[:16]
     etag = f'"{model.version}-{layer}-{key}"'
     headers = {"ETag": etag, "Cache-Control": _UNITS_CACHE}
-    if etag in request.headers.get("if-none-match", ""):
+    if _matches(etag, request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers=headers)
     units = []
     for unit in chosen:
@@ -141,3 +141,10 @@ def _unit_ids(text: str, size: int) -> list[int]:
             422, "validation_error", f"query.ids: {max(chosen)} is out of range; send {accepted}"
         )
     return chosen
+
+
+def _matches(etag: str, if_none_match: str) -> bool:
+    """Whether an If-None-Match header names ``etag`` (RFC 9110 §13.1.2): "*", or one of its
+    comma-separated tags, weak (W/"…") or strong, equal to it; not merely containing it."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags

@@ -131,6 +131,14 @@ def test_units_are_cached_per_model_version(client, tmp_path):
     assert first.headers["Cache-Control"] == "no-cache"
     again = client.get("/api/model/units?top=4", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
+    for header, status in (
+        (f'"other", W/{etag}', 304),  # one of a list, weak or strong
+        ("*", 304),  # any representation
+        (etag + "x", 200),  # text that merely contains the tag
+        (etag.strip('"'), 200),  # unquoted: not an entity tag
+    ):
+        r = client.get("/api/model/units?top=4", headers={"If-None-Match": header})
+        assert r.status_code == status, header
     assert client.get("/api/model/units?top=5", headers={"If-None-Match": etag}).status_code == 200
     registry = Registry(tmp_path)
     version = registry.add(MLP([784, 64, 10], "sigmoid", seed=0), {})
