@@ -138,7 +138,9 @@ def test_keyboard_only(page):
     page.assert_clean()
 
 
-def test_a_phone_sees_the_panel_stacked_and_scrolling_inside_itself(browser, inside_server):
+def test_a_phone_sees_the_whole_path_wrapped_and_the_details_stacked(browser, inside_server):
+    """On a phone the path of the data wraps, stage after stage, instead of scrolling sideways
+    with the scores and the answer out of sight (a teacher's QA pass: "512 uni", "Bright")."""
     phone = DrawingPage.open(
         browser,
         inside_server[0],
@@ -154,12 +156,17 @@ def test_a_phone_sees_the_panel_stacked_and_scrolling_inside_itself(browser, ins
         sizes = phone.page.evaluate(
             """() => {
               const flow = document.querySelector('[data-testid=flow]');
-              return [document.documentElement.scrollWidth, flow.scrollWidth, flow.clientWidth];
+              const box = flow.getBoundingClientRect();
+              const stages = [...flow.children].map((s) => s.getBoundingClientRect());
+              return [document.documentElement.scrollWidth, flow.scrollWidth, flow.clientWidth,
+                      stages.every((s) => s.left >= box.left - 1 && s.right <= box.right + 1),
+                      new Set(stages.map((s) => Math.round(s.top))).size];
             }"""
         )
-        page_width, flow_width, flow_visible = sizes
+        page_width, flow_width, flow_visible, inside, rows = sizes
         assert page_width <= 390  # nothing overflows the viewport
-        assert flow_width > flow_visible  # the path of the data scrolls sideways within the panel
+        assert flow_width <= flow_visible and inside  # every stage in view, none to the right
+        assert rows >= 2  # wrapped
         details = phone.page.locator(".inside-details > section")
         first, second = details.nth(0).bounding_box(), details.nth(1).bounding_box()
         assert second["y"] >= first["y"] + first["height"]  # stacked
