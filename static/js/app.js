@@ -120,7 +120,7 @@ function setPractice(on) {
 
 /** The person answered: post the drawing with its label, then clear for the next digit. */
 feedback.addEventListener("answer", async (event) => {
-  const { label, predicted, modelVersion } = /** @type {CustomEvent} */ (event).detail;
+  const { label, predicted, modelVersion, answer } = /** @type {CustomEvent} */ (event).detail;
   const drawing = pad.edits;
   const result = await sendFeedback({
     image: pad.toDataURL(EXPORT_SIZE),
@@ -129,7 +129,7 @@ feedback.addEventListener("answer", async (event) => {
     modelVersion,
   });
   if (!result.ok) {
-    feedback.failed(result.message);
+    feedback.failed(result.message, answer);
     return;
   }
   const saved = label === NOT_A_DIGIT ? "not a digit" : aDigit(label);
@@ -141,8 +141,10 @@ feedback.addEventListener("answer", async (event) => {
   // Unless the pad has moved on (more strokes, or a new drawing and its own question).
   const current = pad.edits === drawing;
   if (current) clearAll({ quiet: true });
-  feedback.saved(thanks, current);
-  if (practiceToggle.getAttribute("aria-pressed") === "true") setPractice(true);
+  feedback.saved(thanks, answer, current);
+  // The next digit to ask for; not while another drawing's question is up (it would be asked
+  // under the new target's name).
+  if (current && practiceToggle.getAttribute("aria-pressed") === "true") setPractice(true);
 });
 
 /** Remove the last stroke and predict what is left (or go back to empty). */

@@ -21,6 +21,7 @@ export const NOT_A_DIGIT = "not_a_digit"; // the label of a drawing that is no d
  * @property {number|"not_a_digit"} label what the drawing really is
  * @property {number} predicted the digit the network ranked first
  * @property {string|undefined} modelVersion the model that said it
+ * @property {number} answer this answer's number, to hand back to saved() or failed()
  */
 
 /**
@@ -121,7 +122,10 @@ export class FeedbackPanel extends EventTarget {
   #offer = null;
   /** @type {number|null} */
   #target = null;
-  #busy = false;
+  /** The answer being sent (its number in the "answer" event), 0 for none: while one is, the
+   * buttons are held. An earlier answer that ends later never touches it. */
+  #pending = 0;
+  #answers = 0;
 
   /** @param {HTMLElement} root the [data-testid=feedback] element */
   constructor(root) {
@@ -147,7 +151,7 @@ export class FeedbackPanel extends EventTarget {
 
   /** Whether the panel is asking (a settled prediction is shown and no answer is in flight). */
   get asking() {
-    return this.#offer !== null && !this.#busy;
+    return this.#offer !== null && this.#pending === 0;
   }
 
   /**
@@ -180,7 +184,7 @@ export class FeedbackPanel extends EventTarget {
   /** The drawing changed or was cleared: nothing to ask about now. */
   withdraw() {
     this.#offer = null;
-    this.#busy = false;
+    this.#pending = 0;
     this.#render();
   }
 
@@ -205,37 +209,51 @@ export class FeedbackPanel extends EventTarget {
   /** @param {number|"not_a_digit"} label */
   #answer(label) {
     const offer = /** @type {Offer} */ (this.#offer);
-    this.#busy = true;
+    this.#pending = ++this.#answers;
     this.#render();
     /** @type {FeedbackAnswer} */
-    const detail = { label, predicted: offer.digit, modelVersion: offer.version };
+    const detail = {
+      label,
+      predicted: offer.digit,
+      modelVersion: offer.version,
+      answer: this.#pending,
+    };
     this.dispatchEvent(new CustomEvent("answer", { detail }));
   }
 
-  /** The answer could not be saved: say why, and ask again. */
-  failed(message) {
-    this.#busy = false;
+  /**
+   * The answer could not be saved: say why, and ask again (an earlier answer's failure, the
+   * drawing since gone, is only said).
+   * @param {string} message
+   * @param {number} answer the answer's number, from its "answer" event
+   */
+  failed(message, answer) {
+    const pending = answer === this.#pending;
+    if (pending) this.#pending = 0;
     this.#render();
-    this.#notice.say(message, "error");
+    this.#notice.say(pending ? message : `Your last answer was not saved: ${message}`, "error");
   }
 
   /**
    * The answer was saved: confirm it (the confirmation stays a few seconds, after the canvas
    * has been cleared for the next digit).
    * @param {string} message
+   * @param {number} answer the answer's number, from its "answer" event
    * @param {boolean} [current] false when the pad has moved on to another drawing meanwhile:
    *   the question, if any, is about that one and stays
    */
-  saved(message, current = true) {
-    if (current) this.#offer = null;
-    this.#busy = false;
+  saved(message, answer, current = true) {
+    if (answer === this.#pending) {
+      this.#pending = 0;
+      if (current) this.#offer = null;
+    }
     this.#render();
     this.#notice.say(message, "ok");
   }
 
   #render() {
     const offer = this.#offer;
-    this.#root.dataset.state = offer === null ? "idle" : this.#busy ? "sending" : "asking";
+    this.#root.dataset.state = offer === null ? "idle" : this.#pending ? "sending" : "asking";
     const disabled = String(!this.asking);
     for (const button of [this.#right, this.#second, this.#notDigit, ...this.#digits]) {
       button.setAttribute("aria-disabled", disabled);

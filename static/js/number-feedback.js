@@ -25,7 +25,9 @@ export class NumberFeedback extends EventTarget {
   #notice;
   /** @type {{number: string, count: number} | null} */
   #offer = null;
-  #busy = false;
+  /** The answer being sent (its number in the "answer" event), 0 for none (see FeedbackPanel). */
+  #pending = 0;
+  #answers = 0;
 
   /** @param {HTMLElement} root the [data-testid=number-feedback] element */
   constructor(root) {
@@ -46,7 +48,7 @@ export class NumberFeedback extends EventTarget {
 
   /** Whether a reading is on offer and no answer is being sent. */
   get asking() {
-    return this.#offer !== null && !this.#busy;
+    return this.#offer !== null && this.#pending === 0;
   }
 
   /**
@@ -70,7 +72,7 @@ export class NumberFeedback extends EventTarget {
   /** The drawing changed or was cleared: nothing to ask about now. */
   withdraw() {
     this.#offer = null;
-    this.#busy = false;
+    this.#pending = 0;
     this.#render();
   }
 
@@ -100,38 +102,46 @@ export class NumberFeedback extends EventTarget {
 
   /** The answer is being sent: hold the buttons until saved() or failed(). */
   #answer(text) {
-    this.#busy = true;
+    this.#pending = ++this.#answers;
     this.#render();
-    this.dispatchEvent(new CustomEvent("answer", { detail: { labels: [...text].map(Number) } }));
+    const detail = { labels: [...text].map(Number), answer: this.#pending };
+    this.dispatchEvent(new CustomEvent("answer", { detail }));
   }
 
-  /** @param {string} message why it was not saved */
-  failed(message) {
-    this.#busy = false;
+  /**
+   * @param {string} message why it was not saved
+   * @param {number} answer the answer's number, from its "answer" event
+   */
+  failed(message, answer) {
+    const pending = answer === this.#pending;
+    if (pending) this.#pending = 0;
     this.#render();
-    this.#notice.say(message, "error");
+    this.#notice.say(pending ? message : `Your last answer was not saved: ${message}`, "error");
   }
 
   /**
    * @param {string} message the thanks
+   * @param {number} answer the answer's number, from its "answer" event
    * @param {boolean} [current] false when the pad has moved on to another drawing meanwhile:
    *   the question, if any, is about that one and stays
    */
-  saved(message, current = true) {
-    if (current) {
-      // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
-      const focused = document.activeElement;
-      if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
-      this.#offer = null;
+  saved(message, answer, current = true) {
+    if (answer === this.#pending) {
+      this.#pending = 0;
+      if (current) {
+        // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
+        const focused = document.activeElement;
+        if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
+        this.#offer = null;
+      }
     }
-    this.#busy = false;
     this.#render();
     this.#notice.say(message, "ok");
   }
 
   #render() {
     const offer = this.#offer;
-    this.#root.dataset.state = offer === null ? "idle" : this.#busy ? "sending" : "asking";
+    this.#root.dataset.state = offer === null ? "idle" : this.#pending ? "sending" : "asking";
     const disabled = String(!this.asking);
     this.#right.setAttribute("aria-disabled", disabled);
     this.#input.readOnly = !this.asking;

@@ -49,9 +49,10 @@ export class NumberMode {
   #retry;
   /** @type {import("./number-view.js").NumberReading | null} */
   #shown = null;
-  /** The digits of the drawing on the pad already saved, and with which labels (a post can
-   * fail); the drawing is known by the pad's edit count. */
-  #saved = { drawing: -1, labels: [] };
+  /** The digits already saved of one reading of one drawing, and with which labels (a post can
+   * fail): the drawing is known by the pad's edit count, the reading by where its digits are
+   * (a new model may split the same drawing differently). */
+  #saved = { drawing: -1, split: "", labels: [] };
   active = false;
 
   /** @param {NumberModeOptions} options */
@@ -66,9 +67,10 @@ export class NumberMode {
     this.#onVersion = options.onVersion ?? (() => {});
     this.#view = new NumberView(results, new BoxOverlay(overlay, CANVAS.width, CANVAS.height));
     this.#feedback = new NumberFeedback(results.querySelector("[data-testid=number-feedback]"));
-    this.#feedback.addEventListener("answer", (event) =>
-      this.#store(/** @type {CustomEvent} */ (event).detail.labels),
-    );
+    this.#feedback.addEventListener("answer", (event) => {
+      const { labels, answer } = /** @type {CustomEvent} */ (event).detail;
+      this.#store(labels, answer);
+    });
     this.#client = new PredictionClient({
       endpoint: READ,
       getPayload: () => ({
@@ -199,18 +201,23 @@ export class NumberMode {
     else this.#view.showRetry(null);
   }
 
-  /** Post each digit of the shown reading with its label, one after another. */
-  async #store(labels) {
+  /**
+   * Post each digit of the shown reading with its label, one after another.
+   * @param {number[]} labels @param {number} answer the answer's number, for the strip
+   */
+  async #store(labels, answer) {
     const reading = this.#shown;
     if (reading === null) return;
     const digits = reading.digits.filter((d) => d.verdict !== "not_a_digit");
     const drawing = this.#pad.edits;
+    const split = digits.map((d) => d.box.join(",")).join(";");
     // Answering again after a failed post goes on from the digit that failed: those before it
     // are saved already, and saving them twice would teach a retrain each one twice.
-    const before = this.#saved.drawing === drawing ? this.#saved.labels : [];
+    const same = this.#saved.drawing === drawing && this.#saved.split === split;
+    const before = same ? this.#saved.labels : [];
     const kept = before.findIndex((label, i) => label !== labels[i]);
     const saved = kept === -1 ? before.slice() : before.slice(0, kept);
-    this.#saved = { drawing, labels: saved };
+    this.#saved = { drawing, split, labels: saved };
     for (let i = saved.length; i < digits.length; i++) {
       const d = digits[i];
       const result = await this.#sendFeedback({
@@ -221,7 +228,7 @@ export class NumberMode {
       });
       if (!result.ok) {
         const count = i === 0 ? "" : ` (${i} of ${digits.length} digits were saved)`;
-        this.#feedback.failed(`${result.message}${count}`);
+        this.#feedback.failed(`${result.message}${count}`, answer);
         return;
       }
       saved.push(labels[i]);
@@ -238,6 +245,6 @@ export class NumberMode {
       this.clear();
       this.#cleared();
     }
-    this.#feedback.saved(thanks, current);
+    this.#feedback.saved(thanks, answer, current);
   }
 }

@@ -144,12 +144,26 @@ def test_a_slow_save_does_not_touch_the_next_drawing_or_its_question(drawing: Dr
     page.keyboard.press("Escape")
     assert drawing.draw_and_read(ONE) == "1"
     assert len(held) == 1 and len(posts) == 1
-    held[0].continue_()
+    state = page.get_by_test_id("feedback")
+    assert state.get_attribute("data-state") == "asking"  # the 1's own question
+    page.get_by_test_id("feedback-right").click()  # the 1's answer: held too
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=feedback]').dataset.state === 'sending'"
+    )
+    held[0].continue_()  # the 7's 201 comes first
     assert _done(drawing) == "Thanks! Saved as a 7."
     assert drawing.state()[2] == 1  # the 1 is still on the pad
-    question = page.locator("[data-role=feedback-question]")
-    assert question.text_content() == "Is it a 1?"
-    assert page.get_by_test_id("feedback").get_attribute("data-state") == "asking"
+    assert page.locator("[data-role=feedback-question]").text_content() == "Is it a 1?"
+    assert state.get_attribute("data-state") == "sending"  # the 1's answer is still on its way
+    page.get_by_test_id("feedback-right").click(force=True)  # held: no second post of the 1
+    assert len(held) == 2 and len(posts) == 2
+    held[1].continue_()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=feedback-done]').textContent"
+        " === 'Thanks! Saved as a 1.'"
+    )
+    assert drawing.state()[2] == 0 and state.get_attribute("data-state") == "idle"
+    assert len(posts) == 2
     drawing.assert_clean()
 
 
