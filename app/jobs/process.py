@@ -138,7 +138,8 @@ class Runner:
                 return self._run()
         except _Stop as stop:
             # A stop that came before ``_run`` could catch it: a cancel already flagged when the
-            # lease is first renewed, or a signal just before. The job still ends as asked.
+            # lease is first renewed (the lease, or the lock, is still held then). The job
+            # still ends as asked.
             self.committing = True
             if self.record.get("status") in ACTIVE:
                 self.store.finish(self.record, stop.status, stop.reason)
@@ -146,10 +147,12 @@ class Runner:
 
     def _run(self) -> int:
         record = self.record
-        record.update(status="running", started=now(), pid=os.getpid())
-        self.store.write(record)
-        self.store.append_event(self.job_id, {"kind": "status", "status": "running"})
         try:
+            # Inside the try: a signal once the pid is written (it may come at once) is a stop
+            # recorded here, while the lock is still held.
+            record.update(status="running", started=now(), pid=os.getpid())
+            self.store.write(record)
+            self.store.append_event(self.job_id, {"kind": "status", "status": "running"})
             # A cancel asked before this process had said who it is could not be a signal.
             if self.store.cancel_requested(self.job_id):
                 raise _Stop("cancelled", "cancelled by an admin")

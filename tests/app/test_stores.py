@@ -3,11 +3,13 @@ PostgreSQL. Each test takes the ``stores`` fixture, so it runs once per back-end
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import threading
 import time
 from contextlib import suppress
+from types import SimpleNamespace
 
 import numpy as np
 import psycopg
@@ -16,7 +18,7 @@ import pytest
 from app.feedback.export import read_export, write_export
 from app.feedback.store import load_split
 from app.jobs.manager import CANCEL_SIGNAL
-from app.jobs.process import Runner
+from app.jobs.process import Runner, _Stop
 from app.jobs.store import JobBusy, JobNotFound, JobStore, now
 from model.modelfile import ModelFileError, read_meta
 from model.network import MLP
@@ -248,6 +250,43 @@ def test_a_job_cancelled_before_its_process_started_ends_cancelled(stores):
     job = jobs.read(record["id"])
     assert (job["status"], job["reason"]) == ("cancelled", "cancelled by an admin")
     jobs.claim(_record("j-20260101-000001-c0ffee")).close()  # the lock is free again
+
+
+def test_a_stop_as_the_job_says_it_is_running_is_recorded_under_the_lock(tmp_path, monkeypatch):
+    """A cancel's signal may land the moment the job has written its pid: the job must write
+    how it ended while it still holds the lock, or another worker's reconcile, finding the lock
+    free, marks it interrupted first (two final events)."""
+    jobs = JobStore(tmp_path)
+    record = _record("j-20260101-000000-5a5a5a")
+    claim = jobs.claim(record)
+    job_lock = os.dup(int(claim.args[0]))  # the job process's own descriptor
+    claim.close()  # the server's copy, closed once the process is spawned
+    runner = Runner(SimpleNamespace(jobs=jobs), record["id"], timeout_seconds=600)
+    append, finish, lock_free = jobs.append_event, jobs.finish, []
+
+    def append_then_signal(job_id, event):
+        append(job_id, event)
+        if event.get("status") == "running":
+            raise _Stop("cancelled", "cancelled by an admin")
+
+    def finish_seen_by_another_worker(*args, **kwargs):
+        other = JobStore(tmp_path)
+        fd = other.try_lock()
+        lock_free.append(fd is not None)
+        if fd is not None:
+            os.close(fd)
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "append_event", append_then_signal)
+    monkeypatch.setattr(jobs, "finish", finish_seen_by_another_worker)
+    assert runner.run([str(job_lock)]) == 0
+    assert lock_free == [False]
+    events, _ = jobs.read_events(record["id"], 0)
+    assert [e["status"] for e in events if e["kind"] == "status"] == [
+        "queued",
+        "running",
+        "cancelled",
+    ]
 
 
 @pytest.mark.parametrize(
