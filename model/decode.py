@@ -99,14 +99,14 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         # Pillow's own guard (tens of millions of pixels) spoke before ours: say ours.
         declared = re.search(r"\((\d+) pixels\)", str(e))
-        size = f"{int(declared[1])} pixels" if declared else f"more than {limits.max_pixels}"
+        size = int(declared[1]) if declared else f"more than {limits.max_pixels}"
         raise ImageError(
-            f"the image declares {size}; at most {limits.max_pixels} pixels are accepted",
+            f"the image declares {size} pixels; at most {limits.max_pixels} are accepted",
             code="image_too_large",
         ) from None
     except (OSError, ValueError) as e:
         raise ImageError(
-            f"the image could not be read ({e}); send a plain {accepted} image"
+            f"the image could not be read{_why(e)}; send a whole {accepted} image"
         ) from None
     width, height = image.size
     if width * height > limits.max_pixels:
@@ -122,10 +122,15 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
         raise
     except Exception as e:  # Pillow raises many types for truncated or corrupt data
         raise ImageError(
-            f"the image data is truncated or corrupt ({e}); send a whole {accepted} image"
+            f"the image data is truncated or corrupt{_why(e)}; send a whole {accepted} image"
         ) from None
     _apply_orientation(image)
     return image
+
+
+def _why(e: Exception) -> str:
+    """The decoder's own words, in brackets, for a developer to search ('' if it said none)."""
+    return f" ({e})" if str(e) else ""
 
 
 class _BudgetedReader(io.BytesIO):

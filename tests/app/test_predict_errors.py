@@ -103,6 +103,16 @@ CASES = {
     "no comma": (image("data:image/png;base64"), 422, "bad_data_url"),
     "no data after the comma": (image("data:image/png;base64,"), 422, "bad_data_url"),
     "not base64": (image("data:image/png,%89PNG"), 422, "bad_data_url"),
+    "base64 split by a Unicode space": (
+        image(data_url(SEVEN_PNG).replace("iVBOR", "iVB\u3000OR", 1)),
+        422,
+        "bad_data_url",
+    ),
+    "base64 split by a control character": (
+        image(data_url(SEVEN_PNG).replace("iVBOR", "iVB\x1fOR", 1)),
+        422,
+        "bad_data_url",
+    ),
     "data URL of TIFF type": (
         image(data_url(encode(seven_image(), "TIFF"), "image/tiff")),
         415,
