@@ -1,6 +1,6 @@
 """The labelled drawings in PostgreSQL: ``app.feedback.store``'s interface, for every host.
 
-The rows are the SQLite store's (its schema version 2, label 10 meaning "not a digit"), created
+The rows are the SQLite store's (its schema version 3, label 10 meaning "not a digit"), created
 by the database's migrations (``app.db.schema``) rather than by ``open``. Each write is one
 transaction, committed before the 201 goes out, so a sample that got its 201 is in the database
 whichever replica took it. An export reads one consistent snapshot (a repeatable-read
