@@ -243,10 +243,8 @@ export class FeedbackPanel extends EventTarget {
    *   the question, if any, is about that one and stays
    */
   saved(message, answer, current = true) {
-    if (answer === this.#pending) {
-      this.#pending = 0;
-      if (current) this.#offer = null;
-    }
+    if (answer === this.#pending) this.#pending = 0;
+    if (current) this.#offer = null;
     this.#render();
     this.#notice.say(message, "ok");
   }

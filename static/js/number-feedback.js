@@ -126,14 +126,12 @@ export class NumberFeedback extends EventTarget {
    *   the question, if any, is about that one and stays
    */
   saved(message, answer, current = true) {
-    if (answer === this.#pending) {
-      this.#pending = 0;
-      if (current) {
-        // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
-        const focused = document.activeElement;
-        if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
-        this.#offer = null;
-      }
+    if (answer === this.#pending) this.#pending = 0;
+    if (current) {
+      // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
+      const focused = document.activeElement;
+      if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
+      this.#offer = null;
     }
     this.#render();
     this.#notice.say(message, "ok");

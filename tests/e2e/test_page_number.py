@@ -114,8 +114,13 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     assert [p["label"] for p in posted] == [int(c) for c in corrected]
     assert [p["predicted"] for p in posted] == [int(c) for c in number.text]
     assert all(len(p["pixels"]) == 28 and "image" not in p for p in posted)
-    # Saved: the pad is cleared for the next number.
+    # Saved: the pad is cleared for the next number, and no focus is left on the strip's
+    # hidden buttons (Enter must answer the next question, not press them).
     assert drawing.state()[2] == 0 and drawing.number() == ""
+    assert page.evaluate(
+        "() => !document.querySelector('[data-testid=number-feedback]')"
+        ".contains(document.activeElement)"
+    )
 
     # "Right" by keyboard (Enter) saves the reading as it is.
     drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
