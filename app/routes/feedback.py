@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import InFlightDep
 from app.errors import ApiError
 from app.feedback.intake import save_feedback
+from app.feedback.store import MODEL_VERSION_MAX_LENGTH
 from app.inputs import ACCEPTED_CONTENT_TEXT, DrawingDecoder, media_type, parse_json, read_upload
 from app.ratelimit import client_key, too_many
 from app.routes.drawing import RAW_IMAGE_CONTENT
@@ -95,8 +96,8 @@ _FEEDBACK_BODY = {
         422: {
             "model": ErrorResponse,
             "description": "The label is neither a digit 0-9 nor `not_a_digit`, `model_version` "
-            "is over 200 characters or holds a control character, or the drawing is blank or "
-            "malformed.",
+            f"is over {MODEL_VERSION_MAX_LENGTH} characters or holds a control character, or the "
+            "drawing is blank or malformed.",
         },
         429: {"model": ErrorResponse, "description": "Too many posts from this client."},
         503: {
