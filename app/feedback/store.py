@@ -41,9 +41,9 @@ from model.train import NOT_A_DIGIT  # the label of a drawing that is no digit a
 DB_NAME = "feedback.db"
 PAGE_SIZE_MAX = 200
 MODEL_VERSION_MAX_LENGTH = 200  # as the column is declared; posts and imports are held to it
-# The text a model_version may hold: no control characters (PostgreSQL's text cannot hold NUL,
-# so one would be a 500 there and an export that no PostgreSQL store could import).
-MODEL_VERSION_TEXT = re.compile(r"[^\x00-\x1f\x7f]*")
+# The text a model_version may hold: no control characters, C0, DEL or C1 (PostgreSQL's text
+# cannot hold NUL, so one would be a 500 there and an export no PostgreSQL store could import).
+MODEL_VERSION_TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]*")
 CREATED_MAX_LENGTH = 40  # an ISO 8601 time with milliseconds and offset takes 29
 
 # Each step moves the schema from version i to i + 1. Never edit a released step: add one.

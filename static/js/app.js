@@ -133,13 +133,14 @@ feedback.addEventListener("answer", async (event) => {
     return;
   }
   const saved = label === NOT_A_DIGIT ? "not a digit" : aDigit(label);
+  // Unless the pad has moved on (more strokes, or a new drawing and its own question).
+  const current = pad.edits === drawing;
+  const said = `${current ? "Thanks! Saved" : "Your last answer was saved"} as ${saved}`;
   // Drawings train a model only when an admin retrains with them: promise no more than that.
   const thanks =
     label === predicted
-      ? `Thanks! Saved as ${saved}.`
-      : `Thanks! Saved as ${saved}; a retrain that includes the saved drawings learns from it.`;
-  // Unless the pad has moved on (more strokes, or a new drawing and its own question).
-  const current = pad.edits === drawing;
+      ? `${said}.`
+      : `${said}; a retrain that includes the saved drawings learns from it.`;
   if (current) clearAll({ quiet: true });
   feedback.saved(thanks, answer, current);
   // The next digit to ask for; not while another drawing's question is up (it would be asked

@@ -212,11 +212,11 @@ export class NumberMode {
     const drawing = this.#pad.edits;
     const split = digits.map((d) => d.box.join(",")).join(";");
     // Answering again after a failed post goes on from the digit that failed: those before it
-    // are saved already, and saving them twice would teach a retrain each one twice.
+    // are saved already (with the labels they had then: saving one again under a new label
+    // would teach a retrain both), and saving them twice would teach it each one twice.
     const same = this.#saved.drawing === drawing && this.#saved.split === split;
-    const before = same ? this.#saved.labels : [];
-    const kept = before.findIndex((label, i) => label !== labels[i]);
-    const saved = kept === -1 ? before.slice() : before.slice(0, kept);
+    const saved = same ? this.#saved.labels.slice() : [];
+    const earlier = saved.slice();
     this.#saved = { drawing, split, labels: saved };
     for (let i = saved.length; i < digits.length; i++) {
       const d = digits[i];
@@ -233,13 +233,19 @@ export class NumberMode {
       }
       saved.push(labels[i]);
     }
-    const number = labels.join("");
+    const number = saved.join("");
     const right = number === reading.number;
-    const thanks = right
-      ? `Thanks! Saved as ${number} (${digits.length === 1 ? "1 digit" : `${digits.length} digits`}).`
-      : `Thanks! Saved as ${number}; a retrain that includes the saved drawings learns from it.`;
     // Unless the pad has moved on (more strokes, or a new number and its own question).
     const current = this.#pad.edits === drawing;
+    const said = `${current ? "Thanks! Saved" : "Your last answer was saved"} as ${number}`;
+    const relabelled = earlier.some((label, i) => label !== labels[i])
+      ? ` The first ${earlier.length === 1 ? "digit was" : `${earlier.length} digits were`} ` +
+        `saved before your correction, as ${earlier.join("")}; an admin can relabel ` +
+        `${earlier.length === 1 ? "it" : "them"}.`
+      : "";
+    const thanks = right
+      ? `${said} (${digits.length === 1 ? "1 digit" : `${digits.length} digits`}).`
+      : `${said}; a retrain that includes the saved drawings learns from it.${relabelled}`;
     if (current) {
       this.#pad.clear();
       this.clear();

@@ -95,6 +95,7 @@ def test_nothing_that_identifies_a_person_is_stored(client, tmp_path):
         {"image": SEVEN_DATA_URL},
         {"image": SEVEN_DATA_URL, "label": 7, "predicted": 12},
         {"image": SEVEN_DATA_URL, "label": 7, "model_version": "v\u0000x"},
+        {"image": SEVEN_DATA_URL, "label": 7, "model_version": "v\u0085x"},  # C1's NEL
         {"image": SEVEN_DATA_URL, "label": 7, "model_version": "v" * 201},
     ],
 )

@@ -151,7 +151,7 @@ def test_a_slow_save_does_not_touch_the_next_drawing_or_its_question(drawing: Dr
         "() => document.querySelector('[data-testid=feedback]').dataset.state === 'sending'"
     )
     held[0].continue_()  # the 7's 201 comes first
-    assert _done(drawing) == "Thanks! Saved as a 7."
+    assert _done(drawing) == "Your last answer was saved as a 7."
     assert drawing.state()[2] == 1  # the 1 is still on the pad
     assert page.locator("[data-role=feedback-question]").text_content() == "Is it a 1?"
     assert state.get_attribute("data-state") == "sending"  # the 1's answer is still on its way

@@ -135,9 +135,14 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     drawing.assert_clean()
 
 
-def test_answering_again_after_a_failed_save_saves_each_digit_once(drawing: DrawingPage, numbers):
-    """The second digit's post is refused (429): the strip says how many were saved, and "Right"
-    once more sends only the digits not yet saved."""
+@pytest.mark.parametrize("answer", ["right", "corrected"])
+def test_answering_again_after_a_failed_save_saves_each_digit_once(
+    drawing: DrawingPage, numbers, answer
+):
+    """The second digit's post is refused (429): the strip says how many were saved, and the
+    answer given again sends only the digits not yet saved. A correction that changes a digit
+    already saved does not save it again under the new label (a retrain would learn both): the
+    thanks says so."""
     number = numbers[DESKTOP_INDEX]
     page = drawing.page
     drawing.number_mode()
@@ -167,14 +172,24 @@ def test_answering_again_after_a_failed_save_saves_each_digit_once(drawing: Draw
         "=== 'error'"
     )
     assert f"(1 of {len(number.text)} digits were saved)" in done.text_content()
-    page.get_by_test_id("number-right").click()
+    digits = [int(c) for c in number.text]
+    if answer == "right":
+        page.get_by_test_id("number-right").click()
+        labels = digits
+    else:  # every digit one more, the first (already saved) included
+        labels = [(d + 1) % 10 for d in digits]
+        page.get_by_test_id("number-fix").fill("".join(map(str, labels)))
+        page.get_by_test_id("number-save").click()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=number-feedback-done]').dataset.tone === 'ok'"
     )
-    assert f"Saved as {number.text}" in done.text_content()
-    # Digit 1 twice (refused, then saved); every other digit exactly once.
-    digits = [int(c) for c in number.text]
-    assert [p["label"] for p in posted] == [digits[0], digits[1], *digits[1:]]
+    stored = [digits[0], *labels[1:]]
+    assert f"Saved as {''.join(map(str, stored))}" in done.text_content()
+    # Digit 1 twice (refused, then saved); every other digit exactly once, the first with the
+    # label it was saved with.
+    assert [p["label"] for p in posted] == [digits[0], digits[1], *labels[1:]]
+    if answer == "corrected":
+        assert f"saved before your correction, as {digits[0]}" in done.text_content()
     assert [e for e in drawing.console_errors if "status of 429" not in e] == []
     assert drawing.page_errors == []
 
