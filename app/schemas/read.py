@@ -73,14 +73,20 @@ class ReadInput(BaseModel):
         "of the canvas (x right, y down). At most 500 strokes and 50,000 points; points may "
         "leave the canvas (its edge cuts off their ink).",
     )
+    # Strict: a number, not true (read as 1) or the text "280".
     width: float | None = Field(
-        None, description="The canvas's width in the strokes' pixels (8 to 8192); with strokes."
+        None,
+        strict=True,
+        description="The canvas's width in the strokes' pixels (8 to 8192); with strokes.",
     )
     height: float | None = Field(
-        None, description="The canvas's height in the strokes' pixels (8 to 8192); with strokes."
+        None,
+        strict=True,
+        description="The canvas's height in the strokes' pixels (8 to 8192); with strokes.",
     )
     brush: float | None = Field(
         None,
+        strict=True,
         description="The pen's width in the same pixels; by default 0.075 × the shorter side, "
         "as the drawing page draws. With strokes.",
     )

@@ -197,6 +197,9 @@ BAD = {
         "validation_error",
     ),
     "pixels": ({"json": {"pixels": SEVEN_PIXELS}}, 422, "validation_error"),
+    "a width of true": ({"json": {**NUMBER_STROKES, "width": True}}, 422, "validation_error"),
+    "a width as text": ({"json": {**NUMBER_STROKES, "width": "700"}}, 422, "validation_error"),
+    "a brush of false": ({"json": {**NUMBER_STROKES, "brush": False}}, 422, "validation_error"),
     "an unknown field": ({"json": {**NUMBER_STROKES, "label": 7}}, 422, "validation_error"),
     # --- too many digits -----------------------------------------------------------------------
     "13 ones as strokes": (strokes(ones(13), width=700, height=280), 422, "too_many_digits"),
