@@ -22,6 +22,12 @@ def test_healthz(client):
     assert r.json() == {"status": "ok"}
 
 
+def test_health_checks_answer_head_as_monitors_send_it(client):
+    for path in ("/healthz", "/readyz"):
+        r = client.head(path)
+        assert r.status_code == 200 and r.content == b"", path
+
+
 def test_readyz_names_the_loaded_model(client, tmp_path):
     r = client.get("/readyz")
     assert r.status_code == 200
