@@ -9,6 +9,7 @@
   across every worker of a server exactly one job runs. The kernel releases it when the process
   exits, however it exits (SIGKILL included).
 - ``CURRENT``: the id of the job that last took the lock (for the 409 on a second request).
+- ``FINISH``: held while a final status is written, so the first ending of a job stands.
 
 Who writes a record: the server that accepts a request writes it ``queued`` (``claim``); from
 then on only the job process writes it (holding the lock through ``hold``), until it ends. A job
@@ -242,11 +243,29 @@ class JobStore:
         return fd
 
     def finish(self, record: dict, status: str, reason: str, **fields) -> dict:
-        """Write a final status on a record and announce it on its event stream."""
+        """Write a final status on a record and announce it on its event stream (nothing, if
+        the stored record has already ended: as with PostgreSQL, the first ending stands, so a
+        job's reaper and another worker's reconcile cannot both end it)."""
         record.update(status=status, reason=reason, finished=now(), phase=None, **fields)
-        self.write(record)
-        self.append_event(record["id"], final_event(record))
+        with self._one_finish_at_a_time():
+            with contextlib.suppress(JobNotFound, ValueError):
+                if self.read(record["id"]).get("status") in FINAL:
+                    return record
+            self.write(record)
+            self.append_event(record["id"], final_event(record))
         return record
+
+    @contextlib.contextmanager
+    def _one_finish_at_a_time(self) -> Iterator[None]:
+        """Hold ``FINISH`` (flock) while a record is read, checked and written, across every
+        process of every worker."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / "FINISH", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing lets go of the flock
 
     def reconcile(
         self, status: str = "interrupted", reason: str | None = None, skip: Collection[str] = ()

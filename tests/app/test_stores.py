@@ -205,6 +205,23 @@ def test_reconcile_leaves_a_job_it_is_told_to_skip_for_its_reaper(stores):
     assert jobs.reconcile() == [record["id"]]
 
 
+def test_the_first_ending_of_a_job_stands(stores):
+    """A job's reaper and another worker's reconcile may both end a dead job: the first ending
+    is kept, and the stream announces one."""
+    jobs = stores.jobs
+    record = _record("j-20260101-000000-e0e0e0")
+    jobs.claim(record).close()
+    jobs.finish(dict(record), "failed", "the training process was killed by SIGKILL")
+    jobs.finish(dict(record), "interrupted", "the server stopped or the process was killed")
+    job = jobs.read(record["id"])
+    assert (job["status"], job["reason"]) == (
+        "failed",
+        "the training process was killed by SIGKILL",
+    )
+    events, _ = jobs.read_events(record["id"], 0)
+    assert [e["status"] for e in events if e["kind"] == "status"] == ["queued", "failed"]
+
+
 def test_events_are_read_in_order_from_where_the_reader_stopped(stores):
     jobs = stores.jobs
     record = _record("j-20260101-000000-ffffff")
