@@ -29,7 +29,7 @@ from pathlib import Path
 from app.config import Settings
 from app.db import DatabaseUnavailable
 from app.jobs.manager import CANCEL_SIGNAL, STOP_SIGNAL
-from app.jobs.store import ACTIVE, FETCHING, Held, now
+from app.jobs.store import FETCHING, Held, now
 from app.stores import Stores, open_stores
 
 BATCH_EVENTS_PER_EPOCH = 25  # progress events per epoch, whatever its size
@@ -139,10 +139,10 @@ class Runner:
         except _Stop as stop:
             # A stop that came before ``_run`` could catch it: a cancel already flagged when the
             # lease is first renewed (the lease, or the lock, is still held then). The job
-            # still ends as asked.
+            # still ends as asked (a job that had already ended keeps its ending: the store's
+            # finish writes only the first).
             self.committing = True
-            if self.record.get("status") in ACTIVE:
-                self.store.finish(self.record, stop.status, stop.reason)
+            self.store.finish(self.record, stop.status, stop.reason)
             return 0
 
     def _run(self) -> int:
