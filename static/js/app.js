@@ -7,6 +7,7 @@
  * its module, and what is left here is wiring, in the order the person meets it.)
  */
 
+import { savedAs } from "./answers.js";
 import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
@@ -135,7 +136,7 @@ feedback.addEventListener("answer", async (event) => {
   const saved = label === NOT_A_DIGIT ? "not a digit" : aDigit(label);
   // Unless the pad has moved on (more strokes, or a new drawing and its own question).
   const current = pad.edits === drawing;
-  const said = `${current ? "Thanks! Saved" : "Your last answer was saved"} as ${saved}`;
+  const said = savedAs(saved, current);
   // Drawings train a model only when an admin retrains with them: promise no more than that.
   const thanks =
     label === predicted

@@ -9,6 +9,7 @@
  * and clears the pad afterwards.
  */
 
+import { AnswersInFlight, notSaved } from "./answers.js";
 import { Notice } from "./notice.js";
 import { onPress } from "./press.js";
 import { aDigit } from "./words.js";
@@ -122,10 +123,7 @@ export class FeedbackPanel extends EventTarget {
   #offer = null;
   /** @type {number|null} */
   #target = null;
-  /** The answer being sent (its number in the "answer" event), 0 for none: while one is, the
-   * buttons are held. An earlier answer that ends later never touches it. */
-  #pending = 0;
-  #answers = 0;
+  #answers = new AnswersInFlight(); // while one is on its way, the buttons are held
 
   /** @param {HTMLElement} root the [data-testid=feedback] element */
   constructor(root) {
@@ -151,7 +149,7 @@ export class FeedbackPanel extends EventTarget {
 
   /** Whether the panel is asking (a settled prediction is shown and no answer is in flight). */
   get asking() {
-    return this.#offer !== null && this.#pending === 0;
+    return this.#offer !== null && !this.#answers.busy;
   }
 
   /**
@@ -184,7 +182,7 @@ export class FeedbackPanel extends EventTarget {
   /** The drawing changed or was cleared: nothing to ask about now. */
   withdraw() {
     this.#offer = null;
-    this.#pending = 0;
+    this.#answers.forget();
     this.#render();
   }
 
@@ -209,14 +207,14 @@ export class FeedbackPanel extends EventTarget {
   /** @param {number|"not_a_digit"} label */
   #answer(label) {
     const offer = /** @type {Offer} */ (this.#offer);
-    this.#pending = ++this.#answers;
+    const answer = this.#answers.start();
     this.#render();
     /** @type {FeedbackAnswer} */
     const detail = {
       label,
       predicted: offer.digit,
       modelVersion: offer.version,
-      answer: this.#pending,
+      answer,
     };
     this.dispatchEvent(new CustomEvent("answer", { detail }));
   }
@@ -228,10 +226,9 @@ export class FeedbackPanel extends EventTarget {
    * @param {number} answer the answer's number, from its "answer" event
    */
   failed(message, answer) {
-    const pending = answer === this.#pending;
-    if (pending) this.#pending = 0;
+    const pending = this.#answers.end(answer);
     this.#render();
-    this.#notice.say(pending ? message : `Your last answer was not saved: ${message}`, "error");
+    this.#notice.say(notSaved(message, pending), "error");
   }
 
   /**
@@ -243,7 +240,7 @@ export class FeedbackPanel extends EventTarget {
    *   the question, if any, is about that one and stays
    */
   saved(message, answer, current = true) {
-    if (answer === this.#pending) this.#pending = 0;
+    this.#answers.end(answer);
     if (current) this.#offer = null;
     this.#render();
     this.#notice.say(message, "ok");
@@ -251,7 +248,7 @@ export class FeedbackPanel extends EventTarget {
 
   #render() {
     const offer = this.#offer;
-    this.#root.dataset.state = offer === null ? "idle" : this.#pending ? "sending" : "asking";
+    this.#root.dataset.state = offer === null ? "idle" : this.#answers.busy ? "sending" : "asking";
     const disabled = String(!this.asking);
     for (const button of [this.#right, this.#second, this.#notDigit, ...this.#digits]) {
       button.setAttribute("aria-disabled", disabled);

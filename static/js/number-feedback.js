@@ -10,6 +10,7 @@
  * failed().
  */
 
+import { AnswersInFlight, notSaved } from "./answers.js";
 import { Notice } from "./notice.js";
 import { onPress } from "./press.js";
 
@@ -25,9 +26,7 @@ export class NumberFeedback extends EventTarget {
   #notice;
   /** @type {{number: string, count: number} | null} */
   #offer = null;
-  /** The answer being sent (its number in the "answer" event), 0 for none (see FeedbackPanel). */
-  #pending = 0;
-  #answers = 0;
+  #answers = new AnswersInFlight(); // while one is on its way, the buttons are held
 
   /** @param {HTMLElement} root the [data-testid=number-feedback] element */
   constructor(root) {
@@ -48,7 +47,7 @@ export class NumberFeedback extends EventTarget {
 
   /** Whether a reading is on offer and no answer is being sent. */
   get asking() {
-    return this.#offer !== null && this.#pending === 0;
+    return this.#offer !== null && !this.#answers.busy;
   }
 
   /**
@@ -72,7 +71,7 @@ export class NumberFeedback extends EventTarget {
   /** The drawing changed or was cleared: nothing to ask about now. */
   withdraw() {
     this.#offer = null;
-    this.#pending = 0;
+    this.#answers.forget();
     this.#render();
   }
 
@@ -102,9 +101,9 @@ export class NumberFeedback extends EventTarget {
 
   /** The answer is being sent: hold the buttons until saved() or failed(). */
   #answer(text) {
-    this.#pending = ++this.#answers;
+    const answer = this.#answers.start();
     this.#render();
-    const detail = { labels: [...text].map(Number), answer: this.#pending };
+    const detail = { labels: [...text].map(Number), answer };
     this.dispatchEvent(new CustomEvent("answer", { detail }));
   }
 
@@ -113,10 +112,9 @@ export class NumberFeedback extends EventTarget {
    * @param {number} answer the answer's number, from its "answer" event
    */
   failed(message, answer) {
-    const pending = answer === this.#pending;
-    if (pending) this.#pending = 0;
+    const pending = this.#answers.end(answer);
     this.#render();
-    this.#notice.say(pending ? message : `Your last answer was not saved: ${message}`, "error");
+    this.#notice.say(notSaved(message, pending), "error");
   }
 
   /**
@@ -126,7 +124,7 @@ export class NumberFeedback extends EventTarget {
    *   the question, if any, is about that one and stays
    */
   saved(message, answer, current = true) {
-    if (answer === this.#pending) this.#pending = 0;
+    this.#answers.end(answer);
     if (current) {
       // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
       const focused = document.activeElement;
@@ -139,7 +137,7 @@ export class NumberFeedback extends EventTarget {
 
   #render() {
     const offer = this.#offer;
-    this.#root.dataset.state = offer === null ? "idle" : this.#pending ? "sending" : "asking";
+    this.#root.dataset.state = offer === null ? "idle" : this.#answers.busy ? "sending" : "asking";
     const disabled = String(!this.asking);
     this.#right.setAttribute("aria-disabled", disabled);
     this.#input.readOnly = !this.asking;

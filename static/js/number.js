@@ -12,6 +12,7 @@
  * the number goes and sent again by itself (retry.js), as in Digit mode.
  */
 
+import { savedAs } from "./answers.js";
 import { NumberFeedback } from "./number-feedback.js";
 import { BoxOverlay, NumberView } from "./number-view.js";
 import { PredictionClient } from "./predict.js";
@@ -237,7 +238,7 @@ export class NumberMode {
     const right = number === reading.number;
     // Unless the pad has moved on (more strokes, or a new number and its own question).
     const current = this.#pad.edits === drawing;
-    const said = `${current ? "Thanks! Saved" : "Your last answer was saved"} as ${number}`;
+    const said = savedAs(number, current);
     const relabelled = earlier.some((label, i) => label !== labels[i])
       ? ` The first ${earlier.length === 1 ? "digit was" : `${earlier.length} digits were`} ` +
         `saved before your correction, as ${earlier.join("")}; an admin can relabel ` +
