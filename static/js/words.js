@@ -25,3 +25,15 @@ export function percent(p) {
   if (x < 0.0005) return "<0.1%";
   return `${(x * 100).toFixed(1)}%`;
 }
+
+/**
+ * A server's message as a sentence on the page: "a job is already running" → "A job is already
+ * running."
+ * @param {string} text
+ * @returns {string} "" for an empty message
+ */
+export function sentence(text) {
+  const t = text.trim();
+  if (t === "") return "";
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
+}

@@ -80,6 +80,30 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+# The WCAG contrast ratio of each element's text against its own background, as Chromium
+# computed them (rgb() for plain colours, color(srgb …) for color-mix() shades): the page's
+# elements matching the selector → [[class name, ratio], …]. WCAG asks 4.5:1 of text.
+TEXT_CONTRASTS = """(selector) => {
+  const channels = (css) => {
+    const rgb = css.match(/^rgba?\\(([^)]*)\\)/);
+    if (rgb) return rgb[1].split(/[ ,]+/).slice(0, 3).map((v) => Number(v) / 255);
+    return css.match(/^color\\(srgb ([^)]*)\\)/)[1].split(" ").slice(0, 3).map(Number);
+  };
+  const luminance = (css) => {
+    const [r, g, b] = channels(css).map((c) =>
+      c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  return [...document.querySelectorAll(selector)]
+    .filter((element) => element.textContent.trim() !== "")
+    .map((element) => {
+      const style = getComputedStyle(element);
+      const [a, b] = [luminance(style.color), luminance(style.backgroundColor)];
+      return [element.className, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+    });
+}"""
+
+
 @dataclass
 class DrawingPage:
     """A page of the app in its own browser context, plus everything it logged and requested."""

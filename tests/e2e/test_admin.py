@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import ROOT, environment, running_server
+from e2e_support import ROOT, TEXT_CONTRASTS, environment, running_server
 from idx_files import write_idx_folder
 
 from app.jobs import JobStore
@@ -432,29 +432,6 @@ def strict_admin_url(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-# WCAG contrast of each confusion cell's figure against its own background, as Chromium computed
-# them (rgb() for plain colours, color(srgb …) for the color-mix() shades).
-_CELL_CONTRASTS = """() => {
-  const channels = (css) => {
-    const rgb = css.match(/^rgba?\\(([^)]*)\\)/);
-    if (rgb) return rgb[1].split(/[ ,]+/).slice(0, 3).map((v) => Number(v) / 255);
-    return css.match(/^color\\(srgb ([^)]*)\\)/)[1].split(" ").slice(0, 3).map(Number);
-  };
-  const luminance = (css) => {
-    const [r, g, b] = channels(css).map((c) =>
-      c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  return [...document.querySelectorAll("[data-testid=confusion] td")]
-    .filter((td) => td.textContent.trim() !== "")
-    .map((td) => {
-      const style = getComputedStyle(td);
-      const [a, b] = [luminance(style.color), luminance(style.backgroundColor)];
-      return [td.className, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-    });
-}"""
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_confusion_figure_is_readable_in_both_themes(browser, admin_server, scheme):
     """White figures on the dark theme's brightest red were 2.3:1; WCAG asks 4.5:1 of text."""
@@ -467,7 +444,7 @@ def test_every_confusion_figure_is_readable_in_both_themes(browser, admin_server
     try:
         _sign_in(page, url)
         page.get_by_test_id("confusion").locator("tbody tr").first.wait_for()
-        cells = page.evaluate(_CELL_CONTRASTS)
+        cells = page.evaluate(TEXT_CONTRASTS, "[data-testid=confusion] td")
         assert len(cells) >= 11  # the diagonal at least
         assert any("heat-8" in name for name, _ in cells)  # the most common mistake is there
         worst = min(cells, key=lambda cell: cell[1])
@@ -498,6 +475,32 @@ def test_repeated_wrong_tokens_lock_the_page_out_and_say_how_long(browser, stric
         assert page.evaluate("sessionStorage.getItem('digits.adminToken')") is None
     finally:
         page.close()
+
+
+def test_start_and_cancel_by_keyboard_leave_the_focus_on_the_job_card(browser, admin_url):
+    """Start is disabled while a job runs, and Cancel goes away when it ends: either would drop
+    the keyboard's focus to <body>. It goes to the job card's heading instead."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    status = "(s) => document.querySelector('[data-testid=job-status]').dataset.status === s"
+    on_the_card = "() => document.activeElement.id === 'job-title'"
+    try:
+        _sign_in(page, admin_url)
+        form = page.locator("[data-role=train-form]")
+        form.locator("[name=hidden_layers]").fill("16")
+        form.locator("[name=epochs]").fill("50")  # long enough to be cancelled while it runs
+        form.locator("[name=max_train_samples]").fill("20000")
+        form.locator("[name=augment]").uncheck()
+        page.get_by_test_id("retrain").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function(on_the_card)
+        page.wait_for_function(status, arg="running", timeout=60_000)
+        page.get_by_test_id("cancel").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function(status, arg="cancelled", timeout=30_000)
+        assert page.evaluate(on_the_card)
+    finally:
+        page.context.close()
 
 
 def test_a_short_run_lists_its_notes_under_its_outcome(browser, admin_url):

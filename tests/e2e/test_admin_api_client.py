@@ -111,7 +111,7 @@ def test_every_failure_has_one_shape_and_a_refused_token_signs_out(drawing: Draw
         "isApiError": True,
         "status": 422,
         "code": "validation_error",
-        "message": "epochs: must be between 1 and 100, got 0",
+        "message": "Epochs: must be between 1 and 100, got 0.",  # the server's, as a sentence
         "details": [{"loc": ["body", "epochs"]}],
         "signedOut": False,
     }
@@ -119,19 +119,19 @@ def test_every_failure_has_one_shape_and_a_refused_token_signs_out(drawing: Draw
         "isApiError": True,
         "status": 502,
         "code": "",
-        "message": "502 Bad Gateway",
+        "message": "The server answered 502 Bad Gateway.",
         "details": None,
         "signedOut": False,
     }
     assert (network["status"], network["code"], network["message"]) == (
         0,
         "network",
-        "Failed to fetch",
+        "Can't reach the server. Check the connection and try again.",  # not the browser's words
     )
     assert refused["status"] == 401 and refused["signedOut"] is True
     assert refused["message"] == "The token was not accepted. Enter the admin token again."
     assert locked["status"] == 429 and locked["code"] == "admin_rate_limited"
-    assert locked["message"] == "Too many wrong admin tokens; try again in 42 s"
+    assert locked["message"] == "Too many wrong admin tokens; try again in 42 s."
     assert signed_out == [refused["message"], locked["message"]]  # once each, nothing else
     assert no_content is None
     drawing.assert_clean()

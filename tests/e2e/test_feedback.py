@@ -335,7 +335,7 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         none = page.get_by_test_id("feedback-counts").locator("[data-digit=not_a_digit]")
         none.wait_for()
         assert none.get_attribute("data-count") == str(counts["not_a_digit"]) == "1"
-        assert none.get_attribute("aria-label") == "Not a digit: 1 drawings, 1 wrong"
+        assert none.get_attribute("aria-label") == "Not a digit: 1 drawing, 1 wrong"
         # the filter, by its select and by the count
         page.get_by_test_id("feedback-filter-label").select_option("not_a_digit")
         grid = page.get_by_test_id("feedback-grid")
@@ -351,7 +351,7 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         four = grid.locator(f"[data-id='{digit}']")
         four.wait_for()
         four.get_by_test_id("feedback-relabel").select_option("not_a_digit")
-        page.get_by_text("Relabelled: that drawing is not a digit now.").wait_for()
+        page.get_by_text(f"Relabelled: drawing #{digit} is not a digit now.").wait_for()
         listed = httpx.get(
             f"{review_server}/api/admin/feedback?label=not_a_digit", headers=auth
         ).json()
@@ -360,5 +360,78 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
             "() => document.querySelector('[data-digit=not_a_digit]').dataset.count === '2'"
         )
         assert not problems, problems
+    finally:
+        context.close()
+
+
+def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_server):
+    """Signing in, relabelling with a select's arrow keys, a refused relabel, a delete and a
+    count: the focus stays on the control worked with (or the one that took its place), and
+    what the page shows is what is stored."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=review_server, timeout=10) as api:
+        ids = [
+            api.post("/api/feedback", json={"pixels": _seven(22 + i), "label": 2}).json()["id"]
+            for i in range(3)
+        ]
+    arrowed, refused, deleted = ids
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    focused = "() => document.activeElement.getAttribute('aria-label') || document.activeElement.id"
+    try:
+        page.goto(review_server + "/admin")
+        page.wait_for_selector("html.js-ready")
+        page.get_by_test_id("token").fill(ADMIN_TOKEN)
+        page.keyboard.press("Enter")
+        page.get_by_test_id("feedback-review").wait_for()
+        # The sign-in card is gone: the focus is at the top of the console, not on <body>.
+        page.wait_for_function("() => document.activeElement.id === 'train-title'")
+        grid = page.get_by_test_id("feedback-grid")
+
+        # A select's arrow keys relabel at every step; the last step is what is stored.
+        grid.locator(f"[data-id='{arrowed}'] select").focus()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        page.get_by_text(f"Relabelled: drawing #{arrowed} is a 4 now.").wait_for()
+        stored = httpx.get(f"{review_server}/api/admin/feedback?label=4", headers=auth).json()
+        assert arrowed in [item["id"] for item in stored["items"]]
+        assert page.evaluate(focused) == f"Label of drawing #{arrowed}"
+        assert grid.locator(f"[data-id='{arrowed}']").get_attribute("data-label") == "4"
+
+        # A relabel that does not arrive puts back the stored label, and says so.
+        page.route(f"**/api/admin/feedback/{refused}", lambda route: route.abort())
+        grid.locator(f"[data-id='{refused}'] select").select_option("5")
+        page.get_by_text(f"Drawing #{refused} was not relabelled (it is still a 2)").wait_for()
+        assert grid.locator(f"[data-id='{refused}'] select").input_value() == "2"
+        assert "Can't reach the server" in page.get_by_test_id("feedback-review").inner_text()
+        page.unroute(f"**/api/admin/feedback/{refused}")
+
+        # Delete by keyboard: the focus goes to the Delete of the drawing now in its place.
+        items = grid.get_by_test_id("feedback-item")
+        at = [items.nth(i).get_attribute("data-id") for i in range(items.count())].index(
+            str(deleted)
+        )
+        grid.locator(f"[data-id='{deleted}'] [data-testid=feedback-delete]").focus()
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Drawing #{deleted} was deleted.").wait_for()
+        page.wait_for_function(f"() => !document.querySelector(\"[data-id='{deleted}']\")")
+        now_there = items.nth(min(at, items.count() - 1)).get_attribute("data-id")
+        assert page.evaluate(focused) == f"Delete drawing #{now_there}"
+
+        # A count filters, and keeps the focus through the rebuilt counts.
+        page.get_by_test_id("feedback-counts").locator("[data-digit='2']").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-filter-label]').value === '2'"
+        )
+        page.wait_for_function(
+            "() => document.activeElement.dataset.focus === 'count-2'"
+            " && document.activeElement.getAttribute('aria-pressed') === 'true'"
+        )
+        assert not [p for p in problems if "Failed to load resource" not in p], problems
     finally:
         context.close()

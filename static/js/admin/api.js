@@ -5,9 +5,9 @@
  * - The token is read when each request is made (`getToken`), so signing in or out needs no new
  *   client. It travels in the Authorization header only, never in a URL.
  * - A failure is always thrown as an ApiError: { status, code, message, details, signedOut }.
- *   `status` is 0 when no answer arrived (code "network"). When the server sent its usual
- *   {"error": {"code", "message", "details"}} those are used; otherwise code is "" and the message
- *   is "<status> <status text>".
+ *   `status` is 0 when no answer arrived (code "network", and a message in plain words). When
+ *   the server sent its usual {"error": {"code", "message", "details"}} those are used, the
+ *   message written as a sentence; otherwise code is "" and the message says the status.
  * - A refused token (401) or a client locked out after wrong tokens (429 admin_rate_limited)
  *   ends the session: onSignedOut(message) is called, and the error has signedOut = true so
  *   that callers need not report it again.
@@ -16,6 +16,8 @@
  *   until isLast(event) says the stream is complete, the signal aborts, the session ends, or
  *   `attempts` connections have been made.
  */
+
+import { sentence } from "../words.js";
 
 /**
  * @typedef {object} StreamEvent
@@ -37,6 +39,7 @@ export class ApiError extends Error {
 }
 
 const REFUSED = "The token was not accepted. Enter the admin token again.";
+const UNREACHABLE = "Can't reach the server. Check the connection and try again.";
 
 /**
  * @param {object} options
@@ -74,11 +77,7 @@ export function createApi({
       response = await fetch(path, { method, headers: sent, body, signal, cache: "no-store" });
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new ApiError({
-        status: 0,
-        code: "network",
-        message: error?.message || "network error",
-      });
+      throw new ApiError({ status: 0, code: "network", message: UNREACHABLE });
     }
     if (response.ok) return response;
     throw await failure(response);
@@ -91,7 +90,9 @@ export function createApi({
     const fields = {
       status: response.status,
       code: error.code ?? "",
-      message: error.message || `${response.status} ${response.statusText}`.trim(),
+      message:
+        sentence(error.message ?? "") ||
+        `The server answered ${`${response.status} ${response.statusText}`.trim()}.`,
       details: error.details ?? null,
     };
     if (response.status === 401) {
@@ -99,7 +100,6 @@ export function createApi({
       fields.signedOut = true;
     } else if (error.code === "admin_rate_limited") {
       // Too many wrong tokens from this address: the server's message says how long to wait.
-      fields.message = fields.message.charAt(0).toUpperCase() + fields.message.slice(1);
       fields.signedOut = true;
     }
     if (fields.signedOut) onSignedOut(fields.message);

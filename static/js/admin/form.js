@@ -115,6 +115,8 @@ export function createTrainForm({ form, api, isBusy, onStarted, onRunning, confi
       if (e.code === "job_running" && e.details?.job_id) onRunning(e.details.job_id);
     } finally {
       start.disabled = isBusy();
+      // Disabling Start dropped the focus; put it back unless a field or the job card has it.
+      if (!start.disabled && document.activeElement === document.body) start.focus();
     }
   });
 

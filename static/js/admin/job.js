@@ -20,7 +20,8 @@
  *   when the job history is worth reloading; onPhase(phase) when a running job starts a phase;
  *   onFinished() when the job reached a final status.
  * - Cancel asks the server to stop the job; its final status then arrives on the stream.
- *   stop() stops following (at sign-out).
+ *   stop() stops following (at sign-out). focus() puts the keyboard focus on the card's heading
+ *   (a job just started; Cancel pressed, which then goes away).
  */
 
 import { byRole, node } from "./dom.js";
@@ -61,6 +62,8 @@ export function createJob({
   const reason = byRole(root, "job-reason");
   const notes = byRole(root, "job-notes");
   const cancel = byRole(root, "cancel");
+  const heading = root.querySelector("h2");
+  heading.tabIndex = -1; // focusable from the script, not a tab stop
   let following = null; // the AbortController of the stream being read
   let turns = 0; // watch() and stop() calls so far: a watch that was superseded drops out
 
@@ -235,14 +238,16 @@ export function createJob({
     try {
       await api.json(`/api/admin/jobs/${encodeURIComponent(job.id)}/cancel`, { method: "POST" });
       reason.textContent = "Cancelling…";
+      cancel.disabled = false;
+      heading.focus(); // Cancel goes away when the job ends
     } catch (e) {
       if (!e.signedOut) reason.textContent = e.message;
-    } finally {
       cancel.disabled = false;
+      cancel.focus();
     }
   });
 
   setStatus("idle");
   charts.draw();
-  return { watch, stop };
+  return { watch, stop, focus: () => heading.focus() };
 }

@@ -56,6 +56,7 @@ const form = createTrainForm({
   isBusy: () => state.job.status === "queued" || state.job.status === "running",
   onStarted: (id) => {
     job.watch(id, true);
+    job.focus(); // Start is disabled while the job runs: follow it from the job card
     quietly(jobHistory.refresh());
   },
   onRunning: (id) => job.watch(id),
@@ -92,7 +93,7 @@ async function start() {
     return;
   }
   signin.signedIn();
-  quietly(review.refresh());
+  review.reload(); // a failure is said in the panel
   const jobs = await jobHistory.refresh().catch(() => null);
   const running = jobs?.running || jobs?.jobs?.[0]?.id;
   if (running) job.watch(running);

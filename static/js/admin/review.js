@@ -6,8 +6,14 @@
  *   filters by that label, as do the label, prediction and "wrong only" filters.
  * - Export and Import move every drawing at once as an .npz (review-files.js).
  * - `state` (created in main.js) holds the page shown and the number of pages.
- * - refresh() reloads the panel and tells onCounts(counts) (the training form shows the total).
- *   What an action did, or why it failed, is said in the panel's message line.
+ * - refresh() reloads the panel and tells onCounts(counts) (the training form shows the total);
+ *   reload() does the same and says in the message line why it failed. What an action did, or
+ *   why it failed, is said in that line.
+ * - The keyboard focus stays where the person works. A relabel changes its drawing in place (a
+ *   select's arrow keys relabel at every step, so the steps are sent one after another and the
+ *   last stays; a refused one puts back the stored label). After a delete the focus goes to the
+ *   same button of the drawing that took its place; after a rebuild, back to the control it was
+ *   on (a count, a filter).
  */
 
 import { aDigit } from "../words.js";
@@ -19,6 +25,9 @@ const NOT_A_DIGIT = "not_a_digit"; // the API's label of a drawing that is no di
 
 /** A label as the panel says it: "a 3", "not a digit". */
 const labelText = (label) => (label === NOT_A_DIGIT ? "not a digit" : aDigit(label));
+
+/** A label select's value as the API's label: 7 or "not_a_digit". */
+const parse = (value) => (value === NOT_A_DIGIT ? NOT_A_DIGIT : Number(value));
 
 /**
  * @param {object} options
@@ -43,12 +52,42 @@ export function createReview({ root, api, state, onCounts }) {
     message.hidden = !text;
   }
 
-  function report(error) {
-    if (!error.signedOut) say(error.message, "error");
+  /** Say why `error` happened; `prefix` says what did not happen ("Not relabelled"). */
+  function report(error, prefix = "") {
+    if (!error.signedOut) say(prefix ? `${prefix}: ${error.message}` : error.message, "error");
   }
 
   /** Reload, reporting a failure in the message line. */
-  const reload = () => refresh().catch(report);
+  const reload = () => refresh().catch((e) => report(e));
+  message.tabIndex = -1; // the focus goes here when the control it was on is gone
+
+  // Changes to drawings, one after another in the order they were asked for.
+  let changes = Promise.resolve();
+  const queue = (task) => {
+    changes = changes.then(task);
+  };
+
+  /** Where the focus is in the panel, to put it back after a rebuild: the control's
+   * data-focus name, and the place in the grid of its drawing (-1 outside the grid). */
+  function focusNow() {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLElement) || !root.contains(active) || !active.dataset.focus)
+      return null;
+    const drawing = active.closest("[data-testid=feedback-item]");
+    return { name: active.dataset.focus, at: drawing ? [...grid.children].indexOf(drawing) : -1 };
+  }
+
+  /** @param {{name: string, at: number} | null} focus from focusNow(), before the rebuild */
+  function focusAgain(focus) {
+    if (!focus) return;
+    let scope = root;
+    if (focus.at >= 0) {
+      const drawings = grid.querySelectorAll("[data-testid=feedback-item]");
+      scope = drawings[Math.min(focus.at, drawings.length - 1)];
+    }
+    const target = scope?.querySelector(`[data-focus="${focus.name}"]`);
+    (target && !target.disabled ? target : message).focus();
+  }
 
   function query() {
     const f = filters.elements;
@@ -59,12 +98,18 @@ export function createReview({ root, api, state, onCounts }) {
     return params;
   }
 
-  async function refresh() {
+  /**
+   * Load the page of drawings the filters ask for and show it.
+   * @param {{grid?: boolean, focus?: {name: string, at: number} | null}} [options] grid: false
+   *   leaves the drawings shown as they are (after a relabel); focus: where to put the focus
+   *   back (by default where it is now)
+   */
+  async function refresh({ grid: rebuild = true, focus = focusNow() } = {}) {
     const data = await api.json(`/api/admin/feedback?${query()}`);
     state.pages = data.pages;
     if (state.page > data.pages) {
       state.page = data.pages;
-      return refresh();
+      return refresh({ grid: rebuild, focus });
     }
     const c = data.counts;
     hint.textContent = `${c.total.toLocaleString()} drawing${c.total === 1 ? "" : "s"}, ${c.wrong.toLocaleString()} the model got wrong`;
@@ -73,16 +118,21 @@ export function createReview({ root, api, state, onCounts }) {
       ...c.by_label.map((n, d) => count(String(d), String(d), n, c.wrong_by_label[d])),
       count(NOT_A_DIGIT, "✕", c.not_a_digit ?? 0, c.wrong_not_a_digit ?? 0), // as in insights
     );
-    grid.dataset.count = String(data.items.length);
-    const empty = c.total
-      ? "No drawings match these filters."
-      : "No drawings yet. They arrive when people answer on the drawing page.";
-    grid.replaceChildren(
-      ...(data.items.length ? data.items.map(item) : [node("li", { class: "empty", text: empty })]),
-    );
+    if (rebuild) {
+      grid.dataset.count = String(data.items.length);
+      const empty = c.total
+        ? "No drawings match these filters."
+        : "No drawings yet. They arrive when people answer on the drawing page.";
+      grid.replaceChildren(
+        ...(data.items.length
+          ? data.items.map(item)
+          : [node("li", { class: "empty", text: empty })]),
+      );
+    }
     pageText.textContent = `Page ${data.page} of ${data.pages} · ${data.total.toLocaleString()} shown by the filters`;
     prev.disabled = data.page <= 1;
     next.disabled = data.page >= data.pages;
+    focusAgain(focus);
     return data;
   }
 
@@ -100,9 +150,9 @@ export function createReview({ root, api, state, onCounts }) {
         type: "button",
         class: `digit-count${selected ? " is-selected" : ""}`,
         "aria-pressed": String(selected),
-        "aria-label": `${name}: ${n} drawings, ${wrong} wrong`,
+        "aria-label": `${name}: ${n} drawing${n === 1 ? "" : "s"}, ${wrong} wrong`,
         title: label === NOT_A_DIGIT ? "Drawings labelled: not a digit" : undefined,
-        dataset: { digit: label, count: String(n) },
+        dataset: { digit: label, count: String(n), focus: `count-${label}` },
       },
       node("b", { text: shown }),
       node("span", { text: String(n) }),
@@ -116,24 +166,20 @@ export function createReview({ root, api, state, onCounts }) {
     return node("li", {}, button);
   }
 
-  /** Run a change to one drawing; on success say `done` and reload, else re-enable `control`. */
-  async function change(control, request, done) {
-    control.disabled = true;
-    try {
-      await request();
-      say(done);
-      await refresh();
-    } catch (e) {
-      report(e);
-      control.disabled = false;
-    }
+  /** Show drawing `s` (as the API lists it) in its grid item `li`, as stored now. */
+  function show(li, s) {
+    li.dataset.label = String(s.label);
+    li.dataset.wrong = String(s.wrong);
+    li.classList.toggle("is-wrong", s.wrong);
+    li.querySelector("img").alt = `a drawing labelled ${labelText(s.label)}`;
+    li.querySelector(".review-predicted").classList.toggle("wrong", s.wrong);
   }
 
   function item(s) {
     const path = `/api/admin/feedback/${s.id}`;
     const select = node("select", {
       "aria-label": `Label of drawing #${s.id}`,
-      dataset: { testid: "feedback-relabel" },
+      dataset: { testid: "feedback-relabel", focus: "relabel" },
     });
     for (const label of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, NOT_A_DIGIT]) {
       const text = label === NOT_A_DIGIT ? "not a digit" : String(label);
@@ -142,25 +188,47 @@ export function createReview({ root, api, state, onCounts }) {
       select.append(option);
     }
     select.addEventListener("change", () => {
-      const label = select.value === NOT_A_DIGIT ? NOT_A_DIGIT : Number(select.value);
-      change(
-        select,
-        () => api.json(path, { method: "PATCH", json: { label } }),
-        `Relabelled: that drawing is ${labelText(label)} now.`,
-      );
+      const wanted = select.value;
+      const label = parse(wanted);
+      queue(async () => {
+        const latest = () => select.value === wanted; // no later step was chosen meanwhile
+        try {
+          show(li, await api.json(path, { method: "PATCH", json: { label } }));
+          if (!latest()) return;
+          say(`Relabelled: drawing #${s.id} is ${labelText(label)} now.`);
+          await refresh({ grid: false }).catch((e) => report(e));
+        } catch (e) {
+          if (!latest()) return;
+          select.value = li.dataset.label; // what is stored
+          const still = labelText(parse(select.value));
+          report(e, `Drawing #${s.id} was not relabelled (it is still ${still})`);
+        }
+      });
     });
     const remove = node("button", {
       type: "button",
       class: "btn btn-small btn-quiet-danger",
       text: "Delete",
       "aria-label": `Delete drawing #${s.id}`,
-      dataset: { testid: "feedback-delete" },
+      dataset: { testid: "feedback-delete", focus: "delete" },
     });
-    remove.addEventListener("click", () =>
-      change(remove, () => api.json(path, { method: "DELETE" }), "The drawing was deleted."),
-    );
+    remove.addEventListener("click", () => {
+      const focus = focusNow(); // taken before the button is disabled, which drops the focus
+      remove.disabled = true;
+      queue(async () => {
+        try {
+          await api.json(path, { method: "DELETE" });
+          say(`Drawing #${s.id} was deleted.`);
+          await refresh({ focus }).catch((e) => report(e));
+        } catch (e) {
+          report(e, `Drawing #${s.id} was not deleted`);
+          remove.disabled = false;
+          focusAgain(focus);
+        }
+      });
+    });
     const predicted = s.predicted == null ? "not asked" : String(s.predicted);
-    return node(
+    const li = node(
       "li",
       {
         class: `review-item${s.wrong ? " is-wrong" : ""}`,
@@ -185,6 +253,7 @@ export function createReview({ root, api, state, onCounts }) {
       }),
       remove,
     );
+    return li;
   }
 
   filters.addEventListener("change", () => {
@@ -210,5 +279,5 @@ export function createReview({ root, api, state, onCounts }) {
     },
   });
 
-  return { refresh };
+  return { refresh, reload };
 }

@@ -29,6 +29,8 @@ export function createSignin({ root, storage, onUnlock, onSignOut }) {
   const input = root.querySelector("[data-testid=token]");
   const panels = byRole(root, "console");
   const session = byRole(root, "session");
+  const firstHeading = panels.querySelector("h2");
+  firstHeading.tabIndex = -1; // focusable from the script, not a tab stop
 
   function show(signedIn) {
     card.hidden = signedIn;
@@ -63,10 +65,13 @@ export function createSignin({ root, storage, onUnlock, onSignOut }) {
   return {
     token: () => storage.getItem(TOKEN_KEY),
     signOut,
-    /** The server accepted the token: show the console. */
+    /** The server accepted the token: show the console (and move the focus to it, if it was
+     * on the sign-in card, which is now hidden). */
     signedIn() {
+      const fromCard = card.contains(document.activeElement);
       say("");
       show(true);
+      if (fromCard) firstHeading.focus();
     },
     /** The server could not be asked (not a refused token): stay on the sign-in card. */
     fail(message) {
