@@ -18,7 +18,7 @@ import { onPress } from "./press.js";
 import { ResultsView } from "./results.js";
 import { RetryTimer } from "./retry.js";
 import { UnitWeights } from "./units.js";
-import { aDigit } from "./words.js";
+import { aDigit, sentence } from "./words.js";
 
 const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-testid=canvas]"));
 const undoButton = document.querySelector("[data-testid=undo]");
@@ -92,6 +92,7 @@ function syncControls() {
  */
 function clearAll({ quiet = false } = {}) {
   const hadInk = pad.strokeCount > 0;
+  const focused = document.activeElement;
   pad.clear();
   client.reset();
   retry.reset();
@@ -102,6 +103,10 @@ function clearAll({ quiet = false } = {}) {
   numberMode.clear();
   syncControls();
   if (hadInk && !quiet) view.announceText("Canvas cleared");
+  // A control that went away with the drawing (a layer of the Inside panel, a feedback
+  // button) leaves the focus nowhere: put it on the pad, where the next drawing starts.
+  if (focused instanceof HTMLElement && focused !== document.body && !focused.checkVisibility())
+    canvas.focus({ preventScroll: true });
 }
 
 /** Practice mode: ask for the next digit of a shuffled round, or stop asking. */
@@ -255,16 +260,6 @@ function describeError(error) {
 }
 
 /**
- * "the server is busy: …; retry in a second" → "The server is busy: …; retry in a second."
- * @param {string} text
- */
-function sentence(text) {
-  const t = text.trim();
-  if (t === "") return "";
-  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
-}
-
-/**
  * Another model answers now (an admin activated or rolled back a version): show its name, and
  * read what is on the canvas again so that the bars are the new model's.
  * @param {string} version
@@ -392,15 +387,18 @@ for (const [button, action] of [
 
 document.addEventListener("keydown", (e) => {
   if (e.defaultPrevented || e.isComposing) return;
+  // Keys typed into a field (the number mode's "No, it is" box) are the field's own: Escape
+  // there must not wipe the drawing, nor Ctrl+Z undo a stroke.
+  if (e.target instanceof Element && e.target.closest("input, textarea, select, [contenteditable]"))
+    return;
   if (e.key === "Escape" && !e.ctrlKey && !e.metaKey && !e.altKey) {
     clearAll();
   } else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === "z") {
     e.preventDefault(); // the browser's own undo has nothing to undo on this page
     undoLast();
   } else if (numberMode.asking && !e.ctrlKey && !e.metaKey && !e.altKey && e.key === "Enter") {
-    // Enter on a focused button or in the correction field does their own thing.
-    const target = /** @type {HTMLElement} */ (e.target);
-    if (!(target instanceof HTMLButtonElement || target instanceof HTMLInputElement)) {
+    // Enter on a focused button does its own thing.
+    if (!(e.target instanceof HTMLButtonElement)) {
       e.preventDefault();
       numberMode.answerRight();
     }

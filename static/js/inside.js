@@ -123,6 +123,9 @@ export class InsidePanel extends EventTarget {
   showRest() {
     this.#root.dataset.state = "rest";
     this.#last = null;
+    const text = this.#root.querySelector("[data-testid=unit-text]");
+    text.setAttribute("aria-live", "off"); // "Canvas cleared" is announced instead
+    text.textContent = text.dataset.rest; // no unit's value is left over from the last drawing
     if (this.open) void this.#paintAtlas();
   }
 
@@ -196,12 +199,13 @@ export class InsidePanel extends EventTarget {
       const unit = y * entry.columns + x;
       return x < entry.columns && unit < entry.values.length ? unit : -1;
     };
+    // Read out what the keys choose; what the pointer sweeps over is only shown.
     canvas.addEventListener("pointermove", (event) => {
       const unit = unitAt(event);
-      if (unit >= 0) this.#select(index, unit);
+      if (unit >= 0) this.#select(index, unit, false);
     });
     canvas.addEventListener("focus", () => {
-      if (this.#selected.layer !== index) this.#select(index, 0);
+      if (this.#selected.layer !== index) this.#select(index, 0, true);
     });
     canvas.addEventListener("keydown", (event) => {
       const { unit } = this.#selected;
@@ -216,11 +220,16 @@ export class InsidePanel extends EventTarget {
       };
       if (!(event.key in moves)) return;
       event.preventDefault();
-      this.#select(index, Math.min(Math.max(moves[event.key], 0), last));
+      this.#select(index, Math.min(Math.max(moves[event.key], 0), last), true);
     });
   }
 
-  #select(layer, unit) {
+  /**
+   * @param {number} layer
+   * @param {number} unit
+   * @param {boolean} announce read the unit's line out (a choice made with the keys)
+   */
+  #select(layer, unit, announce) {
     this.#chosen = true;
     if (this.#selected.layer === layer && this.#selected.unit === unit) return;
     const before = this.#selected.layer;
@@ -228,7 +237,7 @@ export class InsidePanel extends EventTarget {
     const colours = coloursOf(this.#root);
     if (before >= 0 && before !== layer) this.#paintLayer(before, colours);
     this.#paintLayer(layer, colours);
-    this.#showUnit(colours);
+    this.#showUnit(colours, announce);
   }
 
   #paintLayer(index, colours) {
@@ -243,7 +252,13 @@ export class InsidePanel extends EventTarget {
     });
   }
 
-  async #showUnit(colours) {
+  /**
+   * The chosen unit's line, weights and drawing.
+   * @param {import("./heatmap.js").Colours} colours
+   * @param {boolean} [announce] read the line out; not while a stroke changes it many times a
+   *   second, nor as the pointer sweeps a layer
+   */
+  async #showUnit(colours, announce = false) {
     const text = this.#root.querySelector("[data-testid=unit-text]");
     const weights = this.#root.querySelector("[data-testid=unit-weights]");
     const caption = this.#root.querySelector("[data-role=unit-weights-caption]");
@@ -252,7 +267,9 @@ export class InsidePanel extends EventTarget {
       paintInk(this.#root.querySelector("[data-testid=unit-drawing]"), this.#last.input);
     if (layer < 0 || !this.#last) return;
     const value = this.#layers[layer].values[unit];
-    text.textContent = `Layer ${layer + 1}, unit ${unit} of ${this.#layers[layer].values.length}: a = ${number(value)}`;
+    text.setAttribute("aria-live", announce ? "polite" : "off");
+    const line = `Layer ${layer + 1}, unit ${unit} of ${this.#layers[layer].values.length}: a = ${number(value)}`;
+    if (text.textContent !== line) text.textContent = line;
     if (layer > 0) {
       weights.getContext("2d").clearRect(0, 0, weights.width, weights.height);
       weights.dataset.unit = "";

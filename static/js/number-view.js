@@ -157,7 +157,8 @@ export class NumberView {
    * @param {"info"|"error"} [tone]
    */
   showStatus(message, tone = "info") {
-    this.#status.textContent = message;
+    // The same words again (a stroke's every failed request) are not written, so not re-read.
+    if (this.#status.textContent !== message) this.#status.textContent = message;
     this.#status.dataset.tone = tone;
     this.#status.hidden = message === "";
   }

@@ -116,6 +116,8 @@ def test_right_by_keyboard_only(drawing: DrawingPage):
     body = _answer(drawing, lambda: page.keyboard.press("Enter"))
     assert body["label"] == body["predicted"] == int(predicted)
     assert f"Saved as {_a(int(predicted))}" in _done(drawing)
+    # The strip's buttons went away with the question; the focus is on the pad, not lost.
+    assert page.evaluate("() => document.activeElement.dataset.testid") == "canvas"
     # and a digit key says what it really is
     drawing.draw_and_read(SEVEN)
     body = _answer(drawing, lambda: page.keyboard.press("4"))

@@ -106,6 +106,8 @@ def test_draw_a_seven_and_see_the_layers_scores_units_and_evidence(page):
         "() => document.querySelector('[data-testid=unit-weights]').dataset.unit === '0'"
     )
     assert page.page.get_by_test_id("unit-text").text_content().startswith("Layer 1, unit 0 of 512")
+    # What the pointer sweeps over is shown, not read out (31 lines a second, swept).
+    assert page.page.get_by_test_id("unit-text").get_attribute("aria-live") == "off"
     assert _painted(page, "unit-weights") > 300
     page.assert_clean()
 
@@ -135,6 +137,17 @@ def test_keyboard_only(page):
     keyboard.press("End")
     assert text.text_content().startswith("Layer 2, unit 255 of 256")
     assert "not pixels" in page.page.locator("[data-role=unit-weights-caption]").text_content()
+    # A new stroke's live answers change the line many times a second: shown, not read out.
+    page.page.get_by_test_id("canvas").scroll_into_view_if_needed()
+    page.draw_with_mouse(ONE)
+    page.wait_settled(2 * len(ONE))  # over the first one
+    assert text.get_attribute("aria-live") == "off"
+    # Escape clears the drawing, and with it the layers: the focus goes to the pad, and no
+    # unit's value is left over.
+    page.page.get_by_test_id("layer-2").focus()
+    keyboard.press("Escape")
+    assert page.page.evaluate("() => document.activeElement.dataset.testid") == "canvas"
+    assert text.text_content() == text.get_attribute("data-rest")
     page.assert_clean()
 
 

@@ -25,11 +25,25 @@ def test_an_unreachable_server_is_said_and_the_drawing_is_read_once_it_is_back(
     drawing: DrawingPage,
 ):
     page = drawing.page
-    page.route(PREDICT, lambda route: route.abort("connectionrefused"))
-    drawing.draw_with_mouse(SEVEN)
+    refused = []
+    page.route(PREDICT, lambda route: refused.append(route) or route.abort("connectionrefused"))
+    # Every change to the status line, which screen readers read out (role="status").
+    page.evaluate(
+        """() => {
+          window.statusWrites = 0;
+          new MutationObserver((records) => { window.statusWrites += records.length; })
+            .observe(document.querySelector('[data-role=status]'),
+                     { childList: true, characterData: true, subtree: true });
+        }"""
+    )
+    drawing.draw_with_mouse(SEVEN, steps=12)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=results]').dataset.state === 'error'"
     )
+    # Each stroke's failed live requests said it once, and its end cleared it for the headline
+    # (the same words written again at every request were read out again: 18 in one stroke).
+    assert len(refused) > 2 * len(SEVEN)
+    assert page.evaluate("window.statusWrites") <= 2 * len(SEVEN)
     assert _text(drawing, "[data-role=headline]") == "Can't reach the server"
     assert "sent again by itself" in _text(drawing, "[data-role=detail]")
     assert page.get_by_test_id("retry").is_visible()

@@ -97,6 +97,11 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     drawing.wait_number_settled(len(number.strokes))
     question = page.locator("[data-role=number-question]")
     assert question.text_content() == f"Is it {number.text}?"
+    # Escape and Ctrl+Z typed in the correction field are the field's, not "clear" and "undo".
+    page.get_by_test_id("number-fix").fill("1")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+z")
+    assert drawing.state()[2] == len(number.strokes)
 
     # A correction of the wrong length is refused with what to do; the right length is saved.
     page.get_by_test_id("number-fix").fill("12")
