@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from e2e_support import _RECORD_CSP_VIOLATIONS, SETTLE_TIMEOUT_MS, DrawingPage
+from e2e_support import _RECORD_CSP_VIOLATIONS, SETTLE_TIMEOUT_MS, TEXT_CONTRASTS, DrawingPage
 
 pytestmark = pytest.mark.e2e
 
@@ -142,6 +142,21 @@ def test_the_dark_theme_recolours_page_and_charts(browser, server_url):
             lab.close()
     for light, dark in zip(colours["light"], colours["dark"]):
         assert light != dark
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_verdict_badge_is_readable_in_both_themes(browser, server_url, scheme):
+    """The green "confirmed" badge was 3.0:1 on its pale green; WCAG asks 4.5:1 of text."""
+    lab = open_lab(browser, server_url, **DESKTOP, color_scheme=scheme)
+    try:
+        badges = lab.page.evaluate(TEXT_CONTRASTS, ".verdict")
+        kinds = lab.page.eval_on_selector_all(".verdict", "all => all.map(v => v.dataset.verdict)")
+        assert len(badges) >= 6 and "confirmed" in kinds  # one a section, at least
+        worst = min(badges, key=lambda badge: badge[1])
+        assert worst[1] >= 4.5, worst
+        lab.assert_clean()
+    finally:
+        lab.close()
 
 
 def test_the_drawing_page_links_to_the_lab(drawing: DrawingPage, server_url: str):
