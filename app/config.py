@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.decode import DecodeLimits
@@ -154,7 +154,24 @@ class Settings(BaseSettings):
         return token
 
 
+class SettingsError(ValueError):
+    """A setting in the environment was refused; the message names each one by its variable."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(
+            "; ".join(
+                f"DIGITS_{'_'.join(map(str, e['loc'])).upper()}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in error.errors()
+            )
+        )
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The settings from the environment, read once per process."""
-    return Settings()
+    """The settings from the environment, read once per process (SettingsError if refused)."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        # Said by the variable a person sets, without pydantic's class name and help link.
+        raise SettingsError(e) from None

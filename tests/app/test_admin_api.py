@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from idx_files import write_idx_folder
 from pydantic import ValidationError
 
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.jobs import JobStore
 from app.main import create_app
 from model import trust
@@ -118,6 +118,23 @@ def test_without_a_configured_token_the_admin_side_is_closed(home):
 def test_placeholder_or_short_tokens_are_refused(weak):
     with pytest.raises(ValidationError, match="at least 16 characters"):
         Settings(admin_token=weak)
+
+
+def test_a_weak_token_in_the_environment_is_named_by_its_variable(monkeypatch, capsys):
+    """`digits serve` (and uvicorn's factory) refuse it before serving, in a person's words."""
+    from app.cli.main import main
+
+    monkeypatch.setenv("DIGITS_ADMIN_TOKEN", "short")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"^DIGITS_ADMIN_TOKEN: the admin token must be at"):
+            get_settings()
+        assert main(["serve"]) == 2
+        said = capsys.readouterr().err
+        assert said.startswith("digits: error: DIGITS_ADMIN_TOKEN: the admin token must be")
+        assert "pydantic" not in said and "validation error" not in said
+    finally:
+        get_settings.cache_clear()
 
 
 def test_the_token_never_appears_in_logs(admin, caplog):
