@@ -6,6 +6,9 @@
  * [data-role=plot] inside), as SVG at that element's own width, again whenever the width
  * changes, plus a legend. It resolves to the number of charts drawn and keeps no state outside
  * the figures it draws into.
+ *
+ * scrollOnlyWhereNeeded(root) makes each table's wrapper a tab stop (so the keyboard can scroll
+ * it) only while its table is wider than it; a table that fits is not one more stop.
  */
 
 import { renderChart, renderLegend } from "./lab-charts.js";
@@ -47,8 +50,21 @@ export async function mountCharts(root, options = {}) {
   return drawn;
 }
 
+/** @param {ParentNode} root */
+export function scrollOnlyWhereNeeded(root) {
+  for (const wrap of root.querySelectorAll(".lab-table-wrap")) {
+    const check = () => {
+      if (wrap.scrollWidth > wrap.clientWidth) wrap.setAttribute("tabindex", "0");
+      else wrap.removeAttribute("tabindex");
+    };
+    check();
+    new ResizeObserver(check).observe(wrap);
+  }
+}
+
 const page = document.querySelector("[data-testid=lab]");
 if (page) {
+  scrollOnlyWhereNeeded(page);
   const status = page.querySelector("[data-role=lab-status]");
   mountCharts(page).catch((error) => {
     if (status) {

@@ -109,6 +109,12 @@ def test_nothing_is_wider_than_the_viewport(lab: DrawingPage):
         assert overflowing  # on a phone some tables are wider than the screen
     else:
         assert overflowing == []  # on a laptop every figure a verdict quotes is in view
+    # The keyboard can scroll exactly the tables that scroll: the others are no tab stops.
+    stops = page.evaluate(
+        """() => [...document.querySelectorAll('.lab-table-wrap')]
+              .map(e => [e.scrollWidth > e.clientWidth, e.tabIndex === 0])"""
+    )
+    assert stops and all(scrolls == stop for scrolls, stop in stops)
 
 
 def test_charts_redraw_at_their_new_width_when_the_window_changes(browser, server_url):
