@@ -1,6 +1,6 @@
 """Where things are on the drawing page: on a 1366×768 laptop the feedback question and every
 answer to it are in view with the prediction, without scrolling (in practice mode too); on a
-360 px phone nothing is wider than the screen."""
+360 px phone nothing is wider than the screen; in a short window the pad fits in it whole."""
 
 from __future__ import annotations
 
@@ -86,3 +86,18 @@ def test_nothing_is_wider_than_a_360_px_phone(browser, server_url):
         phone.assert_clean()
     finally:
         phone.close()
+
+
+def test_in_a_short_window_the_whole_pad_is_in_view_and_draws(browser, server_url):
+    """A 1366×768 laptop at 200 % zoom is 683×384 CSS pixels: the pad was 444 px tall, so part
+    of it was always off screen."""
+    short = DrawingPage.open(browser, server_url, viewport={"width": 683, "height": 384})
+    try:
+        short.page.get_by_test_id("canvas").scroll_into_view_if_needed()
+        box = short.canvas_box()
+        assert 200 <= box["height"] <= 384 - 100 and box["width"] == box["height"]
+        assert _outside_the_viewport(short, ["canvas"]) == []
+        assert short.draw_and_read(SEVEN) == "7"
+        short.assert_clean()
+    finally:
+        short.close()
