@@ -218,6 +218,20 @@ def _seven(marker: int) -> list[list[float]]:
     return rows
 
 
+def _open_admin(browser, url: str, **options):
+    """The admin page in a new 1280×1000 context, before sign-in: (context, page, problems),
+    where problems collects console errors and page errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(url + "/admin")
+    page.wait_for_selector("html.js-ready")
+    return context, page, problems
+
+
 def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_server, tmp_path):
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=review_server, timeout=10) as api:
@@ -225,15 +239,8 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
             body = {"pixels": _seven(i), "label": label, "predicted": predicted}
             r = api.post("/api/feedback", json=body)
             assert r.status_code == 201
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page, problems = _open_admin(browser, review_server, accept_downloads=True)
     try:
-        page.goto(review_server + "/admin")
-        page.wait_for_selector("html.js-ready")
         page.get_by_test_id("token").fill(ADMIN_TOKEN)
         page.get_by_test_id("unlock").click()
         grid = page.get_by_test_id("feedback-grid")
@@ -323,15 +330,8 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         ).json()["id"]
         digit = api.post("/api/feedback", json={"pixels": _seven(21), "label": 4}).json()["id"]
         counts = api.get("/api/admin/feedback", headers=auth).json()["counts"]
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page, problems = _open_admin(browser, review_server)
     try:
-        page.goto(review_server + "/admin")
-        page.wait_for_selector("html.js-ready")
         page.get_by_test_id("token").fill(ADMIN_TOKEN)
         page.get_by_test_id("unlock").click()
         none = page.get_by_test_id("feedback-counts").locator("[data-digit=not_a_digit]")
@@ -377,16 +377,9 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
             for i in range(3)
         ]
     arrowed, refused, deleted = ids
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page, problems = _open_admin(browser, review_server)
     focused = "() => document.activeElement.getAttribute('aria-label') || document.activeElement.id"
     try:
-        page.goto(review_server + "/admin")
-        page.wait_for_selector("html.js-ready")
         page.get_by_test_id("token").fill(ADMIN_TOKEN)
         page.keyboard.press("Enter")
         page.get_by_test_id("feedback-review").wait_for()
