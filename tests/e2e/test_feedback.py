@@ -214,7 +214,7 @@ def review_server(tmp_path_factory) -> Iterator[str]:
 
 def _seven(marker: int) -> list[list[float]]:
     rows = [list(row) for row in SEVEN_ROWS]
-    rows[1][1 + marker] = 1.0  # a distinct drawing each time
+    rows[1 + marker // 26][1 + marker % 26] = 1.0  # a distinct drawing each time
     return rows
 
 
@@ -374,9 +374,9 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
     with httpx.Client(base_url=review_server, timeout=10) as api:
         ids = [
             api.post("/api/feedback", json={"pixels": _seven(22 + i), "label": 2}).json()["id"]
-            for i in range(3)
+            for i in range(6)
         ]
-    arrowed, refused, deleted = ids
+    arrowed, refused, deleted, back_and_forth, held_back, behind = ids
     context, page, problems = _open_admin(browser, review_server)
     focused = "() => document.activeElement.getAttribute('aria-label') || document.activeElement.id"
     try:
@@ -402,7 +402,8 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         grid.locator(f"[data-id='{refused}'] select").select_option("5")
         page.get_by_text(f"Drawing #{refused} was not relabelled (it is still a 2)").wait_for()
         assert grid.locator(f"[data-id='{refused}'] select").input_value() == "2"
-        assert "Can't reach the server" in page.get_by_test_id("feedback-review").inner_text()
+        said = page.get_by_test_id("feedback-review").inner_text()
+        assert "was not relabelled (it is still a 2): can't reach the server" in said
         page.unroute(f"**/api/admin/feedback/{refused}")
 
         # Delete by keyboard: the focus goes to the Delete of the drawing now in its place.
@@ -416,6 +417,42 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         page.wait_for_function(f"() => !document.querySelector(\"[data-id='{deleted}']\")")
         now_there = items.nth(min(at, items.count() - 1)).get_attribute("data-id")
         assert page.evaluate(focused) == f"Delete drawing #{now_there}"
+
+        # 2 → 3 → 4 → 3 with the first step refused: the last step is what is shown and stored.
+        patches = []
+
+        def first_refused(route):
+            patches.append(route.request.method)
+            if len(patches) == 1:
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route(f"**/api/admin/feedback/{back_and_forth}", first_refused)
+        grid.locator(f"[data-id='{back_and_forth}'] select").focus()
+        for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
+            page.keyboard.press(key)
+        page.get_by_text(f"Relabelled: drawing #{back_and_forth} is a 3 now.").wait_for()
+        assert patches == ["PATCH"] * 3
+        item = grid.locator(f"[data-id='{back_and_forth}']")
+        assert item.locator("select").input_value() == item.get_attribute("data-label") == "3"
+        stored = httpx.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
+        assert back_and_forth in [i["id"] for i in stored["items"]]
+
+        # A relabel asked for while a delete is on its way lands after the delete's rebuild,
+        # and is shown on the rebuilt grid.
+        held = []
+        page.route(f"**/api/admin/feedback/{held_back}", lambda route: held.append(route))
+        grid.locator(f"[data-id='{held_back}'] [data-testid=feedback-delete]").click()
+        for _ in range(250):  # until the DELETE is held, at most 5 s
+            if held:
+                break
+            page.wait_for_timeout(20)
+        grid.locator(f"[data-id='{behind}'] select").select_option("5")
+        held[0].continue_()
+        page.get_by_text(f"Relabelled: drawing #{behind} is a 5 now.").wait_for()
+        item = grid.locator(f"[data-id='{behind}']")
+        assert item.locator("select").input_value() == item.get_attribute("data-label") == "5"
 
         # A count filters, and keeps the focus through the rebuilt counts.
         page.get_by_test_id("feedback-counts").locator("[data-digit='2']").focus()

@@ -9,11 +9,13 @@
  * - refresh() reloads the panel and tells onCounts(counts) (the training form shows the total);
  *   reload() does the same and says in the message line why it failed. What an action did, or
  *   why it failed, is said in that line.
+ * - Changes (relabels, deletes) and reloads run one after another, in the order they were
+ *   asked for, so a reload never lands between a change and what it shows.
  * - The keyboard focus stays where the person works. A relabel changes its drawing in place (a
- *   select's arrow keys relabel at every step, so the steps are sent one after another and the
- *   last stays; a refused one puts back the stored label). After a delete the focus goes to the
- *   same button of the drawing that took its place; after a rebuild, back to the control it was
- *   on (a count, a filter).
+ *   select's arrow keys relabel at every step; the last step is what stays, and a refused one
+ *   puts back the stored label). When a rebuild or a disabled button leaves the focus nowhere,
+ *   it goes back to the same control (a count, Previous or Next, or the same button of the
+ *   drawing now in that place); if the person has moved on meanwhile, it stays where they are.
  */
 
 import { aDigit } from "../words.js";
@@ -52,20 +54,34 @@ export function createReview({ root, api, state, onCounts }) {
     message.hidden = !text;
   }
 
-  /** Say why `error` happened; `prefix` says what did not happen ("Not relabelled"). */
+  /**
+   * Say why `error` happened, after `prefix` if given ("Drawing #5 was not deleted").
+   * @param {{message: string, signedOut?: boolean}} error
+   * @param {string} [prefix]
+   */
   function report(error, prefix = "") {
-    if (!error.signedOut) say(prefix ? `${prefix}: ${error.message}` : error.message, "error");
+    if (error.signedOut) return;
+    const why = error.message;
+    say(prefix ? `${prefix}: ${why.charAt(0).toLowerCase()}${why.slice(1)}` : why, "error");
   }
 
-  /** Reload, reporting a failure in the message line. */
-  const reload = () => refresh().catch((e) => report(e));
-  message.tabIndex = -1; // the focus goes here when the control it was on is gone
-
-  // Changes to drawings, one after another in the order they were asked for.
-  let changes = Promise.resolve();
+  // Changes and reloads, one after another in the order they were asked for; a failure that a
+  // task does not report itself is said in the message line.
+  let work = Promise.resolve();
   const queue = (task) => {
-    changes = changes.then(task);
+    work = work.then(task).catch((e) => report(e));
+    return work;
   };
+  /** Reload the panel (after the changes asked for before), reporting a failure. */
+  const reload = () => queue(() => refresh());
+  const deleting = new Set(); // ids of drawings whose delete is asked for and not done
+  const steps = new Map(); // id → the number of the last relabel asked for it
+  /** The grid's item of drawing `id` as the grid is now (a rebuild replaces them). */
+  const shown = (id) => grid.querySelector(`[data-testid=feedback-item][data-id="${id}"]`);
+  message.tabIndex = -1; // the focus goes here when the control it was on is gone
+  prev.dataset.focus = "prev";
+  next.dataset.focus = "next";
+  const otherPage = { prev: "next", next: "prev" }; // where the focus goes when one is disabled
 
   /** Where the focus is in the panel, to put it back after a rebuild: the control's
    * data-focus name, and the place in the grid of its drawing (-1 outside the grid). */
@@ -79,14 +95,15 @@ export function createReview({ root, api, state, onCounts }) {
 
   /** @param {{name: string, at: number} | null} focus from focusNow(), before the rebuild */
   function focusAgain(focus) {
-    if (!focus) return;
+    const active = document.activeElement;
+    if (!focus || (active && active !== document.body)) return; // not lost, or moved on
     let scope = root;
     if (focus.at >= 0) {
       const drawings = grid.querySelectorAll("[data-testid=feedback-item]");
       scope = drawings[Math.min(focus.at, drawings.length - 1)];
     }
-    const target = scope?.querySelector(`[data-focus="${focus.name}"]`);
-    (target && !target.disabled ? target : message).focus();
+    const find = (name) => scope?.querySelector(`[data-focus="${name}"]:not(:disabled)`);
+    (find(focus.name) ?? find(otherPage[focus.name]) ?? message).focus();
   }
 
   function query() {
@@ -108,8 +125,8 @@ export function createReview({ root, api, state, onCounts }) {
     const data = await api.json(`/api/admin/feedback?${query()}`);
     state.pages = data.pages;
     if (state.page > data.pages) {
-      state.page = data.pages;
-      return refresh({ grid: rebuild, focus });
+      state.page = data.pages; // the last page emptied: show the one before, whole
+      return refresh({ focus });
     }
     const c = data.counts;
     hint.textContent = `${c.total.toLocaleString()} drawing${c.total === 1 ? "" : "s"}, ${c.wrong.toLocaleString()} the model got wrong`;
@@ -166,8 +183,14 @@ export function createReview({ root, api, state, onCounts }) {
     return node("li", {}, button);
   }
 
-  /** Show drawing `s` (as the API lists it) in its grid item `li`, as stored now. */
-  function show(li, s) {
+  /**
+   * Show drawing `s` (as the API lists it) in its grid item `li`, as stored now.
+   * @param {HTMLElement} li
+   * @param {{label: number|string, wrong: boolean}} s
+   * @param {boolean} select set the label's select too (not while a later step is on its way)
+   */
+  function show(li, s, select) {
+    if (select) li.querySelector("select").value = String(s.label);
     li.dataset.label = String(s.label);
     li.dataset.wrong = String(s.wrong);
     li.classList.toggle("is-wrong", s.wrong);
@@ -188,19 +211,23 @@ export function createReview({ root, api, state, onCounts }) {
       select.append(option);
     }
     select.addEventListener("change", () => {
-      const wanted = select.value;
-      const label = parse(wanted);
+      const label = parse(select.value);
+      const step = (steps.get(s.id) ?? 0) + 1;
+      steps.set(s.id, step);
+      const latest = () => steps.get(s.id) === step; // no later step was asked for meanwhile
       queue(async () => {
-        const latest = () => select.value === wanted; // no later step was chosen meanwhile
         try {
-          show(li, await api.json(path, { method: "PATCH", json: { label } }));
+          const stored = await api.json(path, { method: "PATCH", json: { label } });
+          const now = shown(s.id);
+          if (now) show(now, stored, latest());
           if (!latest()) return;
           say(`Relabelled: drawing #${s.id} is ${labelText(label)} now.`);
-          await refresh({ grid: false }).catch((e) => report(e));
+          await refresh({ grid: false }).catch((e) => report(e)); // saved all the same
         } catch (e) {
           if (!latest()) return;
-          select.value = li.dataset.label; // what is stored
-          const still = labelText(parse(select.value));
+          const now = shown(s.id);
+          if (now) now.querySelector("select").value = now.dataset.label; // what is stored
+          const still = labelText(parse(now?.dataset.label ?? String(s.label)));
           report(e, `Drawing #${s.id} was not relabelled (it is still ${still})`);
         }
       });
@@ -212,17 +239,23 @@ export function createReview({ root, api, state, onCounts }) {
       "aria-label": `Delete drawing #${s.id}`,
       dataset: { testid: "feedback-delete", focus: "delete" },
     });
+    remove.disabled = deleting.has(s.id); // (a rebuild while its delete waits its turn)
     remove.addEventListener("click", () => {
+      if (deleting.has(s.id)) return;
       const focus = focusNow(); // taken before the button is disabled, which drops the focus
+      deleting.add(s.id);
       remove.disabled = true;
       queue(async () => {
         try {
           await api.json(path, { method: "DELETE" });
+          deleting.delete(s.id);
           say(`Drawing #${s.id} was deleted.`);
-          await refresh({ focus }).catch((e) => report(e));
+          await refresh({ focus }).catch((e) => report(e)); // deleted all the same
         } catch (e) {
+          deleting.delete(s.id);
           report(e, `Drawing #${s.id} was not deleted`);
-          remove.disabled = false;
+          const button = shown(s.id)?.querySelector("[data-focus=delete]");
+          if (button) button.disabled = false;
           focusAgain(focus);
         }
       });
