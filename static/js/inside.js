@@ -124,7 +124,6 @@ export class InsidePanel extends EventTarget {
     this.#root.dataset.state = "rest";
     this.#last = null;
     const text = this.#root.querySelector("[data-testid=unit-text]");
-    text.setAttribute("aria-live", "off"); // "Canvas cleared" is announced instead
     text.textContent = text.dataset.rest; // no unit's value is left over from the last drawing
     if (this.open) void this.#paintAtlas();
   }
@@ -267,9 +266,10 @@ export class InsidePanel extends EventTarget {
       paintInk(this.#root.querySelector("[data-testid=unit-drawing]"), this.#last.input);
     if (layer < 0 || !this.#last) return;
     const value = this.#layers[layer].values[unit];
-    text.setAttribute("aria-live", announce ? "polite" : "off");
     const line = `Layer ${layer + 1}, unit ${unit} of ${this.#layers[layer].values.length}: a = ${number(value)}`;
     if (text.textContent !== line) text.textContent = line;
+    // Read out through a region that is always live (one made live as it changes may not be).
+    if (announce) this.#root.querySelector("[data-testid=unit-said]").textContent = line;
     if (layer > 0) {
       weights.getContext("2d").clearRect(0, 0, weights.width, weights.height);
       weights.dataset.unit = "";

@@ -253,5 +253,8 @@ export class NumberMode {
       this.#cleared();
     }
     this.#feedback.saved(thanks, answer, current);
+    // The strip's buttons went away with the question: the next number starts at the pad.
+    if (current && document.activeElement === document.body)
+      this.#pad.canvas.focus({ preventScroll: true });
   }
 }
