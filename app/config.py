@@ -132,7 +132,7 @@ class Settings(BaseSettings):
             return None
         if not url.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError(
-                "DIGITS_DATABASE_URL must be a PostgreSQL URL, postgresql://user:password@host"
+                "must be a PostgreSQL URL, postgresql://user:password@host"
                 ":5432/database (or unset, to keep the state in the data home)"
             )
         return url

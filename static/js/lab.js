@@ -58,7 +58,9 @@ export function scrollOnlyWhereNeeded(root) {
       else wrap.removeAttribute("tabindex");
     };
     check();
-    new ResizeObserver(check).observe(wrap);
+    const watch = new ResizeObserver(check); // the box, and the table in it (a late web font)
+    watch.observe(wrap);
+    if (wrap.firstElementChild) watch.observe(wrap.firstElementChild);
   }
 }
 

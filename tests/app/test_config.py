@@ -49,3 +49,16 @@ def test_a_database_url_must_be_postgresql_and_is_never_echoed():
         Settings(database_url="mysql://digits:s3cret-pa55@db.internal/digits")
     assert "PostgreSQL URL" in str(refused.value) and "s3cret-pa55" not in str(refused.value)
     assert "s3cret-pa55" not in repr(Settings(database_url=url))
+
+
+def test_a_refused_database_url_is_named_once_by_its_variable(monkeypatch):
+    monkeypatch.setenv("DIGITS_DATABASE_URL", "mysql://digits:s3cret-pa55@db.internal/digits")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValueError) as refused:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    said = str(refused.value)
+    assert said.startswith("DIGITS_DATABASE_URL: must be a PostgreSQL URL, postgresql://")
+    assert said.count("DIGITS_DATABASE_URL") == 1 and "s3cret-pa55" not in said

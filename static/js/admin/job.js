@@ -69,7 +69,9 @@ export function createJob({
 
   function setStatus(status, phase) {
     job.status = status;
-    pill.textContent = status === "running" && phase ? `running · ${phase}` : status;
+    // The pill is a status region: it is read out when its words change, and only then.
+    const words = status === "running" && phase ? `running · ${phase}` : status;
+    if (pill.textContent !== words) pill.textContent = words;
     pill.dataset.status = status;
     root.dataset.state = status;
     cancel.hidden = !isBusy(status);
@@ -243,7 +245,7 @@ export function createJob({
     } catch (e) {
       if (!e.signedOut) reason.textContent = e.message;
       cancel.disabled = false;
-      cancel.focus();
+      (cancel.hidden ? heading : cancel).focus(); // (hidden: the job ended meanwhile)
     }
   });
 
