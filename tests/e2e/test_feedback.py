@@ -418,22 +418,26 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         now_there = items.nth(min(at, items.count() - 1)).get_attribute("data-id")
         assert page.evaluate(focused) == f"Delete drawing #{now_there}"
 
-        # 2 → 3 → 4 → 3 with the first step refused: the last step is what is shown and stored.
+        # 2 → 3 → 4 → 3, the first step refused once all three are asked for (held until
+        # then): the last step is what is shown and stored.
         patches = []
 
-        def first_refused(route):
-            patches.append(route.request.method)
-            if len(patches) == 1:
-                route.abort()
-            else:
+        def first_held(route):
+            patches.append(route)
+            if len(patches) > 1:
                 route.continue_()
 
-        page.route(f"**/api/admin/feedback/{back_and_forth}", first_refused)
+        page.route(f"**/api/admin/feedback/{back_and_forth}", first_held)
         grid.locator(f"[data-id='{back_and_forth}'] select").focus()
         for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
             page.keyboard.press(key)
+        for _ in range(250):  # until the first PATCH is held, at most 5 s
+            if patches:
+                break
+            page.wait_for_timeout(20)
+        patches[0].abort()
         page.get_by_text(f"Relabelled: drawing #{back_and_forth} is a 3 now.").wait_for()
-        assert patches == ["PATCH"] * 3
+        assert [route.request.method for route in patches] == ["PATCH"] * 3
         item = grid.locator(f"[data-id='{back_and_forth}']")
         assert item.locator("select").input_value() == item.get_attribute("data-label") == "3"
         stored = httpx.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
