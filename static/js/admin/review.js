@@ -156,9 +156,9 @@ export function createReview({ root, api, state, onCounts }) {
   /**
    * One label's count; clicking it filters by that label (again: shows every label).
    * @param {string} label "0"…"9" or "not_a_digit", as the label filter's values
-   * @param {string} shown what the button says for it ("7", "✕")
+   * @param {string} face what the button says for it ("7", "✕")
    */
-  function count(label, shown, n, wrong) {
+  function count(label, face, n, wrong) {
     const selected = filters.elements.label.value === label;
     const name = label === NOT_A_DIGIT ? "Not a digit" : label;
     const button = node(
@@ -171,7 +171,7 @@ export function createReview({ root, api, state, onCounts }) {
         title: label === NOT_A_DIGIT ? "Drawings labelled: not a digit" : undefined,
         dataset: { digit: label, count: String(n), focus: `count-${label}` },
       },
-      node("b", { text: shown }),
+      node("b", { text: face }),
       node("span", { text: String(n) }),
       wrong ? node("small", { text: `${wrong} wrong` }) : null,
     );
