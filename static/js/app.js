@@ -65,7 +65,10 @@ const numberMode = new NumberMode({
   announce: (text) => view.announceText(text),
   describeError,
   sendFeedback,
-  cleared: () => syncControls(),
+  cleared: (focused) => {
+    syncControls();
+    keepFocusOnPad(focused);
+  },
   onVersion: (version) => models.note(version),
 });
 inside.addEventListener("openchange", (event) => {
@@ -103,8 +106,15 @@ function clearAll({ quiet = false } = {}) {
   numberMode.clear();
   syncControls();
   if (hadInk && !quiet) view.announceText("Canvas cleared");
-  // A control that went away with the drawing (a layer of the Inside panel, a feedback
-  // button) leaves the focus nowhere: put it on the pad, where the next drawing starts.
+  keepFocusOnPad(focused);
+}
+
+/**
+ * A control that went away with the drawing (a layer of the Inside panel, a feedback button)
+ * leaves the focus nowhere: put it on the pad, where the next drawing starts.
+ * @param {Element | null} focused what had the focus before the drawing was cleared
+ */
+function keepFocusOnPad(focused) {
   if (focused instanceof HTMLElement && focused !== document.body && !focused.checkVisibility())
     canvas.focus({ preventScroll: true });
 }

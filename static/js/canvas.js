@@ -120,11 +120,6 @@ export class DrawingPad extends EventTarget {
     this.#resize();
   }
 
-  /** @returns {HTMLCanvasElement} the pad's canvas (the page moves the focus to it) */
-  get canvas() {
-    return this.#canvas;
-  }
-
   /** @returns {number} how many strokes are on the pad */
   get strokeCount() {
     return this.#strokes.length;

@@ -125,12 +125,8 @@ export class NumberFeedback extends EventTarget {
    */
   saved(message, answer, current = true) {
     this.#answers.end(answer);
-    if (current) {
-      // The strip's buttons hide now: leave no focus on them, so that Enter answers the next.
-      const focused = document.activeElement;
-      if (focused instanceof HTMLElement && this.#root.contains(focused)) focused.blur();
-      this.#offer = null;
-    }
+    // (The focus, if on the strip's buttons, has gone to the pad with the cleared drawing.)
+    if (current) this.#offer = null;
     this.#render();
     this.#notice.say(message, "ok");
   }

@@ -32,7 +32,8 @@ const READ = "/api/read?include_input=true";
  * @property {(error: import("./predict.js").PredictError) =>
  *            {title: string, message: string, retryable: boolean}} describeError
  * @property {(body: object) => Promise<{ok: boolean, message?: string}>} sendFeedback
- * @property {() => void} cleared called after a saved answer clears the pad
+ * @property {(focused: Element | null) => void} cleared called after a saved answer clears the
+ *   pad, with what had the focus before (the strip's buttons go away with the question)
  * @property {(version: string) => void} [onVersion] told the model version of each reading
  * @property {typeof fetch} [fetch] for tests
  */
@@ -248,13 +249,11 @@ export class NumberMode {
       ? `${said} (${digits.length === 1 ? "1 digit" : `${digits.length} digits`}).`
       : `${said}; a retrain that includes the saved drawings learns from it.${relabelled}`;
     if (current) {
+      const focused = document.activeElement;
       this.#pad.clear();
       this.clear();
-      this.#cleared();
+      this.#cleared(focused);
     }
     this.#feedback.saved(thanks, answer, current);
-    // The strip's buttons went away with the question: the next number starts at the pad.
-    if (current && document.activeElement === document.body)
-      this.#pad.canvas.focus({ preventScroll: true });
   }
 }
