@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import fcntl
 import json
 import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from model.atomic import atomic_write
+from model.filelock import exclusive
 from model.modelfile import LoadedModel, ModelFileError, load_model, read_meta, save_model
 from model.network import MLP
 
@@ -247,16 +247,9 @@ class Registry(ModelRegistry):
         # An atomic replace gives a new inode; an in-place edit changes mtime or size.
         return st.st_ino, st.st_mtime_ns, st.st_size
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> contextlib.AbstractContextManager[None]:
         """Hold the registry's lock: every change happens inside it (threads and processes)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
+        return exclusive(self.lock_file)
 
     def _read(self, version: str) -> LoadedModel:
         path = self.path(version)

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from model.atomic import atomic_write
+from model.filelock import exclusive
 
 # A job's statuses: queued and running while it lives, then exactly one of the final ones.
 ACTIVE = frozenset({"queued", "running"})
@@ -247,25 +248,14 @@ class JobStore:
         the stored record has already ended: as with PostgreSQL, the first ending stands, so a
         job's reaper and another worker's reconcile cannot both end it)."""
         record.update(status=status, reason=reason, finished=now(), phase=None, **fields)
-        with self._one_finish_at_a_time():
+        # FINISH is held while the record is read, checked and written, by every process.
+        with exclusive(self.dir / "FINISH"):
             with contextlib.suppress(JobNotFound, ValueError):
                 if self.read(record["id"]).get("status") in FINAL:
                     return record
             self.write(record)
             self.append_event(record["id"], final_event(record))
         return record
-
-    @contextlib.contextmanager
-    def _one_finish_at_a_time(self) -> Iterator[None]:
-        """Hold ``FINISH`` (flock) while a record is read, checked and written, across every
-        process of every worker."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.dir / "FINISH", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing lets go of the flock
 
     def reconcile(
         self, status: str = "interrupted", reason: str | None = None, skip: Collection[str] = ()
