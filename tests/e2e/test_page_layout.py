@@ -101,3 +101,23 @@ def test_in_a_short_window_the_whole_pad_is_in_view_and_draws(browser, server_ur
         short.assert_clean()
     finally:
         short.close()
+
+
+@pytest.mark.parametrize("width", [412, 600, 760])
+def test_the_first_answer_does_not_move_the_pad_on_a_narrow_screen(browser, server_url, width):
+    """Below 761 px the answer is also shown as a chip above the pad. Between 500 and 760 px the
+    chip used to take a row of its own when it arrived and push the pad down 37 px under the
+    finger drawing on it; its place is now held from the start."""
+    narrow = DrawingPage.open(browser, server_url, viewport={"width": width, "height": 844})
+    chip = narrow.page.locator("[data-role=chip]")
+    try:
+        before = narrow.canvas_box()
+        assert not chip.is_visible()
+        assert narrow.draw_and_read(SEVEN) == "7"
+        assert chip.is_visible() and chip.text_content().startswith("7")
+        assert narrow.canvas_box() == before
+        narrow.page.get_by_test_id("clear").click()
+        assert not chip.is_visible() and narrow.canvas_box() == before
+        narrow.assert_clean()
+    finally:
+        narrow.close()
