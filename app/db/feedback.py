@@ -1,10 +1,11 @@
 """The labelled drawings in PostgreSQL: ``app.feedback.store``'s interface, for every host.
 
-The rows are the SQLite store's (its schema version 3, label 10 meaning "not a digit"), created
-by the database's migrations (``app.db.schema``) rather than by ``open``. Each write is one
-transaction, committed before the 201 goes out, so a sample that got its 201 is in the database
-whichever replica took it. An export reads one consistent snapshot (a repeatable-read
-transaction) through a server-side cursor, a page at a time, so memory stays flat.
+The rows are the SQLite store's (its schema version 4: label 10 meaning "not a digit", a
+deleted drawing kept aside for an undo), created by the database's migrations (``app.db.schema``)
+rather than by ``open``. Each write is one transaction, committed before the 201 goes out, so a
+sample that got its 201 is in the database whichever replica took it. An export reads one
+consistent snapshot (a repeatable-read transaction) through a server-side cursor, a page at a
+time, so memory stays flat.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.db.connection import Database
+from app.feedback import trash
 from app.feedback.store import (
     COUNTS_SQL,
     SAMPLE_COLUMNS,
@@ -43,7 +45,10 @@ class PgFeedbackStore:
         self.db = db
 
     def open(self) -> int:
-        """Nothing to create: the migrations made the table. Returns the schema version."""
+        """Nothing to create: the migrations made the tables. Forgets the drawings deleted
+        longer ago than the undo window; returns the schema version."""
+        with self.db.transaction() as connection:
+            trash.forget_expired(connection.execute, "%s")
         return self.schema_version()
 
     def exists(self) -> bool:
@@ -68,7 +73,8 @@ class PgFeedbackStore:
         """Store one sample: pixels (28, 28) or (784,) uint8. Returns its id."""
         data = pixels_bytes(pixels)
         row = (created or now(), int(label), predicted, model_version, data, original, digest(data))
-        with self.db.connection() as connection:
+        with self.db.transaction() as connection:
+            trash.forget_expired(connection.execute, "%s")
             return int(connection.execute(_INSERT + " RETURNING id", row).fetchone()[0])
 
     def relabel(self, sample_id: int, label: int) -> Sample | None:
@@ -79,9 +85,15 @@ class PgFeedbackStore:
         return self.get(sample_id) if cursor.rowcount else None
 
     def delete(self, sample_id: int) -> bool:
-        with self.db.connection() as connection:
-            cursor = connection.execute("DELETE FROM feedback WHERE id = %s", (sample_id,))
-        return cursor.rowcount > 0
+        """Move a drawing aside, where ``restore`` can bring it back (``app.feedback.trash``)."""
+        with self.db.transaction() as connection:
+            return trash.delete(connection.execute, "%s", sample_id)
+
+    def restore(self, sample_id: int) -> Sample | None:
+        """The drawing deleted within the undo window, back as it was; None if there is none."""
+        with self.db.transaction() as connection:
+            restored = trash.restore(connection.execute, "%s", sample_id)
+        return self.get(sample_id) if restored else None
 
     def import_arrays(
         self,

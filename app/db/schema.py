@@ -87,6 +87,21 @@ MIGRATIONS: list[list[str]] = [
             created VARCHAR(40) NOT NULL
         )""",
     ],
+    # 2: a deleted drawing is moved aside for a while, so that its delete can be undone
+    # (app.feedback.trash; the SQLite store's version 4).
+    [
+        """CREATE TABLE feedback_deleted (
+            id BIGINT PRIMARY KEY,
+            created VARCHAR(40) NOT NULL,
+            label SMALLINT NOT NULL,
+            predicted SMALLINT,
+            model_version VARCHAR(200),
+            pixels BYTEA NOT NULL,
+            original BYTEA,
+            digest CHAR(64) NOT NULL,
+            deleted VARCHAR(40) NOT NULL
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = (
@@ -96,6 +111,7 @@ TABLES = (
     "job_events",
     "job_lease",
     "feedback",
+    "feedback_deleted",
     "rate_events",
     "datasets",
 )

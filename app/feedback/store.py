@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app.feedback import trash
 from model.train import NOT_A_DIGIT  # the label of a drawing that is no digit at all
 
 DB_NAME = "feedback.db"
@@ -103,8 +104,23 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX feedback_label ON feedback (label)",
         "CREATE INDEX feedback_digest ON feedback (digest)",
     ],
+    # 4: a deleted drawing is moved aside for a while, so that its delete can be undone.
+    [
+        """CREATE TABLE feedback_deleted (
+            id INTEGER PRIMARY KEY,
+            created VARCHAR(40) NOT NULL,
+            label SMALLINT NOT NULL,
+            predicted SMALLINT,
+            model_version VARCHAR(200),
+            pixels BLOB NOT NULL,
+            original BLOB,
+            digest CHAR(64) NOT NULL,
+            deleted VARCHAR(40) NOT NULL
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+_TRASH_VERSION = 4  # the step that made feedback_deleted (older steps are run by tests alone)
 
 
 class FeedbackStoreError(RuntimeError):
@@ -296,6 +312,8 @@ class FeedbackStore:
                     "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
                     (step + 1, now()),
                 )
+            if latest >= _TRASH_VERSION:
+                trash.forget_expired(connection.execute, "?")
         return latest
 
     def schema_version(self) -> int:
@@ -316,6 +334,7 @@ class FeedbackStore:
         """Store one sample: pixels (28, 28) or (784,) uint8. Returns its id."""
         data = pixels_bytes(pixels)
         with self._write() as connection:
+            trash.forget_expired(connection.execute, "?")
             cursor = connection.execute(
                 "INSERT INTO feedback (created, label, predicted, model_version, pixels, "
                 "original, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -341,9 +360,15 @@ class FeedbackStore:
         return self.get(sample_id)
 
     def delete(self, sample_id: int) -> bool:
+        """Move a drawing aside, where ``restore`` can bring it back (``app.feedback.trash``)."""
         with self._write() as connection:
-            cursor = connection.execute("DELETE FROM feedback WHERE id = ?", (sample_id,))
-            return cursor.rowcount > 0
+            return trash.delete(connection.execute, "?", sample_id)
+
+    def restore(self, sample_id: int) -> Sample | None:
+        """The drawing deleted within the undo window, back as it was; None if there is none."""
+        with self._write() as connection:
+            restored = trash.restore(connection.execute, "?", sample_id)
+        return self.get(sample_id) if restored else None
 
     def import_arrays(
         self,

@@ -1,4 +1,5 @@
-"""The admin side of feedback: list, relabel, delete, export and import the stored drawings.
+"""The admin side of feedback: list, relabel, delete (and undo it), export and import the stored
+drawings.
 
 Every route needs the admin token (``app.security``). The store is ``app.feedback.store``; the
 ``.npz`` format of export and import is ``app.feedback.export``.
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import ApiError
 from app.feedback.export import read_export, write_export
 from app.feedback.store import PAGE_SIZE_MAX, FeedbackStore, Sample
+from app.feedback.trash import UNDO_WINDOW
 from app.inputs import media_type, read_upload
 from app.schemas import (
     ErrorResponse,
@@ -216,13 +218,39 @@ def relabel_feedback(sample_id: int, body: Relabel, store: StoreDep) -> Feedback
     return _item(sample)
 
 
+_UNDO_MINUTES = UNDO_WINDOW.seconds // 60
+
+
 @router.delete(
     "/{sample_id}",
     status_code=204,
     summary="Delete a sample",
+    description="The drawing is gone from the lists, counts, exports and training at once. For "
+    f"{_UNDO_MINUTES} minutes `POST /api/admin/feedback/{{id}}/restore` brings it back; then it "
+    "is removed for good.",
     responses={404: {"model": ErrorResponse}},
 )
 def delete_feedback(sample_id: int, store: StoreDep) -> Response:
     if not (_storable(sample_id) and store.delete(sample_id)):
         raise _not_found(sample_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{sample_id}/restore",
+    response_model=FeedbackItem,
+    summary="Undo a delete",
+    description=f"Puts back a drawing deleted in the last {_UNDO_MINUTES} minutes, as it was "
+    "(its original image too) and under its own id.",
+    responses={404: {"model": ErrorResponse}},
+)
+def restore_feedback(sample_id: int, store: StoreDep) -> FeedbackItem:
+    sample = store.restore(sample_id) if _storable(sample_id) else None
+    if sample is None:
+        raise ApiError(
+            404,
+            "feedback_not_found",
+            f"there is no deleted feedback sample {sample_id} to restore; a delete can be "
+            f"undone for {_UNDO_MINUTES} minutes",
+        )
+    return _item(sample)

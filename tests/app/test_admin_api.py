@@ -52,6 +52,7 @@ ADMIN_REQUESTS = [
     ("POST", "/api/admin/feedback/import"),
     ("PATCH", "/api/admin/feedback/1"),
     ("DELETE", "/api/admin/feedback/1"),
+    ("POST", "/api/admin/feedback/1/restore"),
 ]
 
 

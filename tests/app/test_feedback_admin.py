@@ -45,6 +45,7 @@ def test_admin_routes_need_the_token(admin):
         ("POST", "/api/admin/feedback/import"),
         ("PATCH", "/api/admin/feedback/1"),
         ("DELETE", "/api/admin/feedback/1"),
+        ("POST", "/api/admin/feedback/1/restore"),
     ]:
         assert admin.request(method, path).status_code == 401
 
@@ -101,6 +102,23 @@ def test_relabel_and_delete(admin):
     assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
 
 
+def test_a_delete_is_undone_by_a_restore_which_brings_back_the_same_item(admin):
+    sample = _post(admin, 7, 1)
+    listed = admin.get("/api/admin/feedback", headers=AUTH).json()["items"][0]
+    assert admin.delete(f"/api/admin/feedback/{sample}", headers=AUTH).status_code == 204
+    assert admin.get("/api/admin/feedback", headers=AUTH).json()["counts"]["total"] == 0
+    r = admin.post(f"/api/admin/feedback/{sample}/restore", headers=AUTH)
+    assert r.status_code == 200 and r.json() == listed
+    page = admin.get("/api/admin/feedback", headers=AUTH).json()
+    assert page["items"] == [listed] and page["counts"]["wrong_by_label"][7] == 1
+    r = admin.post(f"/api/admin/feedback/{sample}/restore", headers=AUTH)
+    assert r.status_code == 404 and r.json()["error"] == {
+        "code": "feedback_not_found",
+        "message": f"there is no deleted feedback sample {sample} to restore; a delete can be "
+        "undone for 10 minutes",
+    }
+
+
 @pytest.mark.parametrize("sample_id", [2**63, -(2**63) - 1, 10**30])
 def test_an_id_no_sample_can_have_is_not_found(admin, sample_id):
     """Ids outside SQLite's 64-bit integers were a 500 (found by the API fuzz); they are 404 like
@@ -108,6 +126,8 @@ def test_an_id_no_sample_can_have_is_not_found(admin, sample_id):
     r = admin.patch(f"/api/admin/feedback/{sample_id}", json={"label": 1}, headers=AUTH)
     assert r.status_code == 404 and r.json()["error"]["code"] == "feedback_not_found"
     r = admin.delete(f"/api/admin/feedback/{sample_id}", headers=AUTH)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "feedback_not_found"
+    r = admin.post(f"/api/admin/feedback/{sample_id}/restore", headers=AUTH)
     assert r.status_code == 404 and r.json()["error"]["code"] == "feedback_not_found"
 
 

@@ -21,6 +21,21 @@ def _pixels(value: int = 200) -> np.ndarray:
     return x
 
 
+def _add_as_released(store: FeedbackStore, pixels: np.ndarray, label: int, *row) -> int:
+    """A drawing stored as an earlier release stored it (today's ``add`` also tidies the table
+    of deleted drawings, which an early schema does not have): row is predicted, model_version,
+    original."""
+    predicted, version, original = (*row, None, None, None)[:3]
+    data = fb.pixels_bytes(pixels)
+    with sqlite3.connect(store.path) as db:
+        cursor = db.execute(
+            "INSERT INTO feedback (created, label, predicted, model_version, pixels, original, "
+            "digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (fb.now(), label, predicted, version, data, original, fb.digest(data)),
+        )
+    return cursor.lastrowid
+
+
 def test_a_new_store_is_wal_and_at_the_latest_schema(tmp_path):
     store = FeedbackStore(tmp_path)
     assert store.open() == fb.SCHEMA_VERSION == store.schema_version()
@@ -125,9 +140,9 @@ def test_a_version_1_store_is_migrated_to_take_not_a_digit_keeping_every_sample(
     old = FeedbackStore(tmp_path)
     assert old.open() == 1
     pixels = np.zeros((28, 28), np.uint8)
-    first = old.add(pixels, 7, 1, "v-1")
+    first = _add_as_released(old, pixels, 7, 1, "v-1")
     with pytest.raises(sqlite3.IntegrityError):
-        old.add(pixels + 1, 10)  # version 1 refuses the label
+        _add_as_released(old, pixels + 1, 10)  # version 1 refuses the label
     monkeypatch.undo()
     store = FeedbackStore(tmp_path)
     assert store.open() == fb.SCHEMA_VERSION
@@ -147,13 +162,31 @@ def test_a_version_2_store_keeps_its_ids_and_then_never_gives_one_again(tmp_path
     old = FeedbackStore(tmp_path)
     assert old.open() == 2
     pixels = np.zeros((28, 28), np.uint8)
-    kept, deleted = old.add(pixels, 7), old.add(pixels + 1, 3)
-    old.delete(deleted)
-    assert old.add(pixels + 2, 4) == deleted  # what version 3 ends
+    kept, deleted = _add_as_released(old, pixels, 7), _add_as_released(old, pixels + 1, 3)
+    with sqlite3.connect(old.path) as connection:  # as that release deleted a drawing
+        connection.execute("DELETE FROM feedback WHERE id = ?", (deleted,))
+    assert _add_as_released(old, pixels + 2, 4) == deleted  # what version 3 ends
     monkeypatch.undo()
     store = FeedbackStore(tmp_path)
-    assert store.open() == 3
+    assert store.open() == fb.SCHEMA_VERSION
     assert store.get(kept).label == 7 and store.get(deleted).label == 4
     newest = store.add(pixels + 3, 5)
     store.delete(newest)
     assert store.add(pixels + 4, 6) == newest + 1
+
+
+def test_a_version_3_store_keeps_every_drawing_and_its_deletes_can_then_be_undone(
+    tmp_path, monkeypatch
+):
+    """Version 4 adds the table a deleted drawing waits in (``app.feedback.trash``)."""
+    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:3])
+    old = FeedbackStore(tmp_path)
+    assert old.open() == 3
+    pixels = np.zeros((28, 28), np.uint8)
+    first = _add_as_released(old, pixels, 7, 1, "v-1", b"png")
+    monkeypatch.undo()
+    store = FeedbackStore(tmp_path)
+    assert store.open() == 4 == fb.SCHEMA_VERSION
+    assert store.get(first).label == 7 and store.original(first) == b"png"
+    assert store.delete(first) and store.count() == 0
+    assert store.restore(first).model_version == "v-1" and store.original(first) == b"png"

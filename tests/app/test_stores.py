@@ -3,18 +3,21 @@ PostgreSQL. Each test takes the ``stores`` fixture, so it runs once per back-end
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sqlite3
 import threading
 import time
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import numpy as np
 import psycopg
 import pytest
 
+from app.feedback import trash
 from app.feedback.export import read_export, write_export
 from app.feedback.store import load_split
 from app.jobs.manager import CANCEL_SIGNAL
@@ -354,6 +357,66 @@ def test_the_id_of_a_deleted_drawing_is_never_given_again(stores):
     assert store.delete(newest)
     assert store.add(_pixels(30), 3) > newest and store.get(newest) is None
     assert store.get(first).label == 1
+
+
+def test_a_delete_can_be_undone_within_its_window_and_then_never(stores, monkeypatch):
+    """A deleted drawing is out of every list, count, export and training split at once, and a
+    restore brings it back whole, under its own id; one deleted longer ago than UNDO_WINDOW is
+    removed for good by the next drawing stored."""
+    store = stores.feedback
+    kept = store.add(_pixels(10), 4, 9, "v-1", b"png")
+    other = store.add(_pixels(20), 7, 7)
+    assert store.delete(kept) and store.get(kept) is None and store.original(kept) is None
+    assert store.count() == 1 and store.counts()["by_label"][4] == 0
+    assert len(load_split(store).train_y) + len(load_split(store).held_y) == 1
+    assert write_export(store, io.BytesIO()) == 1
+    back = store.restore(kept)
+    assert (back.id, back.label, back.predicted, back.model_version) == (kept, 4, 9, "v-1")
+    assert np.array_equal(back.pixels, _pixels(10)) and store.original(kept) == b"png"
+    assert store.restore(kept) is None and store.restore(10**12) is None  # nothing left aside
+    assert store.count() == 2
+
+    assert store.delete(kept) and _kept_aside(stores) == 1
+    later = datetime.now(UTC) + trash.UNDO_WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr(trash, "datetime", SimpleNamespace(now=lambda tz: later))
+    assert store.add(_pixels(30), 1) > other  # its id is never given again…
+    assert _kept_aside(stores) == 0  # …and the new drawing removed it for good, in passing
+    assert store.restore(kept) is None
+    assert store.delete(other) and store.restore(other).label == 7  # deleted "just now"
+
+
+def _kept_aside(stores) -> int:
+    """How many deleted drawings the store still holds, read from the database itself."""
+    query = "SELECT COUNT(*) FROM feedback_deleted"
+    if stores.shared:
+        with stores.database.connection() as connection:
+            return connection.execute(query).fetchone()[0]
+    with sqlite3.connect(stores.feedback.path) as db:
+        return db.execute(query).fetchone()[0]
+
+
+def test_two_deletes_or_restores_of_one_drawing_at_once_move_it_once(stores):
+    """Two admins acting on the same drawing together: one of each pair wins, the other is told
+    there was nothing to move (never a duplicate key, which would be a 500)."""
+    store = stores.feedback
+    for _ in range(5):
+        sample = store.add(_pixels(40), 3)
+        for act in (store.delete, store.restore):
+            barrier, results = threading.Barrier(2), []
+
+            def race(act=act, barrier=barrier, results=results, sample=sample):
+                barrier.wait()
+                results.append(bool(act(sample)))
+
+            threads = [threading.Thread(target=race) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sorted(results) == [False, True]
+        assert store.get(sample).label == 3
+        store.delete(sample)
+    assert store.count() == 0
 
 
 def test_an_import_is_idempotent_and_all_or_nothing(stores):

@@ -418,6 +418,26 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         now_there = items.nth(min(at, items.count() - 1)).get_attribute("data-id")
         assert page.evaluate(focused) == f"Delete drawing #{now_there}"
 
+        # Undo, from the message line: the drawing is back in its place, as it was, with the
+        # focus on its Delete; then it is deleted again for the steps below.
+        before = httpx.get(f"{review_server}/api/admin/feedback", headers=auth).json()["total"]
+        page.get_by_test_id("feedback-undo").focus()
+        assert page.evaluate(focused) == f"Undo: bring back drawing #{deleted}"
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Drawing #{deleted} is back.").wait_for()
+        page.wait_for_function(f"() => document.activeElement.closest(\"[data-id='{deleted}']\")")
+        assert page.evaluate(focused) == f"Delete drawing #{deleted}"
+        assert [items.nth(i).get_attribute("data-id") for i in range(items.count())].index(
+            str(deleted)
+        ) == at
+        back = httpx.get(f"{review_server}/api/admin/feedback", headers=auth).json()
+        assert back["total"] == before + 1
+        assert [i["label"] for i in back["items"] if i["id"] == deleted] == [2]
+        assert page.get_by_test_id("feedback-undo").count() == 0  # said once, then gone
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Drawing #{deleted} was deleted.").wait_for()
+        page.wait_for_function(f"() => !document.querySelector(\"[data-id='{deleted}']\")")
+
         # 2 → 3 → 4 → 3, the first step refused once all three are asked for (held until
         # then): the last step is what is shown and stored.
         patches = []

@@ -11,6 +11,8 @@
  *   why it failed, is said in that line.
  * - Changes (relabels, deletes) and reloads run one after another, in the order they were
  *   asked for, so a reload never lands between a change and what it shows.
+ * - A delete can be undone from the message line that says it was done (for ten minutes, as
+ *   long as that line still says so).
  * - The keyboard focus stays where the person works. A relabel changes its drawing in place (a
  *   select's arrow keys relabel at every step; the last step is what stays, and a refused one
  *   puts back the stored label). When a rebuild or a disabled button leaves the focus nowhere,
@@ -250,6 +252,7 @@ export function createReview({ root, api, state, onCounts }) {
           await api.json(path, { method: "DELETE" });
           deleting.delete(s.id);
           say(`Drawing #${s.id} was deleted.`);
+          message.append(" ", undo(s.id));
           await refresh({ focus }).catch((e) => report(e)); // deleted all the same
         } catch (e) {
           deleting.delete(s.id);
@@ -287,6 +290,38 @@ export function createReview({ root, api, state, onCounts }) {
       remove,
     );
     return li;
+  }
+
+  /**
+   * The Undo of drawing `id`'s delete, for the message line: the server keeps a deleted drawing
+   * aside for ten minutes, and puts it back as it was, under its own id.
+   * @param {number} id
+   */
+  function undo(id) {
+    const button = node("button", {
+      type: "button",
+      class: "btn btn-small",
+      text: "Undo",
+      "aria-label": `Undo: bring back drawing #${id}`,
+      dataset: { testid: "feedback-undo" },
+    });
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      queue(async () => {
+        try {
+          await api.json(`/api/admin/feedback/${id}/restore`, { method: "POST" });
+          say(`Drawing #${id} is back.`);
+          await refresh().catch((e) => report(e)); // back all the same
+        } catch (e) {
+          report(e, `Drawing #${id} was not brought back`);
+        }
+        // The button went with the message; the focus goes to the drawing, if it is shown.
+        const active = document.activeElement;
+        if (active && active !== document.body) return;
+        (shown(id)?.querySelector("[data-focus=delete]") ?? message).focus();
+      });
+    });
+    return button;
   }
 
   filters.addEventListener("change", () => {
