@@ -93,6 +93,22 @@ class Held:
 
 _DIED = "the training process ended without reporting a result"
 
+# The job locks this process holds (``JobStore.hold``). A forked helper (the augmentation worker)
+# closes them, so that it cannot keep a job's lock alive if this process is killed. One handler
+# for the life of the process, and only for the locks held at the fork: a descriptor let go is
+# soon another file's (a pool's pipe, say), which a later child must not close.
+_held_locks: set[int] = set()
+
+
+def _close_held_locks_in_child() -> None:
+    for fd in _held_locks:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_locks_in_child)
+
 
 class JobStore:
     """Job records and event files under ``<home>/jobs``."""
@@ -215,12 +231,11 @@ class JobStore:
         """In the job's process: keep the lock passed in ``args`` (an open descriptor) until the
         block ends, then let it go, so the next job may start before this process exits."""
         fd = int(args[0])
-        # Forked helpers (the augmentation worker) must not keep the lock alive if this process
-        # is killed: only this process holds it.
-        os.register_at_fork(after_in_child=lambda: os.close(fd))
+        _held_locks.add(fd)  # only this process holds it, not its forked helpers
         try:
             yield Held()
         finally:
+            _held_locks.discard(fd)
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
 

@@ -162,6 +162,41 @@ def test_one_job_at_a_time_and_the_lock_goes_with_the_record(stores):
     assert jobs.read(first["id"])["status"] == "succeeded"
 
 
+def _open_in_a_forked_child(fd: int) -> bool:
+    """Whether descriptor ``fd`` is still open in a child forked now."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.fstat(fd)
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def test_a_forked_child_closes_the_job_lock_only_while_it_is_held(tmp_path):
+    """A forked helper of the job (the augmentation worker) must not keep the lock alive. The
+    handler that closed it in the child used to stay after the lock was let go, and closed in
+    every later child whatever file had the number since: in one test process, a worker pool's
+    pipe, and its workers died as they started, for ever (the run hung)."""
+    jobs = JobStore(tmp_path)
+    record = _record("j-20260101-000000-aaaaaa")
+    claim = jobs.claim(record)
+    fd = int(claim.args[0])
+    with jobs.hold(record["id"], claim.args):
+        assert not _open_in_a_forked_child(fd)
+    assert _open_in_a_forked_child(fd)  # let go: the parent's descriptor is no longer the lock's
+    claim.close()
+    other = os.open(os.devnull, os.O_RDONLY)
+    if other != fd:  # another file takes the lock's old number
+        os.dup2(other, fd)
+        os.close(other)
+    try:
+        assert _open_in_a_forked_child(fd)
+    finally:
+        os.close(fd)
+
+
 def test_a_job_whose_holder_vanished_is_marked_interrupted(stores):
     jobs = stores.jobs
     record = _record("j-20260101-000000-dddddd")
