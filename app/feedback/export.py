@@ -85,6 +85,7 @@ def _invalid(reason: str) -> ApiError:
         "invalid_import",
         f"not a feedback export: {reason}; send the .npz that GET /api/admin/feedback/export "
         "makes (x uint8 (n, 28, 28), y (n,) labels 0-9, or 10 for not a digit)",
+        {"reason": reason},
     )
 
 

@@ -194,7 +194,12 @@ def test_import_refuses_what_is_not_an_export(admin):
     for data in bad:
         r = send(data)
         assert r.status_code == 422, r.text
-        assert r.json()["error"]["code"] == "invalid_import"
+        error = r.json()["error"]
+        assert error["code"] == "invalid_import"
+        assert f"not a feedback export: {error['details']['reason']}; " in error["message"]
+    assert send(b"not a zip").json()["error"]["details"] == {
+        "reason": "the body is not an .npz file"
+    }
     assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
 
 

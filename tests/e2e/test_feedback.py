@@ -310,6 +310,21 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         )
         page.get_by_test_id("feedback-import").set_input_files(str(path))
         page.get_by_text("1 new, 2 already here").wait_for()
+        # a file that is no export is said so in plain words, and nothing is added
+        photo = tmp_path / "photo.png"
+        photo.write_bytes(b"\x89PNG\r\n\x1a\n not an export")
+        page.get_by_test_id("feedback-import").set_input_files(str(photo))
+        said = page.locator("[data-role=review-message][data-tone=error]")
+        said.wait_for()
+        assert said.inner_text() == (
+            "photo.png was not imported: it is not a file that Export .npz made (the body is not"
+            " an .npz file). Nothing was added."
+        )
+        assert httpx.get(f"{review_server}/api/admin/feedback", headers=auth).json()["total"] == 3
+        problems.remove(  # Chromium logs the refusal; the page said it
+            "Failed to load resource: the server responded with a status of 422 (Unprocessable"
+            " Entity)"
+        )
         page.wait_for_function(
             "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '3'"
         )
