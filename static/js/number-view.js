@@ -11,7 +11,7 @@
  */
 
 import { paintInk } from "./heatmap.js";
-import { showCountdown } from "./retry.js";
+import { showCountdown, showStatusLine } from "./retry.js";
 import { aDigit, percent } from "./words.js";
 
 const DIGITS = 10;
@@ -157,10 +157,7 @@ export class NumberView {
    * @param {"info"|"error"} [tone]
    */
   showStatus(message, tone = "info") {
-    // The same words again (a stroke's every failed request) are not written, so not re-read.
-    if (this.#status.textContent !== message) this.#status.textContent = message;
-    this.#status.dataset.tone = tone;
-    this.#status.hidden = message === "";
+    showStatusLine(this.#status, message, tone);
   }
 
   /**

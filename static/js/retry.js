@@ -11,6 +11,8 @@
  * - reset() disarms and starts the waits again from the first (a success, a new stroke, Clear).
  * - `armed` says whether a retry is waiting. The timer functions are injected, so tests can run
  *   it fast.
+ *
+ * showCountdown and showStatusLine show it in a view (the digit's results, Number mode's number).
  */
 
 export const DELAYS_MS = [2000, 4000, 8000, 15000];
@@ -25,6 +27,19 @@ export function showCountdown(row, text, secondsLeft) {
   row.hidden = secondsLeft === null;
   if (secondsLeft === null) return;
   text.textContent = secondsLeft > 0 ? `Trying again in ${secondsLeft} s` : "Trying again…";
+}
+
+/**
+ * Show (or hide, with an empty message) a view's status line, where a request's failure is said.
+ * The same words again (a stroke's every failed request) are not written, so not read out again.
+ * @param {HTMLElement} line
+ * @param {string} message
+ * @param {"info"|"error"} tone
+ */
+export function showStatusLine(line, message, tone) {
+  if (line.textContent !== message) line.textContent = message;
+  line.dataset.tone = tone;
+  line.hidden = message === "";
 }
 
 export class RetryTimer {
