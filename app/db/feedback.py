@@ -30,6 +30,7 @@ from app.feedback.store import (
     pixels_bytes,
     readable_column,
     sample_from_row,
+    stored_sample,
 )
 
 _INSERT = (
@@ -78,7 +79,8 @@ class PgFeedbackStore:
             return int(connection.execute(_INSERT + " RETURNING id", row).fetchone()[0])
 
     def relabel(self, sample_id: int, label: int) -> Sample | None:
-        with self.db.connection() as connection:
+        with self.db.transaction() as connection:
+            trash.forget_expired(connection.execute, "%s")
             cursor = connection.execute(
                 "UPDATE feedback SET label = %s WHERE id = %s", (int(label), sample_id)
             )
@@ -90,10 +92,13 @@ class PgFeedbackStore:
             return trash.delete(connection.execute, "%s", sample_id)
 
     def restore(self, sample_id: int) -> Sample | None:
-        """The drawing deleted within the undo window, back as it was; None if there is none."""
+        """The drawing deleted within the undo window, back as it was (or the same drawing
+        stored again meanwhile); None if there is none."""
         with self.db.transaction() as connection:
-            restored = trash.restore(connection.execute, "%s", sample_id)
-        return self.get(sample_id) if restored else None
+            # As an import does: so that one cannot store the same drawing while it comes back.
+            connection.execute("LOCK TABLE feedback IN SHARE ROW EXCLUSIVE MODE")
+            row = trash.restore(connection.execute, "%s", sample_id)
+        return None if row is None else stored_sample(row)
 
     def import_arrays(
         self,
@@ -109,6 +114,7 @@ class PgFeedbackStore:
         stamp, rows, skipped = now(), [], 0
         with self.db.transaction() as connection:
             connection.execute("LOCK TABLE feedback IN SHARE ROW EXCLUSIVE MODE")
+            trash.forget_expired(connection.execute, "%s")
             have = {
                 (d, label) for d, label in connection.execute("SELECT digest, label FROM feedback")
             }
@@ -156,6 +162,7 @@ class PgFeedbackStore:
             "%s", label, predicted, wrong_only, page, per_page
         )
         with self.db.connection() as connection:
+            trash.forget_expired(connection.execute, "%s")  # (an admin's look tidies up, too)
             total = connection.execute(count, args).fetchone()[0]
             samples = [sample_from_row(r) for r in connection.execute(rows, page_args).fetchall()]
         return samples, int(total)

@@ -171,6 +171,12 @@ def sample_from_row(row) -> Sample:
     return Sample(id_, created, label, predicted, version, array, bool(has_original))
 
 
+def stored_sample(row: tuple) -> Sample:
+    """A row of every stored column (``app.feedback.trash.COLUMNS``) → its Sample."""
+    id_, created, label, predicted, version, pixels, original, _ = row
+    return sample_from_row((id_, created, label, predicted, version, pixels, original is not None))
+
+
 def page_query(
     mark: str, label: int | None, predicted: int | None, wrong_only: bool, page: int, per_page: int
 ) -> tuple[str, list, str, list]:
@@ -352,6 +358,7 @@ class FeedbackStore:
 
     def relabel(self, sample_id: int, label: int) -> Sample | None:
         with self._write() as connection:
+            trash.forget_expired(connection.execute, "?")
             cursor = connection.execute(
                 "UPDATE feedback SET label = ? WHERE id = ?", (int(label), sample_id)
             )
@@ -365,10 +372,11 @@ class FeedbackStore:
             return trash.delete(connection.execute, "?", sample_id)
 
     def restore(self, sample_id: int) -> Sample | None:
-        """The drawing deleted within the undo window, back as it was; None if there is none."""
+        """The drawing deleted within the undo window, back as it was (or the same drawing
+        stored again meanwhile); None if there is none."""
         with self._write() as connection:
-            restored = trash.restore(connection.execute, "?", sample_id)
-        return self.get(sample_id) if restored else None
+            row = trash.restore(connection.execute, "?", sample_id)
+        return None if row is None else stored_sample(row)
 
     def import_arrays(
         self,
@@ -383,6 +391,7 @@ class FeedbackStore:
         added = skipped = 0
         stamp = now()
         with self._write() as connection:
+            trash.forget_expired(connection.execute, "?")
             have = set(connection.execute("SELECT digest, label FROM feedback").fetchall())
             for i in range(len(y)):
                 data = pixels_bytes(x[i])
@@ -428,6 +437,8 @@ class FeedbackStore:
     ) -> tuple[list[Sample], int]:
         """One page of samples, newest first, and how many match in all."""
         count, args, rows, page_args = page_query("?", label, predicted, wrong_only, page, per_page)
+        with self._write() as connection:  # (an admin's look is a moment to tidy up, too)
+            trash.forget_expired(connection.execute, "?")
         with self._read() as connection:
             total = connection.execute(count, args).fetchone()[0]
             samples = [sample_from_row(r) for r in connection.execute(rows, page_args)]

@@ -5,16 +5,19 @@ The rules:
   id) into ``feedback_deleted``. Lists, counts, exports and training read ``feedback`` alone, so
   for them the drawing is gone at once.
 - For ``UNDO_WINDOW`` a restore moves it back as it was, under its own id: ids are never given
-  to another drawing, so it is still free.
-- After that it is removed for good by the next write of a drawing (a new one, a delete, a
-  restore), or when the store opens: on a server in use that is soon after, and no server has
-  to run a timer for it.
+  to another drawing, so it is still free. If the same drawing (28×28 and label) is stored again
+  meanwhile (an import brought it back), the restore answers that one and makes no second copy.
+- After that it cannot be restored, and it is removed for good by the next change to the store
+  (a drawing stored, relabelled, deleted, restored or imported), by an admin's list of the
+  drawings, or when the store opens: on a server in use that is soon after, and no server has to
+  run a timer for it.
 
 Both stores (SQLite and PostgreSQL) run these statements in one write transaction of their own;
-``mark`` is the driver's placeholder ("?" for sqlite3, "%s" for psycopg). A row is taken out
-with ``DELETE … RETURNING`` before it is written to the other table, so that two admins deleting
-(or restoring) the same drawing at once cannot both move it: PostgreSQL makes the second wait on
-the row and then find nothing, and SQLite runs one write at a time.
+``mark`` is the driver's placeholder ("?" for sqlite3, "%s" for psycopg). A row is read, then
+deleted, and written to the other table only if this transaction's delete took it: when two
+admins delete (or restore) the same drawing at once, PostgreSQL makes the second delete wait on
+the row and then find nothing, and SQLite runs one write at a time. (Plain SQL: ``RETURNING``
+needs SQLite 3.35, newer than some systems' Python 3.11 has.)
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 UNDO_WINDOW = timedelta(minutes=10)
 COLUMNS = "id, created, label, predicted, model_version, pixels, original, digest"
-_MOVED = len(COLUMNS.split(", "))
+_NAMES = COLUMNS.split(", ")
 
 Execute = Callable[..., object]  # a connection's execute(sql, params) → its cursor
 
@@ -40,30 +43,45 @@ def forget_expired(execute: Execute, mark: str) -> None:
     execute(f"DELETE FROM feedback_deleted WHERE deleted < {mark}", (cutoff,))
 
 
+def _take(execute: Execute, mark: str, table: str, sample_id: int) -> tuple | None:
+    """Row ``sample_id`` of ``table`` (its COLUMNS), deleted from it; None if it is not there or
+    another transaction took it first."""
+    row = execute(f"SELECT {COLUMNS} FROM {table} WHERE id = {mark}", (sample_id,)).fetchone()
+    if row is None:
+        return None
+    taken = execute(f"DELETE FROM {table} WHERE id = {mark}", (sample_id,)).rowcount
+    return tuple(row) if taken else None
+
+
 def delete(execute: Execute, mark: str, sample_id: int) -> bool:
     """Move one drawing aside; False when there is no such drawing."""
     forget_expired(execute, mark)
-    rows = execute(
-        f"DELETE FROM feedback WHERE id = {mark} RETURNING {COLUMNS}", (sample_id,)
-    ).fetchall()
-    if not rows:
+    row = _take(execute, mark, "feedback", sample_id)
+    if row is None:
         return False
-    values = ", ".join([mark] * (_MOVED + 1))
+    values = ", ".join([mark] * (len(_NAMES) + 1))
     execute(
         f"INSERT INTO feedback_deleted ({COLUMNS}, deleted) VALUES ({values})",
-        (*rows[0], _stamp(datetime.now(UTC))),
+        (*row, _stamp(datetime.now(UTC))),
     )
     return True
 
 
-def restore(execute: Execute, mark: str, sample_id: int) -> bool:
-    """Put a drawing deleted within UNDO_WINDOW back; False when there is none to put back."""
+def restore(execute: Execute, mark: str, sample_id: int) -> tuple | None:
+    """Put a drawing deleted within UNDO_WINDOW back: the row now stored for it (its COLUMNS),
+    or None when there is none to put back."""
     forget_expired(execute, mark)
-    rows = execute(
-        f"DELETE FROM feedback_deleted WHERE id = {mark} RETURNING {COLUMNS}", (sample_id,)
-    ).fetchall()
-    if not rows:
-        return False
-    values = ", ".join([mark] * _MOVED)
-    execute(f"INSERT INTO feedback ({COLUMNS}) VALUES ({values})", rows[0])
-    return True
+    row = _take(execute, mark, "feedback_deleted", sample_id)
+    if row is None:
+        return None
+    fields = dict(zip(_NAMES, row, strict=True))
+    again = execute(
+        f"SELECT {COLUMNS} FROM feedback WHERE digest = {mark} AND label = {mark} "
+        "ORDER BY id LIMIT 1",
+        (fields["digest"], fields["label"]),
+    ).fetchone()
+    if again is not None:
+        return tuple(again)
+    values = ", ".join([mark] * len(_NAMES))
+    execute(f"INSERT INTO feedback ({COLUMNS}) VALUES ({values})", row)
+    return row

@@ -218,7 +218,7 @@ def relabel_feedback(sample_id: int, body: Relabel, store: StoreDep) -> Feedback
     return _item(sample)
 
 
-_UNDO_MINUTES = UNDO_WINDOW.seconds // 60
+_UNDO_MINUTES = round(UNDO_WINDOW.total_seconds() / 60)
 
 
 @router.delete(
@@ -226,8 +226,8 @@ _UNDO_MINUTES = UNDO_WINDOW.seconds // 60
     status_code=204,
     summary="Delete a sample",
     description="The drawing is gone from the lists, counts, exports and training at once. For "
-    f"{_UNDO_MINUTES} minutes `POST /api/admin/feedback/{{id}}/restore` brings it back; then it "
-    "is removed for good.",
+    f"{_UNDO_MINUTES} minutes `POST /api/admin/feedback/{{id}}/restore` brings it back; after "
+    "that it cannot be, and it is removed for good at the next change to the drawings.",
     responses={404: {"model": ErrorResponse}},
 )
 def delete_feedback(sample_id: int, store: StoreDep) -> Response:
@@ -241,7 +241,8 @@ def delete_feedback(sample_id: int, store: StoreDep) -> Response:
     response_model=FeedbackItem,
     summary="Undo a delete",
     description=f"Puts back a drawing deleted in the last {_UNDO_MINUTES} minutes, as it was "
-    "(its original image too) and under its own id.",
+    "(its original image too) and under its own id. If the same drawing (28×28 and label) was "
+    "stored again meanwhile, by an import, the answer is that one, and no second copy is made.",
     responses={404: {"model": ErrorResponse}},
 )
 def restore_feedback(sample_id: int, store: StoreDep) -> FeedbackItem:

@@ -412,12 +412,51 @@ def test_a_delete_can_be_undone_within_its_window_and_then_never(stores, monkeyp
     assert store.count() == 2
 
     assert store.delete(kept) and _kept_aside(stores) == 1
-    later = datetime.now(UTC) + trash.UNDO_WINDOW + timedelta(seconds=1)
-    monkeypatch.setattr(trash, "datetime", SimpleNamespace(now=lambda tz: later))
+    _ten_minutes_on(monkeypatch)
     assert store.add(_pixels(30), 1) > other  # its id is never given again…
     assert _kept_aside(stores) == 0  # …and the new drawing removed it for good, in passing
     assert store.restore(kept) is None
     assert store.delete(other) and store.restore(other).label == 7  # deleted "just now"
+
+
+def _ten_minutes_on(monkeypatch) -> None:
+    """The trash's clock, moved past the undo window."""
+    later = datetime.now(UTC) + trash.UNDO_WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr(trash, "datetime", SimpleNamespace(now=lambda tz: later))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda store, ids: store.add(_pixels(50), 5),
+        lambda store, ids: store.relabel(ids[1], 2),
+        lambda store, ids: store.delete(10**12),
+        lambda store, ids: store.restore(10**12),
+        lambda store, ids: store.import_arrays(_pixels(60)[None], np.array([6])),
+        lambda store, ids: store.list_samples(),
+        lambda store, ids: store.open(),
+    ],
+    ids=["add", "relabel", "delete", "restore", "import", "list", "open"],
+)
+def test_every_change_and_an_admins_look_remove_an_expired_delete(stores, monkeypatch, change):
+    """A deleted drawing is kept no longer than the undo window on a server where only an admin
+    works: any change to the drawings, a list of them, or a start removes it for good."""
+    store = stores.feedback
+    ids = [store.add(_pixels(10), 4), store.add(_pixels(20), 7)]
+    assert store.delete(ids[0]) and _kept_aside(stores) == 1
+    _ten_minutes_on(monkeypatch)
+    change(store, ids)
+    assert _kept_aside(stores) == 0
+
+
+def test_an_undo_after_an_import_brought_the_drawing_back_makes_no_second_copy(stores):
+    store = stores.feedback
+    kept = store.add(_pixels(10), 4, 9, "v-1", b"png")
+    assert store.delete(kept)
+    assert store.import_arrays(_pixels(10)[None], np.array([4])) == (1, 0)
+    again = store.list_samples()[0][0].id
+    assert store.restore(kept).id == again != kept
+    assert store.count() == 1 and _kept_aside(stores) == 0
 
 
 def _kept_aside(stores) -> int:

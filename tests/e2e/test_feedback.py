@@ -506,3 +506,55 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         assert not [p for p in problems if "Failed to load resource" not in p], problems
     finally:
         context.close()
+
+
+def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, review_server):
+    """Delete A, delete B (held on its way), Undo A (queued behind B): A comes back and B's Undo,
+    offered meanwhile, stays. An Undo that does not arrive is offered again; the second try
+    brings the drawing back."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=review_server, timeout=10) as api:
+        first, second = (
+            api.post("/api/feedback", json={"pixels": _seven(40 + i), "label": 3}).json()["id"]
+            for i in range(2)
+        )
+    context, page, problems = _open_admin(browser, review_server)
+    undo = page.get_by_test_id("feedback-undo")
+    try:
+        page.get_by_test_id("token").fill(ADMIN_TOKEN)
+        page.get_by_test_id("unlock").click()
+        grid = page.get_by_test_id("feedback-grid")
+        grid.locator(f"[data-id='{first}'] [data-testid=feedback-delete]").click()
+        page.get_by_text(f"Drawing #{first} was deleted.").wait_for()
+
+        held = []
+        page.route(f"**/api/admin/feedback/{second}", lambda route: held.append(route))
+        grid.locator(f"[data-id='{second}'] [data-testid=feedback-delete]").click()
+        for _ in range(250):  # until the DELETE is held, at most 5 s
+            if held:
+                break
+            page.wait_for_timeout(20)
+        undo.click()  # the first one's, still on offer
+        held[0].continue_()
+        grid.locator(f"[data-id='{first}']").wait_for()  # back…
+        page.get_by_text(f"Drawing #{second} was deleted.").wait_for()
+        assert (
+            undo.get_attribute("aria-label") == f"Undo: bring back drawing #{second}"
+        )  # …and kept
+        page.unroute(f"**/api/admin/feedback/{second}")
+
+        page.route(f"**/api/admin/feedback/{second}/restore", lambda route: route.abort())
+        undo.click()
+        page.get_by_text(
+            f"Drawing #{second} was not brought back: can't reach the server"
+        ).wait_for()
+        page.unroute(f"**/api/admin/feedback/{second}/restore")
+        assert page.evaluate("() => document.activeElement.dataset.testid") == "feedback-undo"
+        page.keyboard.press("Enter")  # try again
+        page.get_by_text(f"Drawing #{second} is back.").wait_for()
+        grid.locator(f"[data-id='{second}']").wait_for()
+        listed = httpx.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
+        assert {first, second} <= {item["id"] for item in listed["items"]}
+        assert not [p for p in problems if "Failed to load resource" not in p], problems
+    finally:
+        context.close()

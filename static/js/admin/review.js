@@ -253,7 +253,10 @@ export function createReview({ root, api, state, onCounts }) {
           deleting.delete(s.id);
           say(`Drawing #${s.id} was deleted.`);
           message.append(" ", undo(s.id));
-          await refresh({ focus }).catch((e) => report(e)); // deleted all the same
+          await refresh({ focus }).catch((e) => {
+            report(e, `Drawing #${s.id} was deleted, but the list could not be reloaded`);
+            message.append(" ", undo(s.id)); // (a lost session says nothing, and offers nothing)
+          });
         } catch (e) {
           deleting.delete(s.id);
           report(e, `Drawing #${s.id} was not deleted`);
@@ -308,17 +311,32 @@ export function createReview({ root, api, state, onCounts }) {
     button.addEventListener("click", () => {
       button.disabled = true;
       queue(async () => {
+        let back = id;
         try {
-          await api.json(`/api/admin/feedback/${id}/restore`, { method: "POST" });
-          say(`Drawing #${id} is back.`);
+          const item = await api.json(`/api/admin/feedback/${id}/restore`, { method: "POST" });
+          back = item.id; // another id: an import had stored the same drawing again
+          // Said only while the line still offers this Undo: a later delete's Undo, offered
+          // while this one waited its turn, stays.
+          if (button.isConnected)
+            say(
+              back === id
+                ? `Drawing #${id} is back.`
+                : `Drawing #${id} is back already, as #${back}.`,
+            );
           await refresh().catch((e) => report(e)); // back all the same
         } catch (e) {
           report(e, `Drawing #${id} was not brought back`);
+          if (e.status !== 404 && !e.signedOut) {
+            button.disabled = false; // it may come back yet: try again
+            message.append(" ", button);
+          }
         }
-        // The button went with the message; the focus goes to the drawing, if it is shown.
+        // The button went with the message: the focus goes to the drawing, if it is shown (or
+        // to the Undo offered again).
         const active = document.activeElement;
         if (active && active !== document.body) return;
-        (shown(id)?.querySelector("[data-focus=delete]") ?? message).focus();
+        const drawing = shown(back)?.querySelector("[data-focus=delete]");
+        ((button.isConnected ? button : drawing) ?? message).focus();
       });
     });
     return button;
