@@ -107,6 +107,7 @@ class PgFeedbackStore:
         predicted: np.ndarray | None = None,
         model_version: np.ndarray | None = None,
         created: np.ndarray | None = None,
+        original: list[bytes | None] | None = None,
     ) -> tuple[int, int]:
         """Add the samples not already stored (same 28×28 and label); one transaction, which
         holds off other writes meanwhile so two imports cannot both add a sample.
@@ -127,7 +128,8 @@ class PgFeedbackStore:
                 guess = None if predicted is None or predicted[i] < 0 else int(predicted[i])
                 version = None if model_version is None else (str(model_version[i]) or None)
                 when = stamp if created is None else (str(created[i]) or stamp)
-                rows.append((when, key[1], guess, version, data, None, key[0]))
+                image = None if original is None else original[i]
+                rows.append((when, key[1], guess, version, data, image, key[0]))
                 have.add(key)
             with connection.cursor() as cursor:
                 cursor.executemany(_INSERT, rows)

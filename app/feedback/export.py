@@ -2,11 +2,13 @@
 
 Its members, one row per sample, oldest first:
 
-    x              uint8 (n, 28, 28)   the drawing in MNIST form, ink = 255
-    y              uint8 (n,)          the label, 0-9, or 10 for a drawing that is not a digit
-    predicted      int8 (n,)           what the model said, -1 for nothing
-    model_version  str (n,)            the version that said it, '' for none
-    created        str (n,)            when it was posted, ISO 8601
+    x                uint8 (n, 28, 28)   the drawing in MNIST form, ink = 255
+    y                uint8 (n,)          the label, 0-9, or 10 for a drawing that is not a digit
+    predicted        int8 (n,)           what the model said, -1 for nothing
+    model_version    str (n,)            the version that said it, '' for none
+    created          str (n,)            when it was posted, ISO 8601
+    original_length  int32 (n,)          the bytes of its original image (a PNG), 0 for none
+    original         uint8 (m,)          the original images, one after another (m bytes)
 
 ``write_export`` streams: rows come from one consistent read of the store a page at a time and
 each member is written into the zip as it goes, so memory stays flat whatever the store holds
@@ -14,7 +16,10 @@ each member is written into the zip as it goes, so memory stays flat whatever th
 
 ``read_export`` holds an import to the rules of a post: members other than these refused, labels
 0-9, predictions 0-9 or -1, a model version no longer than a post may send, times in ISO 8601.
-Anything else is 422 ``invalid_import``, before a row is stored.
+``bare_originals`` then decodes each original within a post's limits and keeps it as a post's
+is kept (a bare PNG, if small enough). Anything else is 422 ``invalid_import``, before a row is
+stored. An export from before the originals were carried (no ``original`` members) imports as it
+always did, without them.
 """
 
 from __future__ import annotations
@@ -28,20 +33,26 @@ from typing import BinaryIO
 import numpy as np
 
 from app.errors import ApiError
+from app.feedback.intake import bare_png
 from app.feedback.store import (
     CREATED_MAX_LENGTH,
     MODEL_VERSION_MAX_LENGTH,
     MODEL_VERSION_TEXT,
     FeedbackStore,
 )
+from app.inputs import DrawingDecoder
 from model.train import NOT_A_DIGIT
 
 REQUIRED = ("x", "y")
-OPTIONAL = ("predicted", "model_version", "created")
+PER_SAMPLE = ("predicted", "model_version", "created", "original_length")
+OPTIONAL = (*PER_SAMPLE, "original")
 # An export of this many samples is far more than any store holds; it bounds what an import may
 # make the server decompress.
 MAX_IMPORT_SAMPLES = 500_000
-_MAX_BYTES_PER_SAMPLE = 784 + 2 + 4 * (MODEL_VERSION_MAX_LENGTH + CREATED_MAX_LENGTH)
+_MAX_BYTES_PER_SAMPLE = 784 + 2 + 4 + 4 * (MODEL_VERSION_MAX_LENGTH + CREATED_MAX_LENGTH)
+# The originals are PNGs, which deflate little: unpacked, a true export's are about the size of
+# the file. More than this many times its size is a zip bomb, refused before it is unpacked.
+_MAX_ORIGINALS_PER_FILE_BYTE = 4
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -62,6 +73,11 @@ def write_export(store: FeedbackStore, out: BinaryIO) -> int:
         for name in ("model_version", "created"):
             text = f"<U{max(1, snapshot.longest(name))}"
             _write_npy(archive, name, text, (n,), ([v or "" for v in p] for p in pages(name)))
+        lengths = ([len(v or b"") for v in p] for p in pages("original"))
+        _write_npy(archive, "original_length", np.int32, (n,), lengths)
+        originals = (b"".join(v or b"" for v in p) for p in pages("original"))
+        total = snapshot.total_length("original")
+        _write_npy(archive, "original", np.uint8, (total,), originals)
     return n
 
 
@@ -102,8 +118,11 @@ def read_export(data: bytes) -> dict[str, np.ndarray]:
         raise _invalid(f"it holds {unknown[0]!r}, which is none of {sorted(known)}")
     if any(f"{name}.npy" not in sizes for name in REQUIRED):
         raise _invalid("it has no 'x' and 'y' arrays")
+    originals = sizes.pop("original.npy", 0)
     if sum(sizes.values()) > MAX_IMPORT_SAMPLES * _MAX_BYTES_PER_SAMPLE:
         raise _invalid(f"it holds more than {MAX_IMPORT_SAMPLES} samples")
+    if originals > _MAX_ORIGINALS_PER_FILE_BYTE * len(data) + 1024:
+        raise _invalid("its original images unpack to far more than the file holds")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
@@ -125,9 +144,10 @@ def _checked(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise _invalid(f"y is {y.dtype} {y.shape}, not {n} integers")
     if n and (y.min() < 0 or y.max() > NOT_A_DIGIT):
         raise _invalid(f"y holds values outside 0-9 (and {NOT_A_DIGIT} for not a digit)")
-    for name in OPTIONAL:
+    for name in PER_SAMPLE:
         if name in arrays and arrays[name].shape != (n,):
             raise _invalid(f"{name} has shape {arrays[name].shape}, not ({n},)")
+    _check_originals(arrays.get("original_length"), arrays.get("original"))
     predicted = arrays.get("predicted")
     if predicted is not None:
         if predicted.dtype.kind not in "iu":
@@ -151,6 +171,45 @@ def _checked(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             raise _invalid(f"created holds {str(when)!r}, not an ISO 8601 time")
     arrays["x"] = x.reshape(n, 28, 28)
     return arrays
+
+
+def _check_originals(lengths: np.ndarray | None, originals: np.ndarray | None) -> None:
+    """The two members of the original images agree: both or neither, and lengths that add up."""
+    if lengths is None and originals is None:
+        return
+    if lengths is None or originals is None:
+        raise _invalid("it has one of 'original' and 'original_length' without the other")
+    if lengths.dtype.kind not in "iu":
+        raise _invalid(f"original_length is {lengths.dtype}, not integers")
+    if originals.dtype != np.uint8 or originals.ndim != 1:
+        raise _invalid(f"original is {originals.dtype} {originals.shape}, not uint8 bytes (m,)")
+    if len(lengths) and lengths.min() < 0:
+        raise _invalid("original_length holds a negative length")
+    if int(lengths.sum(dtype=np.int64)) != len(originals):
+        raise _invalid(f"original_length adds up to {int(lengths.sum())}, not {len(originals)}")
+
+
+def bare_originals(
+    arrays: dict[str, np.ndarray], decoder: DrawingDecoder, max_bytes: int
+) -> list[bytes | None] | None:
+    """Take the original images out of ``read_export``'s arrays and keep each as a post keeps
+    its own: decoded within the limits of a drawing, re-encoded as a bare PNG, and left out when
+    that is over ``max_bytes``. None for an export without them. Raises ApiError 422."""
+    lengths, originals = arrays.pop("original_length", None), arrays.pop("original", None)
+    if lengths is None:
+        return None
+    ends = np.cumsum(lengths, dtype=np.int64)
+    kept: list[bytes | None] = []
+    for i, (end, length) in enumerate(zip(ends.tolist(), lengths.tolist(), strict=True)):
+        if length == 0:
+            kept.append(None)
+            continue
+        try:
+            image = decoder.image(originals[end - length : end].tobytes())
+        except ApiError as e:
+            raise _invalid(f"original {i} is not an image a drawing may be ({e.message})") from None
+        kept.append(bare_png(image, max_bytes))
+    return kept
 
 
 def _is_iso_time(text: str) -> bool:

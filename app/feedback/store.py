@@ -385,6 +385,7 @@ class FeedbackStore:
         predicted: np.ndarray | None = None,
         model_version: np.ndarray | None = None,
         created: np.ndarray | None = None,
+        original: list[bytes | None] | None = None,
     ) -> tuple[int, int]:
         """Add the samples not already stored (same 28×28 and label); one transaction.
         Returns (added, skipped)."""
@@ -402,10 +403,11 @@ class FeedbackStore:
                 guess = None if predicted is None or predicted[i] < 0 else int(predicted[i])
                 version = None if model_version is None else (str(model_version[i]) or None)
                 when = stamp if created is None else (str(created[i]) or stamp)
+                image = None if original is None else original[i]
                 connection.execute(
                     "INSERT INTO feedback (created, label, predicted, model_version, pixels, "
-                    "original, digest) VALUES (?, ?, ?, ?, ?, NULL, ?)",
-                    (when, key[1], guess, version, data, key[0]),
+                    "original, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (when, key[1], guess, version, data, image, key[0]),
                 )
                 have.add(key)
                 added += 1
@@ -474,7 +476,9 @@ class FeedbackStore:
 
 
 # Columns a snapshot may read (names are put in SQL, so they come from this list only).
-READABLE_COLUMNS = frozenset({"id", "created", "label", "predicted", "model_version", "pixels"})
+READABLE_COLUMNS = frozenset(
+    {"id", "created", "label", "predicted", "model_version", "pixels", "original"}
+)
 
 
 class Snapshot:
@@ -489,6 +493,11 @@ class Snapshot:
     def longest(self, column: str) -> int:
         """The length of the longest value of a text column (0 when there is none)."""
         sql = f"SELECT MAX(LENGTH({readable_column(column)})) FROM feedback"
+        return int(self._connection.execute(sql).fetchone()[0] or 0)
+
+    def total_length(self, column: str) -> int:
+        """The bytes (or characters) of a column's values added up (0 when there are none)."""
+        sql = f"SELECT SUM(LENGTH({readable_column(column)})) FROM feedback"
         return int(self._connection.execute(sql).fetchone()[0] or 0)
 
     def rows(self, *columns: str, page: int = 1000) -> Iterator[list[tuple]]:

@@ -17,10 +17,10 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.errors import ApiError
-from app.feedback.export import read_export, write_export
+from app.feedback.export import bare_originals, read_export, write_export
 from app.feedback.store import PAGE_SIZE_MAX, FeedbackStore, Sample
 from app.feedback.trash import UNDO_WINDOW
-from app.inputs import media_type, read_upload
+from app.inputs import DrawingDecoder, media_type, read_upload
 from app.schemas import (
     ErrorResponse,
     FeedbackCounts,
@@ -136,7 +136,9 @@ def list_feedback(
 )
 async def export_feedback(store: StoreDep) -> StreamingResponse:
     """An `.npz` with `x` uint8 (n, 28, 28) and `y` uint8 (n,), plus `predicted` (-1 = none),
-    `model_version` and `created`. `POST /api/admin/feedback/import` reads it back."""
+    `model_version`, `created`, and the original images: `original` (their PNG bytes one after
+    another) and `original_length` (each one's bytes, 0 for none). `POST
+    /api/admin/feedback/import` reads it back."""
     # Written to a temporary file first (the rows stream out of the store, so memory stays
     # flat), then sent from it; the file goes when the response ends.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _chunks once sent)
@@ -194,13 +196,18 @@ def _chunks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
 )
 async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported:
     """Send the file as the raw body or as `file` in a form. Samples already stored (the same
-    28×28 with the same label) are skipped, so importing a file twice adds nothing."""
+    28×28 with the same label) are skipped, so importing a file twice adds nothing. Original
+    images are held to a post's limits and kept as a post's are (a bare PNG, when small)."""
     if media_type(request) == "multipart/form-data":
         data, _ = await read_upload(request)
     else:
         data = await request.body()
     arrays = await run_in_threadpool(read_export, data)
-    added, skipped = await run_in_threadpool(store.import_arrays, **arrays)
+    settings = request.app.state.settings
+    decoder = DrawingDecoder(settings.decode_limits)
+    limit = settings.feedback_max_original_bytes
+    originals = await run_in_threadpool(bare_originals, arrays, decoder, limit)
+    added, skipped = await run_in_threadpool(store.import_arrays, **arrays, original=originals)
     total = await run_in_threadpool(store.count)
     return FeedbackImported(added=added, skipped=skipped, total=total)
 

@@ -9,13 +9,18 @@ import zipfile
 import numpy as np
 import pytest
 from admin_support import AUTH, TOKEN
-from drawings import SEVEN_DATA_URL, SEVEN_PIXELS
+from drawings import SEVEN_DATA_URL, SEVEN_PIXELS, SEVEN_PNG, encode, seven_image
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from app.config import Settings
 from app.feedback.export import write_export
 from app.feedback.store import FeedbackStore
 from app.main import create_app
+
+
+def _store(client) -> FeedbackStore:
+    return client.app.state.feedback
 
 
 @pytest.fixture
@@ -149,6 +154,10 @@ def test_export_then_import_round_trips_and_is_idempotent(admin, tmp_path):
         assert x.dtype == np.uint8 and x.shape == (5, 28, 28)
         assert y.tolist() == [0, 3, 3, 9, 7]
         assert npz["predicted"].tolist() == [1, 4, 4, 0, -1]
+        # the original image of the one posted as a PNG (pixels have none), as it was stored
+        stored = _store(admin).original(_store(admin).list_samples(label=7)[0][0].id)
+        lengths = npz["original_length"].tolist()
+        assert lengths == [0, 0, 0, 0, len(stored)] and npz["original"].tobytes() == stored
 
     # into an empty store elsewhere: everything arrives, twice adds nothing
     settings = Settings(home=tmp_path / "other", admin_token=TOKEN)
@@ -171,6 +180,38 @@ def _check_import(other, content: bytes, x: np.ndarray, y: np.ndarray) -> None:
     back = other.get("/api/admin/feedback/export", headers=AUTH)
     with np.load(io.BytesIO(back.content)) as npz:
         assert np.array_equal(npz["x"], x) and npz["y"].tolist() == y.tolist()
+    with np.load(io.BytesIO(content)) as sent, np.load(io.BytesIO(back.content)) as npz:
+        # the original image came along: re-encoded as a post's is, the same pixels
+        assert npz["original_length"].astype(bool).tolist() == [False] * 4 + [True]
+        assert np.array_equal(_pixels_of(npz["original"]), _pixels_of(sent["original"]))
+    listed = other.get("/api/admin/feedback?label=7", headers=AUTH).json()["items"]
+    assert [i["has_original"] for i in listed] == [True]
+
+
+def test_an_imported_original_is_kept_as_a_posts_is_or_not_at_all(make_client, tmp_path):
+    """Re-encoded as a bare PNG (here a JPEG becomes one), and left out when that is over
+    DIGITS_FEEDBACK_MAX_ORIGINAL_BYTES, as for a post; the drawing is imported either way."""
+    jpeg = encode(seven_image(), "JPEG")
+    sent = _npz(
+        x=np.stack([np.asarray(_pixels(0)) * 255, np.asarray(_pixels(1)) * 255]).astype(np.uint8),
+        y=np.array([7, 7], np.uint8),
+        original_length=np.array([len(jpeg), len(SEVEN_PNG)], np.int32),
+        original=np.frombuffer(jpeg + SEVEN_PNG, np.uint8),
+    )
+    small = 2_000  # room for the seven's bare PNG (618 bytes), not for the JPEG's (4,405)
+    client = make_client(admin_token=TOKEN, feedback_max_original_bytes=small)
+    r = client.post("/api/admin/feedback/import", content=sent, headers=AUTH)
+    assert r.status_code == 200 and r.json()["added"] == 2, r.text
+    first, second = sorted(_store(client).list_samples()[0], key=lambda s: s.id)
+    assert not first.has_original  # the JPEG's pixels as a PNG are larger than the limit
+    kept = _store(client).original(second.id)
+    assert kept.startswith(b"\x89PNG") and np.array_equal(
+        _pixels_of(np.frombuffer(kept, np.uint8)), _pixels_of(np.frombuffer(SEVEN_PNG, np.uint8))
+    )
+
+
+def _pixels_of(png: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png.tobytes())).convert("RGBA"))
 
 
 def test_import_refuses_what_is_not_an_export(admin):
@@ -227,6 +268,12 @@ def _npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
+def _npz_deflated(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def _zip(**members: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -258,6 +305,30 @@ np.save(_NPY, X2)
             "longer than 40",
         ),
         (_npz(x=X2, y=Y2, predicted=np.array([1])), "has shape (1,)"),
+        (_npz(x=X2, y=Y2, original=np.zeros(3, np.uint8)), "'original' and 'original_length'"),
+        (
+            _npz(x=X2, y=Y2, original_length=np.array([2, 2]), original=np.zeros(3, np.uint8)),
+            "original_length adds up to 4, not 3",
+        ),
+        (
+            _npz(x=X2, y=Y2, original_length=np.array([-1, 1]), original=np.zeros(0, np.uint8)),
+            "a negative length",
+        ),
+        (
+            _npz(
+                x=X2,
+                y=Y2,
+                original_length=np.array([0, 3]),
+                original=np.frombuffer(b"abc", np.uint8),
+            ),
+            "original 1 is not an image a drawing may be",
+        ),
+        (
+            _npz_deflated(
+                x=X2, y=Y2, original_length=np.array([0, 2**24]), original=np.zeros(2**24, np.uint8)
+            ),
+            "unpack to far more than the file holds",
+        ),
         (_npz(x=X2, y=Y2, extra=np.array([1, 2])), "'extra.npy'"),
         (_zip(x=_NPY.getvalue(), y=b"1,2"), "'x', which is none of"),
         (_zip(**{"x.npy": _NPY.getvalue(), "y.npy": b"\x00" * 64}), "not a NumPy array file"),

@@ -507,11 +507,14 @@ def test_an_import_is_idempotent_and_all_or_nothing(stores):
 def test_an_export_reads_back_and_training_sees_every_drawing(stores, tmp_path):
     store = stores.feedback
     for i in range(60):
-        store.add(_pixels(i + 1), i % 10, None, None)
+        store.add(_pixels(i + 1), i % 10, None, None, b"png%d" % i if i % 7 == 0 else None)
     with open(tmp_path / "export.npz", "wb") as out:
         assert write_export(store, out) == 60
     arrays = read_export((tmp_path / "export.npz").read_bytes())
     assert arrays["x"].shape == (60, 28, 28) and list(arrays["y"][:3]) == [0, 1, 2]
+    lengths = arrays["original_length"].tolist()
+    assert lengths == [len(b"png%d" % i) if i % 7 == 0 else 0 for i in range(60)]
+    assert arrays["original"].tobytes() == b"".join(b"png%d" % i for i in range(0, 60, 7))
     split = load_split(store)
     assert len(split.train_y) + len(split.held_y) == 60
 
