@@ -21,6 +21,15 @@ def _pixels(value: int = 200) -> np.ndarray:
     return x
 
 
+def _store_of_release(tmp_path, monkeypatch, version: int) -> FeedbackStore:
+    """A store as the release at schema ``version`` made it (``monkeypatch.undo()`` to go on
+    with this one's)."""
+    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:version])
+    old = FeedbackStore(tmp_path)
+    assert old.open() == version
+    return old
+
+
 def _add_as_released(store: FeedbackStore, pixels: np.ndarray, label: int, *row) -> int:
     """A drawing stored as an earlier release stored it (today's ``add`` also tidies the table
     of deleted drawings, which an early schema does not have): row is predicted, model_version,
@@ -136,9 +145,7 @@ def test_a_version_1_store_is_migrated_to_take_not_a_digit_keeping_every_sample(
     tmp_path, monkeypatch
 ):
     """Version 2 lets a label be 10, "not a digit"; the rows of version 1 keep their ids."""
-    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:1])
-    old = FeedbackStore(tmp_path)
-    assert old.open() == 1
+    old = _store_of_release(tmp_path, monkeypatch, 1)
     pixels = np.zeros((28, 28), np.uint8)
     first = _add_as_released(old, pixels, 7, 1, "v-1")
     with pytest.raises(sqlite3.IntegrityError):
@@ -158,9 +165,7 @@ def test_a_version_2_store_keeps_its_ids_and_then_never_gives_one_again(tmp_path
     """SQLite without AUTOINCREMENT gave a new drawing the id of the newest one deleted, so an
     admin's stale page could act on the wrong drawing. From version 3 an id is never given
     again, and the drawings of version 2 keep theirs."""
-    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:2])
-    old = FeedbackStore(tmp_path)
-    assert old.open() == 2
+    old = _store_of_release(tmp_path, monkeypatch, 2)
     pixels = np.zeros((28, 28), np.uint8)
     kept, deleted = _add_as_released(old, pixels, 7), _add_as_released(old, pixels + 1, 3)
     with sqlite3.connect(old.path) as connection:  # as that release deleted a drawing
@@ -179,9 +184,7 @@ def test_a_version_3_store_keeps_every_drawing_and_its_deletes_can_then_be_undon
     tmp_path, monkeypatch
 ):
     """Version 4 adds the table a deleted drawing waits in (``app.feedback.trash``)."""
-    monkeypatch.setattr(fb, "MIGRATIONS", fb.MIGRATIONS[:3])
-    old = FeedbackStore(tmp_path)
-    assert old.open() == 3
+    old = _store_of_release(tmp_path, monkeypatch, 3)
     pixels = np.zeros((28, 28), np.uint8)
     first = _add_as_released(old, pixels, 7, 1, "v-1", b"png")
     monkeypatch.undo()

@@ -381,6 +381,23 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         context.close()
 
 
+def _until_held(page, held: list) -> None:
+    """Wait until a route handler has held a request in ``held``, at most 5 s."""
+    for _ in range(250):
+        if held:
+            return
+        page.wait_for_timeout(20)
+
+
+def _delete_held(page, sample_id: int):
+    """Click drawing ``sample_id``'s Delete and hold its request on the way: the held route."""
+    held = []
+    page.route(f"**/api/admin/feedback/{sample_id}", lambda route: held.append(route))
+    page.locator(f"[data-id='{sample_id}'] [data-testid=feedback-delete]").click()
+    _until_held(page, held)
+    return held[0]
+
+
 def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_server):
     """Signing in, relabelling with a select's arrow keys, a refused relabel, a delete and a
     count: the focus stays on the control worked with (or the one that took its place), and
@@ -466,10 +483,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         grid.locator(f"[data-id='{back_and_forth}'] select").focus()
         for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
             page.keyboard.press(key)
-        for _ in range(250):  # until the first PATCH is held, at most 5 s
-            if patches:
-                break
-            page.wait_for_timeout(20)
+        _until_held(page, patches)  # the first PATCH
         patches[0].abort()
         page.get_by_text(f"Relabelled: drawing #{back_and_forth} is a 3 now.").wait_for()
         assert [route.request.method for route in patches] == ["PATCH"] * 3
@@ -480,15 +494,9 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
 
         # A relabel asked for while a delete is on its way lands after the delete's rebuild,
         # and is shown on the rebuilt grid.
-        held = []
-        page.route(f"**/api/admin/feedback/{held_back}", lambda route: held.append(route))
-        grid.locator(f"[data-id='{held_back}'] [data-testid=feedback-delete]").click()
-        for _ in range(250):  # until the DELETE is held, at most 5 s
-            if held:
-                break
-            page.wait_for_timeout(20)
+        held = _delete_held(page, held_back)
         grid.locator(f"[data-id='{behind}'] select").select_option("5")
-        held[0].continue_()
+        held.continue_()
         page.get_by_text(f"Relabelled: drawing #{behind} is a 5 now.").wait_for()
         item = grid.locator(f"[data-id='{behind}']")
         assert item.locator("select").input_value() == item.get_attribute("data-label") == "5"
@@ -527,15 +535,9 @@ def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, revi
         grid.locator(f"[data-id='{first}'] [data-testid=feedback-delete]").click()
         page.get_by_text(f"Drawing #{first} was deleted.").wait_for()
 
-        held = []
-        page.route(f"**/api/admin/feedback/{second}", lambda route: held.append(route))
-        grid.locator(f"[data-id='{second}'] [data-testid=feedback-delete]").click()
-        for _ in range(250):  # until the DELETE is held, at most 5 s
-            if held:
-                break
-            page.wait_for_timeout(20)
+        held = _delete_held(page, second)
         undo.click()  # the first one's, still on offer
-        held[0].continue_()
+        held.continue_()
         grid.locator(f"[data-id='{first}']").wait_for()  # back…
         page.get_by_text(f"Drawing #{second} was deleted.").wait_for()
         assert (
