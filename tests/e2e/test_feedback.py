@@ -519,7 +519,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
 def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, review_server):
     """Delete A, delete B (held on its way), Undo A (queued behind B): A comes back and B's Undo,
     offered meanwhile, stays. An Undo that does not arrive is offered again; the second try
-    brings the drawing back."""
+    brings the drawing back. A delete whose list then fails to reload keeps its Undo."""
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=review_server, timeout=10) as api:
         first, second = (
@@ -557,6 +557,12 @@ def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, revi
         grid.locator(f"[data-id='{second}']").wait_for()
         listed = httpx.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
         assert {first, second} <= {item["id"] for item in listed["items"]}
+
+        # A delete whose list cannot be reloaded after it still offers its Undo.
+        page.route("**/api/admin/feedback?*", lambda route: route.abort())
+        grid.locator(f"[data-id='{first}'] [data-testid=feedback-delete]").click()
+        page.get_by_text(f"Drawing #{first} was deleted, but the list could not be").wait_for()
+        assert undo.get_attribute("aria-label") == f"Undo: bring back drawing #{first}"
         assert not [p for p in problems if "Failed to load resource" not in p], problems
     finally:
         context.close()
