@@ -566,3 +566,48 @@ def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, revi
         assert not [p for p in problems if "Failed to load resource" not in p], problems
     finally:
         context.close()
+
+
+def test_deletes_in_a_row_are_undone_together_by_ctrl_z(browser, review_server):
+    """Three deletes in a row are said in one line with one Undo, which Ctrl+Z presses from
+    anywhere but a text field. An Undo whose drawing is back already says so."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=review_server, timeout=10) as api:
+        ids = [
+            api.post("/api/feedback", json={"pixels": _seven(45 + i), "label": 6}).json()["id"]
+            for i in range(3)
+        ]
+    context, page, problems = _open_admin(browser, review_server)
+    undo = page.get_by_test_id("feedback-undo")
+    try:
+        page.get_by_test_id("token").fill(ADMIN_TOKEN)
+        page.get_by_test_id("unlock").click()
+        grid = page.get_by_test_id("feedback-grid")
+        for sample in ids:
+            grid.locator(f"[data-id='{sample}'] [data-testid=feedback-delete]").click()
+            page.wait_for_function(f"() => !document.querySelector(\"[data-id='{sample}']\")")
+        a, b, c = ids
+        said = page.locator("[data-role=review-message]")
+        assert said.inner_text() == f"3 drawings were deleted: #{a}, #{b} and #{c}. Undo"
+        assert undo.count() == 1
+        page.get_by_test_id("feedback-filter-label").focus()  # a select: not a text field
+        page.keyboard.press("Control+z")
+        page.get_by_text(f"3 drawings are back: #{a}, #{b} and #{c}.").wait_for()
+        for sample in ids:
+            grid.locator(f"[data-id='{sample}']").wait_for()
+        focused = page.evaluate("() => document.activeElement.dataset.testid")
+        assert focused == "feedback-filter-label"  # where the admin was, not moved
+
+        # Another admin brings a drawing back first: this page's Undo says so.
+        grid.locator(f"[data-id='{a}'] [data-testid=feedback-delete]").click()
+        undo.wait_for()
+        restored = httpx.post(f"{review_server}/api/admin/feedback/{a}/restore", headers=auth)
+        assert restored.status_code == 200
+        undo.click()
+        page.get_by_text(
+            f"Drawing #{a} cannot be brought back: back already, or deleted over ten minutes ago."
+        ).wait_for()
+        grid.locator(f"[data-id='{a}']").wait_for()  # the list, reloaded, shows it
+        assert not [p for p in problems if "Failed to load resource" not in p], problems
+    finally:
+        context.close()

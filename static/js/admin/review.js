@@ -11,8 +11,7 @@
  *   why it failed, is said in that line.
  * - Changes (relabels, deletes) and reloads run one after another, in the order they were
  *   asked for, so a reload never lands between a change and what it shows.
- * - A delete can be undone from the message line that says it was done (for ten minutes, as
- *   long as that line still says so).
+ * - A delete can be undone from the message line that says it was done (review-undo.js).
  * - The keyboard focus stays where the person works. A relabel changes its drawing in place (a
  *   select's arrow keys relabel at every step; the last step is what stays, and a refused one
  *   puts back the stored label). When a rebuild or a disabled button leaves the focus nowhere,
@@ -24,6 +23,7 @@ import { aDigit } from "../words.js";
 import { byRole, node } from "./dom.js";
 import { when } from "./format.js";
 import { wireReviewFiles } from "./review-files.js";
+import { createUndo } from "./review-undo.js";
 
 const NOT_A_DIGIT = "not_a_digit"; // the API's label of a drawing that is no digit at all
 
@@ -251,12 +251,9 @@ export function createReview({ root, api, state, onCounts }) {
         try {
           await api.json(path, { method: "DELETE" });
           deleting.delete(s.id);
-          say(`Drawing #${s.id} was deleted.`);
-          message.append(" ", undo(s.id));
+          undo.deleted(s.id);
           await refresh({ focus }).catch((e) => {
-            if (e.signedOut) return; // the sign-in card says why; the line is left as it was
-            report(e, `Drawing #${s.id} was deleted, but the list could not be reloaded`);
-            message.append(" ", undo(s.id));
+            if (!e.signedOut) undo.deleted(s.id, e); // (signed out: the sign-in card says why)
           });
         } catch (e) {
           deleting.delete(s.id);
@@ -296,53 +293,6 @@ export function createReview({ root, api, state, onCounts }) {
     return li;
   }
 
-  /**
-   * The Undo of drawing `id`'s delete, for the message line: the server keeps a deleted drawing
-   * aside for ten minutes, and puts it back as it was, under its own id.
-   * @param {number} id
-   */
-  function undo(id) {
-    const button = node("button", {
-      type: "button",
-      class: "btn btn-small",
-      text: "Undo",
-      "aria-label": `Undo: bring back drawing #${id}`,
-      dataset: { testid: "feedback-undo" },
-    });
-    button.addEventListener("click", () => {
-      button.disabled = true;
-      queue(async () => {
-        let back = id;
-        try {
-          const item = await api.json(`/api/admin/feedback/${id}/restore`, { method: "POST" });
-          back = item.id; // another id: an import had stored the same drawing again
-          // Said only while the line still offers this Undo: a later delete's Undo, offered
-          // while this one waited its turn, stays.
-          if (button.isConnected)
-            say(
-              back === id
-                ? `Drawing #${id} is back.`
-                : `Drawing #${id} is back already, as #${back}.`,
-            );
-          await refresh().catch((e) => report(e)); // back all the same
-        } catch (e) {
-          report(e, `Drawing #${id} was not brought back`);
-          if (e.status !== 404 && !e.signedOut) {
-            button.disabled = false; // it may come back yet: try again
-            message.append(" ", button);
-          }
-        }
-        // The button went with the message: the focus goes to the drawing, if it is shown (or
-        // to the Undo offered again).
-        const active = document.activeElement;
-        if (active && active !== document.body) return;
-        const drawing = shown(back)?.querySelector("[data-focus=delete]");
-        ((button.isConnected ? button : drawing) ?? message).focus();
-      });
-    });
-    return button;
-  }
-
   filters.addEventListener("change", () => {
     state.page = 1;
     reload();
@@ -355,6 +305,7 @@ export function createReview({ root, api, state, onCounts }) {
     state.page = Math.min(state.pages, state.page + 1);
     reload();
   });
+  const undo = createUndo({ message, api, queue, say, report, refresh, shown });
   wireReviewFiles({
     root,
     api,
