@@ -121,3 +121,22 @@ def test_the_first_answer_does_not_move_the_pad_on_a_narrow_screen(browser, serv
         narrow.assert_clean()
     finally:
         narrow.close()
+
+
+@pytest.mark.parametrize("width", [761, 999])
+def test_number_mode_puts_the_number_under_the_pad_where_it_cannot_sit_beside(
+    browser, server_url, width
+):
+    """Beside a 600 px pad, the number's card was 89 px wide at 761 px, its buttons sticking
+    out of it and the page scrolling sideways. Below 1000 px it goes under the pad."""
+    drawing = DrawingPage.open(browser, server_url, viewport={"width": width, "height": 840})
+    page = drawing.page
+    try:
+        page.get_by_test_id("mode-number").click()
+        card = page.locator(".card-number").bounding_box()
+        pad = drawing.canvas_box()
+        assert card["width"] >= 0.9 * (width - 48) and card["y"] > pad["y"] + pad["height"]
+        assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width
+        drawing.assert_clean()
+    finally:
+        drawing.close()
