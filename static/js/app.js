@@ -162,7 +162,18 @@ feedback.addEventListener("answer", async (event) => {
   // The next digit to ask for; not while another drawing's question is up (it would be asked
   // under the new target's name).
   if (current && practiceToggle.getAttribute("aria-pressed") === "true") setPractice(true);
+  if (current) bringBackIntoView();
 });
+
+/**
+ * On a phone the answer was scrolled to under the pad: once it is saved and the pad cleared,
+ * the next drawing starts above the screen's top edge (practice mode's new "Draw a 4" too).
+ * Scroll back to it, and only then.
+ */
+function bringBackIntoView() {
+  const top = practicePrompt.hidden ? padFrame : practicePrompt;
+  if (top.getBoundingClientRect().top < 0) top.scrollIntoView({ block: "start" });
+}
 
 /** Remove the last stroke and predict what is left (or go back to empty). */
 function undoLast() {

@@ -99,3 +99,30 @@ def test_clear_and_undo_tapped_right_after_a_stroke_always_act(phone: DrawingPag
         assert strokes.get_attribute("data-strokes") == "0"
     assert phone.alpha_sum("canvas") == 0
     phone.assert_clean()
+
+
+def test_a_saved_answer_brings_the_next_drawing_back_into_view(phone: DrawingPage):
+    """The answer's buttons are under the pad: a phone scrolls down to them. Once the answer is
+    saved and the pad cleared, the page scrolls back up to practice mode's next "Draw a …",
+    which was above the screen's top edge."""
+    page = phone.page
+    page.get_by_test_id("practice-toggle").click()
+    phone.draw_with_touch(SEVEN)
+    phone.wait_settled(1)
+    page.evaluate(  # the answer's buttons at the top of the screen, as a thumb would leave them
+        "() => document.querySelector('[data-testid=feedback-right]')"
+        ".scrollIntoView({ block: 'start' })"
+    )
+    prompt = page.get_by_test_id("practice-prompt")
+    assert prompt.bounding_box()["y"] < 0  # scrolled away
+    asked = prompt.get_attribute("data-digit")
+    with page.expect_response("**/api/feedback"):
+        phone.tap("feedback-right")
+    page.wait_for_function(
+        "(asked) => document.querySelector('[data-testid=practice-prompt]').dataset.digit"
+        " !== asked",
+        arg=asked,
+    )
+    top = prompt.bounding_box()["y"]
+    assert -1 <= top < page.viewport_size["height"] / 2, top  # (-1: a device pixel)
+    phone.assert_clean()
