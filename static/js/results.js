@@ -231,11 +231,11 @@ export class ResultsView {
   #setBars(probabilities, top) {
     this.#bars.forEach(({ row, meter, fill, value }, d) => {
       const p = Number(probabilities?.[d]) || 0;
-      // No answer is an empty bar at 0.0% (as the page first shows it), not a tiny probability.
-      const text = probabilities ? percent(p) : "0.0%";
+      // No answer is an empty bar with a dash (as the page first shows it), not a probability.
+      const text = probabilities ? percent(p) : "–";
       value.textContent = text;
       meter.setAttribute("aria-valuenow", (p * 100).toFixed(1));
-      meter.setAttribute("aria-valuetext", text);
+      meter.setAttribute("aria-valuetext", probabilities ? text : "no answer yet");
       // Setting a style property from script is allowed by the CSP (style attributes in HTML
       // are not); scaleX animates on the compositor, unlike width.
       fill.style.transform = `scaleX(${Math.min(Math.max(p, 0), 1)})`;

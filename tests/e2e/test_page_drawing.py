@@ -17,7 +17,7 @@ def percentages(drawing: DrawingPage) -> list[float]:
 def test_the_empty_page_invites_a_drawing(drawing: DrawingPage):
     assert drawing.state() == ["empty", 0, 0]
     assert drawing.top_digit() == ""
-    assert percentages(drawing) == [0.0] * 10
+    assert drawing.probabilities() == ["–"] * 10  # no answer: a dash, not 0.0%
     assert drawing.page.get_by_text("Draw a digit from 0 to 9").is_visible()
     assert drawing.alpha_sum("preview") == 0
     # The preview says what will appear there, rather than showing an empty black square.
@@ -67,7 +67,9 @@ def test_every_confidence_is_written_by_one_rule(drawing: DrawingPage):
     drawing.page.wait_for_function(
         "() => document.querySelector('[data-testid=results]').dataset.state === 'empty'"
     )
-    assert drawing.probabilities() == ["0.0%"] * 10
+    assert drawing.probabilities() == ["–"] * 10
+    meter = drawing.page.locator("[data-testid=results] [role=meter]").first
+    assert meter.get_attribute("aria-valuetext") == "no answer yet"
 
 
 def test_a_prediction_appears_while_drawing(drawing: DrawingPage):
@@ -93,7 +95,7 @@ def test_clear_resets_bars_preview_and_digit(drawing: DrawingPage):
     drawing.page.get_by_test_id("clear").click()
     assert drawing.state() == ["empty", 0, 0]
     assert drawing.top_digit() == ""
-    assert percentages(drawing) == [0.0] * 10
+    assert drawing.probabilities() == ["–"] * 10  # no answer: a dash, not 0.0%
     assert drawing.alpha_sum("preview") == 0
     # The canvas repaints on the next animation frame.
     drawing.page.wait_for_function(
@@ -142,7 +144,7 @@ def test_keyboard_shortcuts_undo_and_clear(drawing: DrawingPage):
 
     page.keyboard.press("Escape")
     assert drawing.state() == ["empty", 0, 0]
-    assert percentages(drawing) == [0.0] * 10
+    assert drawing.probabilities() == ["–"] * 10  # no answer: a dash, not 0.0%
     drawing.assert_clean()
 
 
