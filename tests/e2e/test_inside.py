@@ -303,3 +303,29 @@ def test_not_a_digit_marks_the_cross_row_and_the_maps_explain_the_best_guess(pag
     tops = page.page.locator("[data-testid=scores] li.is-top")
     assert tops.count() == 1 and tops.first.locator(".score-digit").text_content() == "✕"
     page.assert_clean()
+
+
+@pytest.mark.parametrize(("width", "wrapped"), [(800, True), (1024, None), (1366, False)])
+def test_a_window_too_narrow_for_the_path_wraps_it_and_a_wide_one_keeps_one_row(
+    browser, inside_server, width, wrapped
+):
+    """Between 761 and 1023 px the path scrolled sideways, its scores cut mid-word and its
+    probabilities out of sight (a QA pass): it wraps wherever the panel cannot hold it."""
+    drawing = DrawingPage.open(browser, inside_server[0], viewport={"width": width, "height": 900})
+    try:
+        _open(drawing)
+        drawing.draw_with_mouse(SEVEN)
+        drawing.wait_settled(1)
+        flow_width, flow_visible, rows = drawing.page.evaluate(
+            """() => {
+              const flow = document.querySelector('[data-testid=flow]');
+              const tops = [...flow.children].map((s) => Math.round(s.getBoundingClientRect().top));
+              return [flow.scrollWidth, flow.clientWidth, new Set(tops).size];
+            }"""
+        )
+        assert flow_width <= flow_visible  # every stage in view
+        if wrapped is not None:  # (at 1024 px the five stages fit the grid's one row)
+            assert (rows > 1) == wrapped, rows
+        drawing.assert_clean()
+    finally:
+        drawing.close()
