@@ -33,7 +33,7 @@ from typing import BinaryIO
 import numpy as np
 
 from app.errors import ApiError
-from app.feedback.intake import bare_png
+from app.feedback.intake import REENCODE_FACTOR, bare_png
 from app.feedback.store import (
     CREATED_MAX_LENGTH,
     MODEL_VERSION_MAX_LENGTH,
@@ -41,6 +41,7 @@ from app.feedback.store import (
     FeedbackStore,
 )
 from app.inputs import DrawingDecoder
+from model.decode import DecodeLimits
 from model.train import NOT_A_DIGIT
 
 REQUIRED = ("x", "y")
@@ -50,9 +51,14 @@ OPTIONAL = (*PER_SAMPLE, "original")
 # make the server decompress.
 MAX_IMPORT_SAMPLES = 500_000
 _MAX_BYTES_PER_SAMPLE = 784 + 2 + 4 + 4 * (MODEL_VERSION_MAX_LENGTH + CREATED_MAX_LENGTH)
-# The originals are PNGs, which deflate little: unpacked, a true export's are about the size of
-# the file. More than this many times its size is a zip bomb, refused before it is unpacked.
+# The originals are PNGs, which deflate little, unless the same one comes many times: unpacked,
+# a true export's take at most a few times the file, or a few MB. More than this is a zip bomb,
+# refused before it is unpacked.
 _MAX_ORIGINALS_PER_FILE_BYTE = 4
+_MAX_ORIGINALS_EXTRA_BYTES = 64_000_000
+# All the originals of one import decode to at most this many pixels between them (10,000 canvas
+# drawings are 0.8 billion): about 10 s of decoding and re-encoding, at most.
+MAX_IMPORT_PIXELS = 2_000_000_000
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -63,8 +69,8 @@ def write_export(store: FeedbackStore, out: BinaryIO) -> int:
     with store.snapshot() as snapshot, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         n = snapshot.count()
 
-        def pages(column: str) -> Iterator[list]:
-            return ([row[0] for row in rows] for rows in snapshot.rows(column))
+        def pages(column: str, size: int = 1000) -> Iterator[list]:
+            return ([row[0] for row in rows] for rows in snapshot.rows(column, page=size))
 
         _write_npy(archive, "x", np.uint8, (n, 28, 28), (b"".join(p) for p in pages("pixels")))
         _write_npy(archive, "y", np.uint8, (n,), pages("label"))
@@ -73,9 +79,10 @@ def write_export(store: FeedbackStore, out: BinaryIO) -> int:
         for name in ("model_version", "created"):
             text = f"<U{max(1, snapshot.longest(name))}"
             _write_npy(archive, name, text, (n,), ([v or "" for v in p] for p in pages(name)))
-        lengths = ([len(v or b"") for v in p] for p in pages("original"))
+        # (100 rows a page: an original may be 200 kB, where a 28×28 is 784 bytes)
+        lengths = ([len(v or b"") for v in p] for p in pages("original", 100))
         _write_npy(archive, "original_length", np.int32, (n,), lengths)
-        originals = (b"".join(v or b"" for v in p) for p in pages("original"))
+        originals = (b"".join(v or b"" for v in p) for p in pages("original", 100))
         total = snapshot.total_length("original")
         _write_npy(archive, "original", np.uint8, (total,), originals)
     return n
@@ -121,7 +128,7 @@ def read_export(data: bytes) -> dict[str, np.ndarray]:
     originals = sizes.pop("original.npy", 0)
     if sum(sizes.values()) > MAX_IMPORT_SAMPLES * _MAX_BYTES_PER_SAMPLE:
         raise _invalid(f"it holds more than {MAX_IMPORT_SAMPLES} samples")
-    if originals > _MAX_ORIGINALS_PER_FILE_BYTE * len(data) + 1024:
+    if originals > _MAX_ORIGINALS_PER_FILE_BYTE * len(data) + _MAX_ORIGINALS_EXTRA_BYTES:
         raise _invalid("its original images unpack to far more than the file holds")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
@@ -185,28 +192,38 @@ def _check_originals(lengths: np.ndarray | None, originals: np.ndarray | None) -
         raise _invalid(f"original is {originals.dtype} {originals.shape}, not uint8 bytes (m,)")
     if len(lengths) and lengths.min() < 0:
         raise _invalid("original_length holds a negative length")
-    if int(lengths.sum(dtype=np.int64)) != len(originals):
-        raise _invalid(f"original_length adds up to {int(lengths.sum())}, not {len(originals)}")
+    if len(lengths) and lengths.max() > len(originals):  # (checked first: a sum could wrap)
+        raise _invalid(f"original_length holds a length over original's {len(originals)} bytes")
+    total = int(lengths.astype(np.int64).sum())
+    if total != len(originals):
+        raise _invalid(f"original_length adds up to {total}, not {len(originals)}")
 
 
 def bare_originals(
-    arrays: dict[str, np.ndarray], decoder: DrawingDecoder, max_bytes: int
+    arrays: dict[str, np.ndarray], limits: DecodeLimits, max_bytes: int
 ) -> list[bytes | None] | None:
     """Take the original images out of ``read_export``'s arrays and keep each as a post keeps
-    its own: decoded within the limits of a drawing, re-encoded as a bare PNG, and left out when
-    that is over ``max_bytes``. None for an export without them. Raises ApiError 422."""
+    its own: not even decoded when over REENCODE_FACTOR × ``max_bytes``, else decoded within the
+    limits of a drawing (``limits``; MAX_IMPORT_PIXELS between them all), re-encoded as a bare
+    PNG, and left out when that is over ``max_bytes``. None for an export without them. Raises
+    ApiError 422."""
     lengths, originals = arrays.pop("original_length", None), arrays.pop("original", None)
     if lengths is None:
         return None
-    ends = np.cumsum(lengths, dtype=np.int64)
+    decoder = DrawingDecoder(limits, max_total_pixels=MAX_IMPORT_PIXELS)
+    lengths = lengths.astype(np.int64)
+    ends = np.cumsum(lengths)
     kept: list[bytes | None] = []
     for i, (end, length) in enumerate(zip(ends.tolist(), lengths.tolist(), strict=True)):
-        if length == 0:
+        if length == 0 or length > REENCODE_FACTOR * max_bytes:
             kept.append(None)
             continue
         try:
             image = decoder.image(originals[end - length : end].tobytes())
         except ApiError as e:
+            if e.code == "batch_too_many_pixels":
+                reason = f"its original images hold more than {MAX_IMPORT_PIXELS:,} pixels"
+                raise _invalid(reason) from None
             raise _invalid(f"original {i} is not an image a drawing may be ({e.message})") from None
         kept.append(bare_png(image, max_bytes))
     return kept

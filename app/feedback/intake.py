@@ -21,7 +21,7 @@ from app.schemas.feedback import stored_label
 
 # An original whose upload is this many times over the size limit would not fit as a PNG
 # either: it is not re-encoded at all.
-_REENCODE_FACTOR = 4
+REENCODE_FACTOR = 4
 
 
 def save_feedback(
@@ -38,7 +38,7 @@ def save_feedback(
         data = drawing if isinstance(drawing, bytes) else decode_data_url(drawing.image)
         image = decoder.image(data)
         vector = prepare_image(image).pixels
-        small = len(data) <= _REENCODE_FACTOR * max_original_bytes
+        small = len(data) <= REENCODE_FACTOR * max_original_bytes
         original = bare_png(image, max_original_bytes) if small else None
     pixels = np.round(vector * 255).astype(np.uint8).reshape(28, 28)
     label = stored_label(labels.label)

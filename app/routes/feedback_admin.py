@@ -20,7 +20,7 @@ from app.errors import ApiError
 from app.feedback.export import bare_originals, read_export, write_export
 from app.feedback.store import PAGE_SIZE_MAX, FeedbackStore, Sample
 from app.feedback.trash import UNDO_WINDOW
-from app.inputs import DrawingDecoder, media_type, read_upload
+from app.inputs import media_type, read_upload
 from app.schemas import (
     ErrorResponse,
     FeedbackCounts,
@@ -204,9 +204,8 @@ async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported
         data = await request.body()
     arrays = await run_in_threadpool(read_export, data)
     settings = request.app.state.settings
-    decoder = DrawingDecoder(settings.decode_limits)
     limit = settings.feedback_max_original_bytes
-    originals = await run_in_threadpool(bare_originals, arrays, decoder, limit)
+    originals = await run_in_threadpool(bare_originals, arrays, settings.decode_limits, limit)
     added, skipped = await run_in_threadpool(store.import_arrays, **arrays, original=originals)
     total = await run_in_threadpool(store.count)
     return FeedbackImported(added=added, skipped=skipped, total=total)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.config import Settings
+from app.feedback import export as feedback_export
 from app.feedback.export import write_export
 from app.feedback.store import FeedbackStore
 from app.main import create_app
@@ -210,6 +211,54 @@ def test_an_imported_original_is_kept_as_a_posts_is_or_not_at_all(make_client, t
     )
 
 
+def test_originals_that_unpack_to_far_more_than_the_file_are_refused_unread(admin):
+    size = 80_000_000  # over 4× the file and 64 MB: a zip bomb
+    bomb = _npz_deflated(
+        x=X2, y=Y2, original_length=np.array([0, size]), original=np.zeros(size, np.uint8)
+    )
+    assert len(bomb) < 200_000
+    r = admin.post("/api/admin/feedback/import", content=bomb, headers=AUTH)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"]["reason"] == (
+        "its original images unpack to far more than the file holds"
+    )
+
+
+def test_an_honest_export_of_one_drawing_many_times_imports(admin, tmp_path):
+    """Twenty posts of the same PNG deflate to a fraction of their size in the export: it still
+    imports (the first bound on unpacked originals refused it)."""
+    for label in range(10):
+        for _ in range(2):
+            r = admin.post(
+                f"/api/feedback?label={label}",
+                content=SEVEN_PNG,
+                headers={"Content-Type": "image/png"},
+            )
+            assert r.status_code == 201, r.text
+    export = admin.get("/api/admin/feedback/export", headers=AUTH).content
+    with np.load(io.BytesIO(export)) as npz:
+        assert npz["original"].nbytes > 4 * len(export)
+    with TestClient(create_app(Settings(home=tmp_path / "other", admin_token=TOKEN))) as other:
+        r = other.post("/api/admin/feedback/import", content=export, headers=AUTH)
+    assert r.status_code == 200 and r.json()["added"] == 10, r.text  # (twins are one sample)
+
+
+def test_an_import_decodes_its_originals_within_one_pixel_budget(admin, monkeypatch):
+    monkeypatch.setattr(feedback_export, "MAX_IMPORT_PIXELS", 140 * 140 + 1)  # one seven
+    sent = _npz(
+        x=np.stack([np.asarray(_pixels(0)) * 255, np.asarray(_pixels(1)) * 255]).astype(np.uint8),
+        y=np.array([7, 7], np.uint8),
+        original_length=np.array([len(SEVEN_PNG)] * 2, np.int32),
+        original=np.frombuffer(SEVEN_PNG * 2, np.uint8),
+    )
+    r = admin.post("/api/admin/feedback/import", content=sent, headers=AUTH)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"]["reason"] == (
+        "its original images hold more than 19,601 pixels"
+    )
+    assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
+
+
 def _pixels_of(png: np.ndarray) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png.tobytes())).convert("RGBA"))
 
@@ -323,11 +372,14 @@ np.save(_NPY, X2)
             ),
             "original 1 is not an image a drawing may be",
         ),
-        (
-            _npz_deflated(
-                x=X2, y=Y2, original_length=np.array([0, 2**24]), original=np.zeros(2**24, np.uint8)
+        (  # lengths whose sum wraps around to the bytes there are: was a 200
+            _npz(
+                x=X2,
+                y=Y2,
+                original_length=np.array([2**64 - 2, 3], np.uint64),
+                original=np.zeros(1, np.uint8),
             ),
-            "unpack to far more than the file holds",
+            "a length over original's 1 bytes",
         ),
         (_npz(x=X2, y=Y2, extra=np.array([1, 2])), "'extra.npy'"),
         (_zip(x=_NPY.getvalue(), y=b"1,2"), "'x', which is none of"),
