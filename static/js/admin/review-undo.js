@@ -10,19 +10,29 @@
  *   after another in the panel's queue. A drawing that cannot come back (back already, or
  *   deleted over ten minutes ago) is said so; one whose request did not arrive is offered again.
  * - The outcome is said only while the line still offers this Undo (a later delete's Undo,
- *   offered while this one waited its turn, stays). The focus goes to the first drawing back,
- *   if shown, or to the Undo offered again.
+ *   offered while this one waited its turn, stays; if this one fails, both are offered as one).
+ *   A lost session leaves the Undo to be pressed once signed in again. The focus goes to the
+ *   first drawing back, if shown, or to the Undo offered again.
  */
 
 import { node } from "./dom.js";
 
-const ids = (list) =>
-  list.length === 1
-    ? `#${list[0]}`
-    : `${list
-        .slice(0, -1)
-        .map((id) => `#${id}`)
-        .join(", ")} and #${list.at(-1)}`;
+/** "a", "a and b", "a, b and c" */
+const joined = (words) =>
+  words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+
+/** "#4, #5 and #6" */
+const ids = (list) => joined(list.map((id) => `#${id}`));
+
+/** The ids an Undo button brings back; none for one already pressed (it is on its way). */
+const idsOf = (button) =>
+  button && !button.disabled ? button.dataset.ids.split(",").map(Number) : [];
+
+// Keys typed here are the field's own (its own Ctrl+Z); a checkbox or a select is no text field.
+const TEXT_FIELD =
+  "textarea, [contenteditable]:not([contenteditable=false]), input:not([type=checkbox], " +
+  "[type=radio], [type=button], [type=submit], [type=reset], [type=file], [type=range], " +
+  "[type=color])";
 
 /** "Drawing #5 was deleted" / "3 drawings were deleted: #4, #5 and #6" */
 const deletedWords = (list) =>
@@ -49,8 +59,7 @@ export function createUndo({ message, api, queue, say, report, refresh, shown })
    * @param {Error} [problem] why the list could not be reloaded after it
    */
   function deleted(id, problem) {
-    const current = offered(); // (one already clicked is on its way: not offered again)
-    const before = current && !current.disabled ? current.dataset.ids.split(",").map(Number) : [];
+    const before = idsOf(offered());
     const list = before.includes(id) ? before : [...before, id];
     if (problem) report(problem, `${deletedWords(list)}, but the list could not be reloaded`);
     else say(`${deletedWords(list)}.`);
@@ -88,12 +97,19 @@ export function createUndo({ message, api, queue, say, report, refresh, shown })
         else failure = e;
       }
     }
-    if (failure) {
+    const said = outcome(back, gone);
+    if (failure?.signedOut) {
+      // The sign-in card says why; once signed in again, the rest can be brought back.
+      if (undo.isConnected) undo.replaceWith(button(left));
+    } else if (failure) {
+      // It may come back yet: offered again, with a later delete's Undo offered meanwhile
+      // (which the report replaces).
+      const later = undo.isConnected ? [] : idsOf(offered());
       const which = left.length === 1 ? `Drawing ${ids(left)} was` : `Drawings ${ids(left)} were`;
-      report(failure, `${which} not brought back`);
-      if (!failure.signedOut) message.append(" ", button(left)); // it may come back yet
+      report(failure, `${said ? `${said} ` : ""}${which} not brought back`);
+      message.append(" ", button([...left, ...later.filter((id) => !left.includes(id))]));
     } else if (undo.isConnected) {
-      say(outcome(back, gone), back.length ? "ok" : "error");
+      say(said, back.length ? "ok" : "error");
     }
     if (back.length || gone.length) await refresh().catch((e) => report(e));
     const active = document.activeElement;
@@ -112,7 +128,10 @@ export function createUndo({ message, api, queue, say, report, refresh, shown })
           : `Drawing #${asked} is back already, as #${stored}.`,
       );
     } else if (back.length) {
-      words.push(`${back.length} drawings are back: ${ids(back.map(([, stored]) => stored))}.`);
+      const which = back.map(([asked, stored]) =>
+        asked === stored ? `#${asked}` : `#${asked} (already, as #${stored})`,
+      );
+      words.push(`${back.length} drawings are back: ${joined(which)}.`);
     }
     if (gone.length)
       words.push(
@@ -123,10 +142,9 @@ export function createUndo({ message, api, queue, say, report, refresh, shown })
 
   document.addEventListener("keydown", (event) => {
     if (event.key.toLowerCase() !== "z" || !(event.ctrlKey || event.metaKey)) return;
-    if (event.shiftKey || event.altKey || event.defaultPrevented) return;
+    if (event.shiftKey || event.altKey || event.defaultPrevented || event.repeat) return;
     const target = event.target;
-    if (target instanceof HTMLElement && target.closest("input, textarea, [contenteditable]"))
-      return; // a field's own undo
+    if (target instanceof HTMLElement && target.closest(TEXT_FIELD)) return;
     const undo = offered();
     if (!undo || undo.disabled || undo.closest("[hidden]")) return;
     event.preventDefault();
