@@ -381,6 +381,18 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         context.close()
 
 
+def _post_sevens(url: str, label: int, markers: list[int]) -> list[int]:
+    """Post one distinct seven per marker with ``label``; their ids."""
+    with httpx.Client(base_url=url, timeout=10) as api:
+        posts = [{"pixels": _seven(m), "label": label} for m in markers]
+        return [api.post("/api/feedback", json=body).json()["id"] for body in posts]
+
+
+def _unlock(page) -> None:
+    page.get_by_test_id("token").fill(ADMIN_TOKEN)
+    page.get_by_test_id("unlock").click()
+
+
 def _until_held(page, held: list) -> None:
     """Wait until a route handler has held a request in ``held``, at most 5 s."""
     for _ in range(250):
@@ -521,16 +533,11 @@ def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, revi
     offered meanwhile, stays. An Undo that does not arrive is offered again; the second try
     brings the drawing back. A delete whose list then fails to reload keeps its Undo."""
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=review_server, timeout=10) as api:
-        first, second = (
-            api.post("/api/feedback", json={"pixels": _seven(40 + i), "label": 3}).json()["id"]
-            for i in range(2)
-        )
+    first, second = _post_sevens(review_server, 3, [40, 41])
     context, page, problems = _open_admin(browser, review_server)
     undo = page.get_by_test_id("feedback-undo")
     try:
-        page.get_by_test_id("token").fill(ADMIN_TOKEN)
-        page.get_by_test_id("unlock").click()
+        _unlock(page)
         grid = page.get_by_test_id("feedback-grid")
         grid.locator(f"[data-id='{first}'] [data-testid=feedback-delete]").click()
         page.get_by_text(f"Drawing #{first} was deleted.").wait_for()
@@ -573,16 +580,11 @@ def test_deletes_in_a_row_are_undone_together_by_ctrl_z(browser, review_server):
     anywhere but a text field. A restore that does not arrive leaves the rest offered again, and
     says which came back. An Undo whose drawing is back already says so."""
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=review_server, timeout=10) as api:
-        ids = [
-            api.post("/api/feedback", json={"pixels": _seven(45 + i), "label": 6}).json()["id"]
-            for i in range(3)
-        ]
+    ids = _post_sevens(review_server, 6, [45, 46, 47])
     context, page, problems = _open_admin(browser, review_server)
     undo = page.get_by_test_id("feedback-undo")
     try:
-        page.get_by_test_id("token").fill(ADMIN_TOKEN)
-        page.get_by_test_id("unlock").click()
+        _unlock(page)
         grid = page.get_by_test_id("feedback-grid")
         for sample in ids:
             grid.locator(f"[data-id='{sample}'] [data-testid=feedback-delete]").click()
