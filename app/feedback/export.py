@@ -79,9 +79,9 @@ def write_export(store: FeedbackStore, out: BinaryIO) -> int:
         for name in ("model_version", "created"):
             text = f"<U{max(1, snapshot.longest(name))}"
             _write_npy(archive, name, text, (n,), ([v or "" for v in p] for p in pages(name)))
-        # (100 rows a page: an original may be 200 kB, where a 28×28 is 784 bytes)
-        lengths = ([len(v or b"") for v in p] for p in pages("original", 100))
+        lengths = ([v or 0 for v in p] for p in pages("LENGTH(original)"))
         _write_npy(archive, "original_length", np.int32, (n,), lengths)
+        # (100 rows a page: an original may be 200 kB, where a 28×28 is 784 bytes)
         originals = (b"".join(v or b"" for v in p) for p in pages("original", 100))
         total = snapshot.total_length("original")
         _write_npy(archive, "original", np.uint8, (total,), originals)

@@ -439,9 +439,9 @@ class FeedbackStore:
     ) -> tuple[list[Sample], int]:
         """One page of samples, newest first, and how many match in all."""
         count, args, rows, page_args = page_query("?", label, predicted, wrong_only, page, per_page)
-        with self._write() as connection:  # (an admin's look is a moment to tidy up, too)
-            trash.forget_expired(connection.execute, "?")
         with self._read() as connection:
+            # (an admin's look tidies up too: one statement, its own transaction, as in autocommit)
+            trash.forget_expired(connection.execute, "?")
             total = connection.execute(count, args).fetchone()[0]
             samples = [sample_from_row(r) for r in connection.execute(rows, page_args)]
         return samples, int(total)
@@ -475,9 +475,11 @@ class FeedbackStore:
                 connection.execute("ROLLBACK")
 
 
-# Columns a snapshot may read (names are put in SQL, so they come from this list only).
+# Columns a snapshot may read (names are put in SQL, so they come from this list only), and the
+# original's length, which an export reads without reading the image itself.
 READABLE_COLUMNS = frozenset(
     {"id", "created", "label", "predicted", "model_version", "pixels", "original"}
+    | {"LENGTH(original)"}
 )
 
 
