@@ -6,7 +6,7 @@ process group of its own, so that ``stop`` and ``kill`` reach every worker and a
 it started. Its output goes to ``log`` (or is discarded), and is quoted when it fails to start.
 
     with LiveServer(home, workers=2, env={"DIGITS_ADMIN_TOKEN": token}) as server:
-        httpx.get(f"{server.url}/readyz")
+        httpx2.get(f"{server.url}/readyz")
 """
 
 from __future__ import annotations

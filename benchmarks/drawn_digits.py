@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 
 from app.live_server import LiveServer
@@ -64,7 +64,7 @@ def main() -> int:
             results = []
             errors = 0
             started = time.perf_counter()
-            with httpx.Client(base_url=url, timeout=10) as client:
+            with httpx2.Client(base_url=url, timeout=10) as client:
                 for digit in digits:
                     image = pendigits.render(pendigits.to_canvas(digit, *pendigits.placement(rng)))
                     data_url = (

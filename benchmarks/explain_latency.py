@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 from PIL import Image, ImageDraw
 
 from app.live_server import LiveServer
@@ -54,7 +54,7 @@ def main() -> int:
     times: dict[str, list[float]] = {name: [] for name in paths}
     sizes: dict[str, int] = {}
     server = LiveServer(home, log=home / "server.log")
-    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with server, httpx2.Client(base_url=server.url, timeout=30) as client:
         for _ in range(30):  # warm up both paths
             for path in paths.values():
                 client.post(path, json=body).raise_for_status()

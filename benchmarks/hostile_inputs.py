@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
+import httpx2
 from PIL import Image, ImageDraw
 
 from app.live_server import ROOT, LiveServer
@@ -39,7 +39,7 @@ from hostile_images import encode, jpeg_scan_bomb  # noqa: E402
 JPEG = {"Content-Type": "image/jpeg"}
 
 
-def model_latency(client: httpx.Client, stop: threading.Event, samples: list[float]) -> None:
+def model_latency(client: httpx2.Client, stop: threading.Event, samples: list[float]) -> None:
     """GET /api/model every 50 ms until stop, recording each latency in ms."""
     while not stop.is_set():
         started = time.perf_counter()
@@ -51,7 +51,7 @@ def model_latency(client: httpx.Client, stop: threading.Event, samples: list[flo
 def attack(url: str, name: str, send) -> None:
     """Run send(client) → list of status codes, with /api/model measured alongside."""
     stop, samples = threading.Event(), []
-    with httpx.Client(base_url=url, timeout=300) as client, httpx.Client(base_url=url) as probe:
+    with httpx2.Client(base_url=url, timeout=300) as client, httpx2.Client(base_url=url) as probe:
         watcher = threading.Thread(target=model_latency, args=(probe, stop, samples))
         watcher.start()
         started = time.perf_counter()
@@ -67,7 +67,7 @@ def attack(url: str, name: str, send) -> None:
     )
 
 
-def post_image(client: httpx.Client, path: str, data: bytes) -> int:
+def post_image(client: httpx2.Client, path: str, data: bytes) -> int:
     return client.post(path, content=data, headers=JPEG).status_code
 
 
@@ -78,7 +78,7 @@ def four_megapixel_data_url() -> str:
 
 
 def idle_model_p50(url: str) -> float:
-    with httpx.Client(base_url=url) as client:
+    with httpx2.Client(base_url=url) as client:
         times = []
         for _ in range(40):
             started = time.perf_counter()
@@ -94,13 +94,13 @@ def main() -> int:
     small, medium, large = jpeg_scan_bomb(2_000), jpeg_scan_bomb(20_000), jpeg_scan_bomb(140_000)
     batch = {"items": [{"image": four_megapixel_data_url()}] * 1000}
 
-    def one_of_each(client: httpx.Client) -> list[int]:
+    def one_of_each(client: httpx2.Client) -> list[int]:
         return [
             post_image(client, "/api/predict", medium),
             post_image(client, "/api/feedback?label=1", medium),
         ]
 
-    def flood(client: httpx.Client) -> list[int]:
+    def flood(client: httpx2.Client) -> list[int]:
         with ThreadPoolExecutor(45) as pool:
             return list(
                 pool.map(lambda _: post_image(client, "/api/feedback?label=1", small), range(45))

@@ -35,7 +35,7 @@ import sys
 import time
 from collections import defaultdict
 
-import httpx
+import httpx2
 import numpy as np
 
 from app.config import get_settings
@@ -70,7 +70,7 @@ def digit_alone(number: pen_numbers.PenNumber, index: int) -> str:
     return data_url(pendigits.render(strokes, size, brush))
 
 
-def read_all(client: httpx.Client, numbers: list[pen_numbers.PenNumber]) -> dict[str, list[str]]:
+def read_all(client: httpx2.Client, numbers: list[pen_numbers.PenNumber]) -> dict[str, list[str]]:
     """Each number read the three ways → {form: [text read]} ('' for a refused request)."""
     read: dict[str, list[str]] = {form: [] for form in FORMS}
     for number in numbers:
@@ -127,7 +127,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def speed(client: httpx.Client, numbers: list[pen_numbers.PenNumber], requests: int) -> dict:
+def speed(client: httpx2.Client, numbers: list[pen_numbers.PenNumber], requests: int) -> dict:
     """p50 (ms) of reading 4-digit numbers, and of the reference: one digit (the first of the
     numbers) drawn on the page's 280 × 280 canvas, to /api/predict."""
     fours = [n for n in numbers if len(n.text) == 4][:20]
@@ -175,7 +175,7 @@ def main() -> int:
     home = get_settings().home
     started = time.perf_counter()
     server = LiveServer(home, log=home / "read-numbers-server.log")
-    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with server, httpx2.Client(base_url=server.url, timeout=30) as client:
         version = client.get("/api/model").json()["version"]
         print(f"model {version}, data home {home}")
         figures = {}

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 import psycopg
 
@@ -125,7 +125,7 @@ class Load:
         self.lock = threading.Lock()
         self.kinds = [k for k, weight in MIX.items() for _ in range(weight)]
 
-    def request(self, client: httpx.Client, host: int, kind: str, rng: random.Random) -> None:
+    def request(self, client: httpx2.Client, host: int, kind: str, rng: random.Random) -> None:
         d = rng.choice(self.samples)
         base = self.hosts[host].url
         started = time.time()
@@ -158,7 +158,7 @@ class Load:
             elif kind == "feedback":
                 with self.lock:
                     self.report.feedback_ids.append(r.json()["id"])
-        except httpx.HTTPError as e:
+        except httpx2.HTTPError as e:
             outcome = type(e).__name__
         answer = Answer(host, kind, started, time.time() - started, outcome, version)
         with self.lock:
@@ -172,7 +172,7 @@ class Load:
             rng = random.Random(n)
             interval = threads / rate
             next_at = time.monotonic() + rng.random() * interval
-            with httpx.Client(timeout=30) as client:
+            with httpx2.Client(timeout=30) as client:
                 sent = 0
                 while (now := time.monotonic()) < stop_at:
                     if now < next_at:
@@ -193,14 +193,14 @@ class Load:
         time.sleep(after)
         auth = {"Authorization": f"Bearer {self.token}"}
         a, b = (host.url for host in self.hosts)
-        started = httpx.post(f"{a}/api/admin/retrain", json=config, headers=auth, timeout=30)
+        started = httpx2.post(f"{a}/api/admin/retrain", json=config, headers=auth, timeout=30)
         if started.status_code != 202:
             self.report.job = {"status": f"not started: HTTP {started.status_code}"}
             return
         job_id = started.json()["job_id"]
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            job = httpx.get(f"{b}/api/admin/jobs/{job_id}", headers=auth, timeout=30).json()
+            job = httpx2.get(f"{b}/api/admin/jobs/{job_id}", headers=auth, timeout=30).json()
             if job["status"] not in ("queued", "running"):
                 self.report.job = job
                 return

@@ -3,7 +3,7 @@
 The server is the CLI as it is deployed, on a fresh temporary data home (MNIST hard-linked or
 copied in; the registry seeds itself with the shipped model), with a random admin token and the
 feedback rate limit set well above what the load posts. From this one process, at a steady
-target rate and bounded concurrency (httpx, keep-alive connections that are renewed every few
+target rate and bounded concurrency (httpx2, keep-alive connections that are renewed every few
 dozen requests so that both workers get a share):
 
     POST /api/predict    JSON pixels, JSON data URL (what the page sends), raw image/png,
@@ -49,7 +49,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 from PIL import Image
 
@@ -152,8 +152,8 @@ def wait_for_workers(base: str, token: str, count: int, seconds: float = 30.0) -
     answers: dict[int, list] = {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
-            r = httpx.get(
+        with contextlib.suppress(httpx2.HTTPError, ValueError, KeyError):
+            r = httpx2.get(
                 f"{base}/api/admin/worker", headers={"Authorization": f"Bearer {token}"}, timeout=5
             ).json()
             answers.setdefault(r["pid"], []).append(r["serving"])
@@ -252,8 +252,8 @@ class Soak:
         return "GET", path, {}
 
     async def send(
-        self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kwargs
-    ) -> tuple[Result, httpx.Response | None]:
+        self, client: httpx2.AsyncClient, kind: str, method: str, path: str, **kwargs
+    ) -> tuple[Result, httpx2.Response | None]:
         """Send one request and record it; the response too if it had the expected status."""
         start = self.now()
         began = time.perf_counter()
@@ -265,7 +265,7 @@ class Soak:
                 else f"HTTP {response.status_code}"
             )
             detail = response.text[:300]
-        except httpx.HTTPError as e:
+        except httpx2.HTTPError as e:
             response, outcome, detail = None, type(e).__name__, str(e)[:300]
         result = Result(start, kind, time.perf_counter() - began, outcome)
         self.results.append(result)
@@ -279,7 +279,7 @@ class Soak:
             self.error_details.append(f"t={result.start:.1f}s {result.kind} {detail}")
 
     async def one(
-        self, pool: asyncio.Queue, client: httpx.AsyncClient, used: int, kind: str
+        self, pool: asyncio.Queue, client: httpx2.AsyncClient, used: int, kind: str
     ) -> None:
         try:
             d = self.rng.choice(self.load)
@@ -302,8 +302,10 @@ class Soak:
                 client, used = self.client(), 0
             pool.put_nowait((client, used))
 
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self.args.timeout, limits=httpx.Limits(max_connections=1))
+    def client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(
+            timeout=self.args.timeout, limits=httpx2.Limits(max_connections=1)
+        )
 
     # --- the steady load -----------------------------------------------------------------------
 
@@ -369,7 +371,7 @@ class Soak:
         args, total = self.args, self.args.minutes * 60
         spacing = (total - args.first_retrain) / max(1, args.retrains)
         last_took = None
-        async with httpx.AsyncClient(timeout=args.timeout, headers=self.auth) as client:
+        async with httpx2.AsyncClient(timeout=args.timeout, headers=self.auth) as client:
             for k in range(args.retrains):
                 job = Job()
                 self.jobs.append(job)

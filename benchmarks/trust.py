@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 
 from app.live_server import LiveServer
@@ -85,7 +85,7 @@ def own_negatives(rng: np.random.Generator) -> list[Drawing]:
     return out
 
 
-def ask(client: httpx.Client, drawing: Drawing) -> dict:
+def ask(client: httpx2.Client, drawing: Drawing) -> dict:
     png = pendigits.png_bytes(pendigits.render(drawing.canvas))
     image = "data:image/png;base64," + base64.b64encode(png).decode()
     response = client.post("/api/predict", json={"image": image})
@@ -161,7 +161,7 @@ def main() -> int:
         home = Path(given) if given else Path(scratch)
         if args.model:
             install_model(home, args.model)
-        with LiveServer(home) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        with LiveServer(home) as server, httpx2.Client(base_url=server.url, timeout=30) as client:
             started = time.perf_counter()
             answers = [ask(client, d) for d in drawings]
             seconds = time.perf_counter() - started

@@ -8,7 +8,7 @@ import signal
 import statistics
 import time
 
-import httpx
+import httpx2
 import pytest
 from admin_support import AUTH, SLOW, TINY, digits_serve, finished, training, wait_for
 from drawings import SEVEN_PIXELS
@@ -116,8 +116,8 @@ def test_a_server_restart_during_a_job_interrupts_it_and_serves_the_last_active(
     log = tmp_path / "server.log"
     server = digits_serve(home, log).start()
     try:
-        active = httpx.get(f"{server.url}/api/model").json()["version"]
-        response = httpx.post(
+        active = httpx2.get(f"{server.url}/api/model").json()["version"]
+        response = httpx2.post(
             f"{server.url}/api/admin/retrain", json={**SLOW, "force": True}, headers=AUTH
         )
         assert response.status_code == 202
@@ -127,10 +127,10 @@ def test_a_server_restart_during_a_job_interrupts_it_and_serves_the_last_active(
         server.kill()  # a crash: supervisor, worker and job all get SIGKILL
 
     with digits_serve(home, log) as again:
-        job = httpx.get(f"{again.url}/api/admin/jobs/{job_id}", headers=AUTH).json()
+        job = httpx2.get(f"{again.url}/api/admin/jobs/{job_id}", headers=AUTH).json()
         assert job["status"] == "interrupted", job
-        assert httpx.get(f"{again.url}/api/model").json()["version"] == active
+        assert httpx2.get(f"{again.url}/api/model").json()["version"] == active
         assert registry.active_version() == active
         assert lock_is_free(home)
-        prediction = httpx.post(f"{again.url}/api/predict", json=SEVEN).json()
+        prediction = httpx2.post(f"{again.url}/api/predict", json=SEVEN).json()
         assert prediction["model"]["version"] == active

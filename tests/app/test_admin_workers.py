@@ -7,7 +7,7 @@ import re
 import threading
 import time
 
-import httpx
+import httpx2
 import pytest
 from admin_support import AUTH, SLOW, TOKEN, digits_serve, finished, wait_for, with_mnist
 
@@ -22,7 +22,7 @@ def worker_views(url: str, rounds: int = 40) -> dict[int, str]:
     """{pid: version it serves}, asking over fresh connections so both workers answer."""
     seen: dict[int, str] = {}
     for _ in range(rounds):
-        with httpx.Client(headers=AUTH, timeout=5) as client:  # a new connection each time
+        with httpx2.Client(headers=AUTH, timeout=5) as client:  # a new connection each time
             data = client.get(f"{url}/api/admin/worker").json()
         seen[data["pid"]] = data["serving"]
     return seen
@@ -41,7 +41,7 @@ def test_two_workers_both_serve_a_promotion_within_two_seconds(tmp_path):
         assert set(views.values()) == {first}
 
         new = registry.add(MLP([784, 16, 10], seed=5), {"parent": first})
-        response = httpx.post(f"{server.url}/api/admin/models/{new}/activate", headers=AUTH)
+        response = httpx2.post(f"{server.url}/api/admin/models/{new}/activate", headers=AUTH)
         assert response.status_code == 200
         promoted = time.monotonic()
         latest: dict[int, tuple[str, float]] = {}
@@ -67,7 +67,7 @@ def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
             bodies: list[dict] = []
 
             def request(barrier=barrier, statuses=statuses, bodies=bodies) -> None:
-                with httpx.Client(headers=AUTH, timeout=30) as client:
+                with httpx2.Client(headers=AUTH, timeout=30) as client:
                     barrier.wait()
                     response = client.post(f"{server.url}/api/admin/retrain", json=SLOW)
                     statuses.append(response.status_code)
@@ -82,10 +82,10 @@ def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
             job_id = next(b["job_id"] for b in bodies if "job_id" in b)
             conflict = next(b for b in bodies if "error" in b)
             assert conflict["error"]["details"]["job_id"] == job_id
-            cancel = httpx.post(f"{server.url}/api/admin/jobs/{job_id}/cancel", headers=AUTH)
+            cancel = httpx2.post(f"{server.url}/api/admin/jobs/{job_id}/cancel", headers=AUTH)
             assert cancel.status_code in (202, 409)
             url = f"{server.url}/api/admin/jobs/{job_id}"
-            wait_for(lambda url=url: httpx.get(url, headers=AUTH).json(), finished, timeout=30)
+            wait_for(lambda url=url: httpx2.get(url, headers=AUTH).json(), finished, timeout=30)
         assert len(JobStore(home).ids()) == 3
     assert TOKEN not in server.log()
 
@@ -99,11 +99,11 @@ def test_serve_prints_a_generated_token_once_and_never_logs_it(tmp_path):
         assert match, text
         token = match.group(1)
         assert len(token) >= 24
-        ok = httpx.get(
+        ok = httpx2.get(
             f"{server.url}/api/admin/models", headers={"Authorization": f"Bearer {token}"}
         )
         assert ok.status_code == 200
-        assert httpx.get(f"{server.url}/api/admin/models").status_code == 401
-        bad = httpx.get(f"{server.url}/api/admin/models", headers={"Authorization": "Bearer x"})
+        assert httpx2.get(f"{server.url}/api/admin/models").status_code == 401
+        bad = httpx2.get(f"{server.url}/api/admin/models", headers={"Authorization": "Bearer x"})
         assert bad.status_code == 401
     assert server.log().count(token) == 1  # the banner, and nothing after it

@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from admin_support import digits_serve
@@ -35,10 +35,10 @@ def no_rate_limit(monkeypatch):
 
 def test_50_concurrent_posts_are_all_stored_once(tmp_path, no_rate_limit):
     server = digits_serve(tmp_path / "home", tmp_path / "server.log", workers=2)
-    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with server, httpx2.Client(base_url=server.url, timeout=30) as client:
         barrier = threading.Barrier(50)
 
-        def post(i: int) -> httpx.Response:
+        def post(i: int) -> httpx2.Response:
             barrier.wait()
             return client.post("/api/feedback", json=_drawing(i))
 
@@ -62,11 +62,11 @@ def test_sigkill_during_a_stream_of_posts_loses_nothing_that_got_201(tmp_path, n
 
     def stream(worker: int) -> None:
         i = worker
-        with httpx.Client(base_url=server.url, timeout=5) as client:
+        with httpx2.Client(base_url=server.url, timeout=5) as client:
             while not stop.is_set():
                 try:
                     r = client.post("/api/feedback", json=_drawing(i))
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     return  # the server is gone
                 if r.status_code == 201:
                     with lock:

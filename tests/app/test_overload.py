@@ -10,7 +10,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 from admin_support import digits_serve
 from drawings import SEVEN_DATA_URL, SEVEN_PIXELS
@@ -70,12 +70,12 @@ def test_a_burst_over_the_limit_gets_quick_503s_and_the_rest_succeed(server):
     body = json.dumps({"items": [{"image": SEVEN_DATA_URL}] * ITEMS}).encode()
     # Clients are made up front (each builds an SSL context, slow under the GIL) and connected,
     # so that the timings are the server's.
-    clients = [httpx.Client(base_url=server.url, timeout=60) for _ in range(BURST)]
+    clients = [httpx2.Client(base_url=server.url, timeout=60) for _ in range(BURST)]
     for client in clients:
         client.get("/healthz")
     start_together = threading.Barrier(BURST)
 
-    def post(client: httpx.Client) -> tuple[int, float, httpx.Response]:
+    def post(client: httpx2.Client) -> tuple[int, float, httpx2.Response]:
         start_together.wait()
         start = time.perf_counter()
         r = client.post("/api/predict/batch", content=body, headers=JSON_TYPE)
@@ -99,9 +99,9 @@ def test_a_burst_over_the_limit_gets_quick_503s_and_the_rest_succeed(server):
     assert statistics.median(s for s, _ in refused) < statistics.median(ok) / 3
 
     # Still serving, and the refusals are counted.
-    r = httpx.post(f"{server.url}/api/predict", json={"pixels": SEVEN_PIXELS}, timeout=10)
+    r = httpx2.post(f"{server.url}/api/predict", json={"pixels": SEVEN_PIXELS}, timeout=10)
     assert r.status_code == 200 and r.json()["digit"] == 7
-    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    metrics = httpx2.get(f"{server.url}/metrics", timeout=10).text
     assert f'digits_requests_refused_total{{reason="overloaded"}} {len(refused)}.0' in metrics
 
 
@@ -111,7 +111,7 @@ def test_clients_slow_to_send_their_body_hold_no_slot(server):
     try:
         time.sleep(0.3)  # they are all in the server, waiting for their bodies
         for _ in range(3):
-            r = httpx.post(f"{server.url}/api/predict", json={"pixels": SEVEN_PIXELS}, timeout=10)
+            r = httpx2.post(f"{server.url}/api/predict", json={"pixels": SEVEN_PIXELS}, timeout=10)
             assert r.status_code == 200, r.text
     finally:
         for s in slow:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
+import httpx2
 import pytest
 from admin_support import AUTH, SLOW, TINY, TOKEN
 
@@ -40,7 +40,7 @@ def hosts(postgres_cluster, tmp_path_factory):
 
 
 def _job(base: str, job_id: str) -> dict:
-    return httpx.get(f"{base}/api/admin/jobs/{job_id}", headers=AUTH, timeout=30).json()
+    return httpx2.get(f"{base}/api/admin/jobs/{job_id}", headers=AUTH, timeout=30).json()
 
 
 def _wait(base: str, job_id: str, done, seconds: float = 120.0) -> dict:
@@ -56,7 +56,7 @@ def _serving(base: str, answers: int = 8) -> set[str]:
     pixels = {"pixels": [0.0] * 300 + [1.0] * 100 + [0.0] * 384}
     versions = set()
     for _ in range(answers):
-        r = httpx.post(f"{base}/api/predict", json=pixels, timeout=30)
+        r = httpx2.post(f"{base}/api/predict", json=pixels, timeout=30)
         versions.add(r.json()["model"]["version"])
     return versions
 
@@ -64,9 +64,9 @@ def _serving(base: str, answers: int = 8) -> set[str]:
 def test_feedback_posted_to_one_host_is_listed_by_the_other(hosts):
     (a, b), _ = hosts
     pixels = [0.0] * 400 + [1.0] * 100 + [0.0] * 284
-    posted = httpx.post(f"{a.url}/api/feedback", json={"pixels": pixels, "label": 4}, timeout=30)
+    posted = httpx2.post(f"{a.url}/api/feedback", json={"pixels": pixels, "label": 4}, timeout=30)
     assert posted.status_code == 201
-    listed = httpx.get(f"{b.url}/api/admin/feedback", headers=AUTH, timeout=30).json()
+    listed = httpx2.get(f"{b.url}/api/admin/feedback", headers=AUTH, timeout=30).json()
     assert posted.json()["id"] in [item["id"] for item in listed["items"]]
 
 
@@ -75,10 +75,10 @@ def test_a_retrain_on_one_is_served_by_both_within_2_s_and_a_second_one_gets_409
     before = _serving(a.url) | _serving(b.url)
     assert len(before) == 1
     forced = {**TINY, "force": True}
-    started = httpx.post(f"{a.url}/api/admin/retrain", json=forced, headers=AUTH, timeout=30)
+    started = httpx2.post(f"{a.url}/api/admin/retrain", json=forced, headers=AUTH, timeout=30)
     assert started.status_code == 202
     job_id = started.json()["job_id"]
-    second = httpx.post(f"{b.url}/api/admin/retrain", json=TINY, headers=AUTH, timeout=30)
+    second = httpx2.post(f"{b.url}/api/admin/retrain", json=TINY, headers=AUTH, timeout=30)
     assert second.status_code == 409
     assert second.json()["error"]["details"]["job_id"] == job_id
     job = _wait(b.url, job_id, lambda j: j["status"] not in ("queued", "running"))
@@ -98,7 +98,7 @@ def test_wrong_admin_tokens_sent_to_both_hosts_are_counted_together(hosts):
     # From an address of its own (127.0.0.2 is loopback too), so the lockout it earns is its own.
     # Its X-Forwarded-For is ignored: it is not a trusted proxy.
     wrong = {"Authorization": "Bearer not-the-token-at-all-0000"}
-    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as client:
+    with httpx2.Client(transport=httpx2.HTTPTransport(local_address="127.0.0.2")) as client:
         codes = [
             client.get(
                 f"{host.url}/api/admin/jobs", headers=wrong | {"X-Forwarded-For": ip}
@@ -108,9 +108,9 @@ def test_wrong_admin_tokens_sent_to_both_hosts_are_counted_together(hosts):
         assert codes == [401, 401, 401, 401]  # the limit is 4, over both hosts
         assert client.get(f"{b.url}/api/admin/jobs", headers=wrong).status_code == 429
         assert client.get(f"{a.url}/api/admin/jobs", headers=AUTH).status_code == 429
-    assert httpx.get(f"{a.url}/api/admin/jobs", headers=AUTH, timeout=30).status_code == 200
+    assert httpx2.get(f"{a.url}/api/admin/jobs", headers=AUTH, timeout=30).status_code == 200
     # Behind the trusted proxy, each client is the address it forwards.
-    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.3")) as proxy:
+    with httpx2.Client(transport=httpx2.HTTPTransport(local_address="127.0.0.3")) as proxy:
         for host in (a, b, a, b, a):
             forwarded = wrong | {"X-Forwarded-For": "203.0.113.1"}
             proxy.get(f"{host.url}/api/admin/jobs", headers=forwarded)
@@ -135,7 +135,7 @@ def test_killing_the_host_that_runs_a_job_leaves_it_interrupted_and_the_model_un
     (a, b), _ = hosts
     active = _serving(a.url)
     # The job runs on b, whose data home has no MNIST: it reads it through the database.
-    started = httpx.post(f"{b.url}/api/admin/retrain", json=SLOW, headers=AUTH, timeout=30)
+    started = httpx2.post(f"{b.url}/api/admin/retrain", json=SLOW, headers=AUTH, timeout=30)
     assert started.status_code == 202
     job_id = started.json()["job_id"]
     _wait(a.url, job_id, lambda j: j["status"] == "running" and j.get("progress"))
@@ -146,5 +146,5 @@ def test_killing_the_host_that_runs_a_job_leaves_it_interrupted_and_the_model_un
     print(f"interrupted, seen from the other host, {time.monotonic() - killed:.1f} s after SIGKILL")
     assert time.monotonic() - killed < LEASE_SECONDS + 5
     assert _serving(a.url) == active
-    models = httpx.get(f"{a.url}/api/admin/models", headers=AUTH, timeout=30).json()
+    models = httpx2.get(f"{a.url}/api/admin/models", headers=AUTH, timeout=30).json()
     assert models["active"] in active

@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from e2e_support import ONE, ROOT, SEVEN, DrawingPage, running_server
@@ -234,7 +234,7 @@ def _open_admin(browser, url: str, **options):
 
 def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_server, tmp_path):
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=review_server, timeout=10) as api:
+    with httpx2.Client(base_url=review_server, timeout=10) as api:
         for i, (label, predicted) in enumerate([(7, 7), (7, 1), (4, 9), (2, 2)]):
             body = {"pixels": _seven(i), "label": label, "predicted": predicted}
             r = api.post("/api/feedback", json=body)
@@ -274,7 +274,7 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         page.wait_for_function(
             "() => document.querySelectorAll('[data-testid=feedback-grid] .is-wrong').length === 1"
         )
-        listed = httpx.get(f"{review_server}/api/admin/feedback?label=1", headers=auth).json()
+        listed = httpx2.get(f"{review_server}/api/admin/feedback?label=1", headers=auth).json()
         assert listed["total"] == 1 and listed["items"][0]["predicted"] == 1
 
         # filter to the wrong ones, then delete it
@@ -305,7 +305,9 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         page.get_by_text("0 new, 3 already here").wait_for()
         first_id = items.first.get_attribute("data-id")
         assert (
-            httpx.delete(f"{review_server}/api/admin/feedback/{first_id}", headers=auth).status_code
+            httpx2.delete(
+                f"{review_server}/api/admin/feedback/{first_id}", headers=auth
+            ).status_code
             == 204
         )
         page.get_by_test_id("feedback-import").set_input_files(str(path))
@@ -320,7 +322,7 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
             "photo.png was not imported: it is not a file that Export .npz made (the body is not"
             " an .npz file). Nothing was added."
         )
-        assert httpx.get(f"{review_server}/api/admin/feedback", headers=auth).json()["total"] == 3
+        assert httpx2.get(f"{review_server}/api/admin/feedback", headers=auth).json()["total"] == 3
         problems.remove(  # Chromium logs the refusal; the page said it
             "Failed to load resource: the server responded with a status of 422 (Unprocessable"
             " Entity)"
@@ -339,7 +341,7 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
     """A drawing can be labelled "not a digit" (the API's label "not_a_digit"): the review
     grid counts those drawings, filters by them, and can relabel a drawing to and from it."""
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=review_server, timeout=10) as api:
+    with httpx2.Client(base_url=review_server, timeout=10) as api:
         mark = api.post(
             "/api/feedback", json={"pixels": _seven(20), "label": "not_a_digit", "predicted": 7}
         ).json()["id"]
@@ -369,7 +371,7 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
         four.wait_for()
         four.get_by_test_id("feedback-relabel").select_option("not_a_digit")
         page.get_by_text(f"Relabelled: drawing #{digit} is not a digit now.").wait_for()
-        listed = httpx.get(
+        listed = httpx2.get(
             f"{review_server}/api/admin/feedback?label=not_a_digit", headers=auth
         ).json()
         assert sorted(i["id"] for i in listed["items"]) == sorted([mark, digit])
@@ -383,7 +385,7 @@ def test_the_review_offers_not_a_digit_in_its_filter_counts_and_relabel(browser,
 
 def _post_sevens(url: str, label: int, markers: list[int]) -> list[int]:
     """Post one distinct seven per marker with ``label``; their ids."""
-    with httpx.Client(base_url=url, timeout=10) as api:
+    with httpx2.Client(base_url=url, timeout=10) as api:
         posts = [{"pixels": _seven(m), "label": label} for m in markers]
         return [api.post("/api/feedback", json=body).json()["id"] for body in posts]
 
@@ -415,7 +417,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
     count: the focus stays on the control worked with (or the one that took its place), and
     what the page shows is what is stored."""
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=review_server, timeout=10) as api:
+    with httpx2.Client(base_url=review_server, timeout=10) as api:
         ids = [
             api.post("/api/feedback", json={"pixels": _seven(22 + i), "label": 2}).json()["id"]
             for i in range(6)
@@ -436,7 +438,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         page.keyboard.press("ArrowDown")
         page.keyboard.press("ArrowDown")
         page.get_by_text(f"Relabelled: drawing #{arrowed} is a 4 now.").wait_for()
-        stored = httpx.get(f"{review_server}/api/admin/feedback?label=4", headers=auth).json()
+        stored = httpx2.get(f"{review_server}/api/admin/feedback?label=4", headers=auth).json()
         assert arrowed in [item["id"] for item in stored["items"]]
         assert page.evaluate(focused) == f"Label of drawing #{arrowed}"
         assert grid.locator(f"[data-id='{arrowed}']").get_attribute("data-label") == "4"
@@ -464,7 +466,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
 
         # Undo, from the message line: the drawing is back in its place, as it was, with the
         # focus on its Delete; then it is deleted again for the steps below.
-        before = httpx.get(f"{review_server}/api/admin/feedback", headers=auth).json()["total"]
+        before = httpx2.get(f"{review_server}/api/admin/feedback", headers=auth).json()["total"]
         page.get_by_test_id("feedback-undo").focus()
         assert page.evaluate(focused) == f"Undo: bring back drawing #{deleted}"
         page.keyboard.press("Enter")
@@ -474,7 +476,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         assert [items.nth(i).get_attribute("data-id") for i in range(items.count())].index(
             str(deleted)
         ) == at
-        back = httpx.get(f"{review_server}/api/admin/feedback", headers=auth).json()
+        back = httpx2.get(f"{review_server}/api/admin/feedback", headers=auth).json()
         assert back["total"] == before + 1
         assert [i["label"] for i in back["items"] if i["id"] == deleted] == [2]
         assert page.get_by_test_id("feedback-undo").count() == 0  # said once, then gone
@@ -501,7 +503,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         assert [route.request.method for route in patches] == ["PATCH"] * 3
         item = grid.locator(f"[data-id='{back_and_forth}']")
         assert item.locator("select").input_value() == item.get_attribute("data-label") == "3"
-        stored = httpx.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
+        stored = httpx2.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
         assert back_and_forth in [i["id"] for i in stored["items"]]
 
         # A relabel asked for while a delete is on its way lands after the delete's rebuild,
@@ -562,7 +564,7 @@ def test_an_undo_keeps_a_later_deletes_undo_and_can_be_tried_again(browser, revi
         page.keyboard.press("Enter")  # try again
         page.get_by_text(f"Drawing #{second} is back.").wait_for()
         grid.locator(f"[data-id='{second}']").wait_for()
-        listed = httpx.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
+        listed = httpx2.get(f"{review_server}/api/admin/feedback?label=3", headers=auth).json()
         assert {first, second} <= {item["id"] for item in listed["items"]}
 
         # A delete whose list cannot be reloaded after it still offers its Undo.
@@ -618,7 +620,7 @@ def test_deletes_in_a_row_are_undone_together_by_ctrl_z(browser, review_server):
         # Another admin brings a drawing back first: this page's Undo says so.
         grid.locator(f"[data-id='{a}'] [data-testid=feedback-delete]").click()
         undo.wait_for()
-        restored = httpx.post(f"{review_server}/api/admin/feedback/{a}/restore", headers=auth)
+        restored = httpx2.post(f"{review_server}/api/admin/feedback/{a}/restore", headers=auth)
         assert restored.status_code == 200
         undo.click()
         page.get_by_text(

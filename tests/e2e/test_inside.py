@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from e2e_support import ONE, SEVEN, DrawingPage, environment, running_server
 
@@ -232,7 +232,7 @@ def test_the_panel_follows_a_switch_to_a_sigmoid_model(page, inside_server):
     version = registry.add(MLP([784, 64, 10], "sigmoid", seed=0), {"metrics": {}})
     auth = {"Authorization": f"Bearer {TOKEN}"}
     try:
-        r = httpx.post(f"{url}/api/admin/models/{version}/activate", headers=auth, timeout=10)
+        r = httpx2.post(f"{url}/api/admin/models/{version}/activate", headers=auth, timeout=10)
         assert r.status_code == 200, r.text
         _open(page)
         page.draw_with_mouse(SEVEN)
@@ -253,7 +253,7 @@ def test_the_panel_follows_a_switch_to_a_sigmoid_model(page, inside_server):
         page.assert_clean()
     finally:
         shipped = registry.metas()[-1]["version"]
-        httpx.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)
+        httpx2.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)
 
 
 def test_the_page_follows_an_activation_within_seconds(page, inside_server):
@@ -270,14 +270,14 @@ def test_the_page_follows_an_activation_within_seconds(page, inside_server):
     try:
         # The page checks every 5 s, and the server swaps models within a second.
         with page.page.expect_response("**/api/predict*", timeout=8_000) as reread:
-            r = httpx.post(f"{url}/api/admin/models/{version}/activate", headers=auth, timeout=10)
+            r = httpx2.post(f"{url}/api/admin/models/{version}/activate", headers=auth, timeout=10)
             assert r.status_code == 200, r.text
         assert reread.value.json()["model"]["version"] == version
         assert page.page.get_by_test_id("model-version").text_content() == version
         page.wait_settled(1)
         page.assert_clean()
     finally:
-        httpx.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)
+        httpx2.post(f"{url}/api/admin/models/{shipped}/activate", headers=auth, timeout=10)
 
 
 def test_not_a_digit_marks_the_cross_row_and_the_maps_explain_the_best_guess(page):

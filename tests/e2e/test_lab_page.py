@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from e2e_support import _RECORD_CSP_VIOLATIONS, SETTLE_TIMEOUT_MS, TEXT_CONTRASTS, DrawingPage
 
@@ -40,7 +40,7 @@ def open_lab(browser, server_url: str, **options) -> DrawingPage:
 
 @pytest.fixture(scope="module")
 def results(server_url: str) -> dict:
-    return httpx.get(f"{server_url}/api/lab/results", timeout=10).json()
+    return httpx2.get(f"{server_url}/api/lab/results", timeout=10).json()
 
 
 @pytest.fixture(params=["desktop", "phone"])

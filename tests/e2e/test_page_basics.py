@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 from e2e_support import ONE, SEVEN, DrawingPage
 
@@ -21,7 +21,7 @@ def test_page_uses_only_its_own_origin_and_obeys_the_csp(drawing: DrawingPage):
 
 
 def test_model_version_is_shown(drawing: DrawingPage, server_url: str):
-    expected = httpx.get(f"{server_url}/api/model", timeout=5).json()["version"]
+    expected = httpx2.get(f"{server_url}/api/model", timeout=5).json()["version"]
     version = drawing.page.get_by_test_id("model-version")
     drawing.page.wait_for_function(
         "(v) => document.querySelector('[data-testid=model-version]').textContent === v",
