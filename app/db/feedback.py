@@ -92,10 +92,11 @@ class PgFeedbackStore:
             return trash.delete(connection.execute, "%s", sample_id)
 
     def restore(self, sample_id: int) -> Sample | None:
-        """The drawing deleted within the undo window, back as it was (or the same drawing
-        stored again meanwhile); None if there is none."""
+        """The drawing deleted within the undo window, back as it was under its own id; None if
+        there is none."""
         with self.db.transaction() as connection:
-            # As an import does: so that one cannot store the same drawing while it comes back.
+            # As an import does: one running at the same time then either finds the drawing back
+            # (and skips it) or has stored it again and forgotten it here first.
             connection.execute("LOCK TABLE feedback IN SHARE ROW EXCLUSIVE MODE")
             row = trash.restore(connection.execute, "%s", sample_id)
         return None if row is None else stored_sample(row)
@@ -110,7 +111,8 @@ class PgFeedbackStore:
         original: list[bytes | None] | None = None,
     ) -> tuple[int, int]:
         """Add the samples not already stored (same 28×28 and label); one transaction, which
-        holds off other writes meanwhile so two imports cannot both add a sample.
+        holds off other writes meanwhile so two imports cannot both add a sample. A sample
+        deleted in the undo window and added here cannot be restored as well (``trash``).
         Returns (added, skipped)."""
         stamp, rows, skipped = now(), [], 0
         with self.db.transaction() as connection:
@@ -133,6 +135,8 @@ class PgFeedbackStore:
                 have.add(key)
             with connection.cursor() as cursor:
                 cursor.executemany(_INSERT, rows)
+            added = {(row[6], row[1]) for row in rows}  # (digest, label), as _INSERT orders them
+            trash.forget_stored_again(connection.execute, "%s", added)
         return len(rows), skipped
 
     # -- reads

@@ -372,8 +372,8 @@ class FeedbackStore:
             return trash.delete(connection.execute, "?", sample_id)
 
     def restore(self, sample_id: int) -> Sample | None:
-        """The drawing deleted within the undo window, back as it was (or the same drawing
-        stored again meanwhile); None if there is none."""
+        """The drawing deleted within the undo window, back as it was under its own id; None if
+        there is none."""
         with self._write() as connection:
             row = trash.restore(connection.execute, "?", sample_id)
         return None if row is None else stored_sample(row)
@@ -387,9 +387,11 @@ class FeedbackStore:
         created: np.ndarray | None = None,
         original: list[bytes | None] | None = None,
     ) -> tuple[int, int]:
-        """Add the samples not already stored (same 28×28 and label); one transaction.
+        """Add the samples not already stored (same 28×28 and label); one transaction. A sample
+        deleted in the undo window and added here cannot be restored as well (``trash``).
         Returns (added, skipped)."""
-        added = skipped = 0
+        stored: set[tuple[str, int]] = set()  # (digest, label) of each sample added
+        skipped = 0
         stamp = now()
         with self._write() as connection:
             trash.forget_expired(connection.execute, "?")
@@ -410,8 +412,9 @@ class FeedbackStore:
                     (when, key[1], guess, version, data, image, key[0]),
                 )
                 have.add(key)
-                added += 1
-        return added, skipped
+                stored.add(key)
+            trash.forget_stored_again(connection.execute, "?", stored)
+        return len(stored), skipped
 
     # -- reads
 

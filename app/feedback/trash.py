@@ -5,8 +5,11 @@ The rules:
   id) into ``feedback_deleted``. Lists, counts, exports and training read ``feedback`` alone, so
   for them the drawing is gone at once.
 - For ``UNDO_WINDOW`` a restore moves it back as it was, under its own id: ids are never given
-  to another drawing, so it is still free. If the same drawing (28×28 and label) is stored again
-  meanwhile (an import brought it back), the restore answers that one and makes no second copy.
+  to another drawing, so it is still free. Two drawings alike (the same 28×28 and label, posted
+  twice) are two drawings: undoing the delete of one brings it back beside the other.
+- An import that stores a deleted drawing again (the same 28×28 and label, not stored at the
+  time) has brought it back: what was kept aside for it is forgotten, so an Undo then finds
+  nothing to restore rather than make a second copy.
 - After that it cannot be restored, and it is removed for good by the next change to the store
   (a drawing stored, relabelled, deleted, restored or imported), by an admin's list of the
   drawings, or when the store opens: on a server in use that is soon after, and no server has to
@@ -68,20 +71,21 @@ def delete(execute: Execute, mark: str, sample_id: int) -> bool:
 
 
 def restore(execute: Execute, mark: str, sample_id: int) -> tuple | None:
-    """Put a drawing deleted within UNDO_WINDOW back: the row now stored for it (its COLUMNS),
-    or None when there is none to put back."""
+    """Put a drawing deleted within UNDO_WINDOW back: its row (its COLUMNS), or None when there
+    is none to put back."""
     forget_expired(execute, mark)
     row = _take(execute, mark, "feedback_deleted", sample_id)
     if row is None:
         return None
-    fields = dict(zip(_NAMES, row, strict=True))
-    again = execute(
-        f"SELECT {COLUMNS} FROM feedback WHERE digest = {mark} AND label = {mark} "
-        "ORDER BY id LIMIT 1",
-        (fields["digest"], fields["label"]),
-    ).fetchone()
-    if again is not None:
-        return tuple(again)
     values = ", ".join([mark] * len(_NAMES))
     execute(f"INSERT INTO feedback ({COLUMNS}) VALUES ({values})", row)
     return row
+
+
+def forget_stored_again(execute: Execute, mark: str, stored: set[tuple[str, int]]) -> None:
+    """Forget the deleted drawings an import has just stored again: ``stored`` holds the
+    (digest, label) of each drawing it added."""
+    aside = execute("SELECT id, digest, label FROM feedback_deleted").fetchall()
+    for sample_id, key in ((row[0], (row[1], row[2])) for row in aside):
+        if key in stored:
+            execute(f"DELETE FROM feedback_deleted WHERE id = {mark}", (sample_id,))

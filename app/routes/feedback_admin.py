@@ -247,8 +247,8 @@ def delete_feedback(sample_id: int, store: StoreDep) -> Response:
     response_model=FeedbackItem,
     summary="Undo a delete",
     description=f"Puts back a drawing deleted in the last {_UNDO_MINUTES} minutes, as it was "
-    "(its original image too) and under its own id. If the same drawing (28×28 and label) was "
-    "stored again meanwhile, by an import, the answer is that one, and no second copy is made.",
+    "(its original image too) and under its own id. A drawing an import has stored again "
+    "meanwhile is back already, and cannot be restored a second time (404).",
     responses={404: {"model": ErrorResponse}},
 )
 def restore_feedback(sample_id: int, store: StoreDep) -> FeedbackItem:

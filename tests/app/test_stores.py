@@ -452,11 +452,25 @@ def test_every_change_and_an_admins_look_remove_an_expired_delete(stores, monkey
 def test_an_undo_after_an_import_brought_the_drawing_back_makes_no_second_copy(stores):
     store = stores.feedback
     kept = store.add(_pixels(10), 4, 9, "v-1", b"png")
-    assert store.delete(kept)
-    assert store.import_arrays(_pixels(10)[None], np.array([4])) == (1, 0)
-    again = store.list_samples()[0][0].id
-    assert store.restore(kept).id == again != kept
-    assert store.count() == 1 and _kept_aside(stores) == 0
+    other = store.add(_pixels(20), 7)
+    assert store.delete(kept) and store.delete(other)
+    x, y = np.stack([_pixels(10), _pixels(20)]), np.array([4, 2])  # the second: another label
+    assert store.import_arrays(x, y) == (2, 0)
+    assert store.restore(kept) is None and store.count() == 2  # back already, by the import
+    assert store.restore(other).id == other and store.count() == 3
+
+
+def test_undoing_the_delete_of_one_of_two_drawings_alike_brings_it_back_beside_the_other(stores):
+    """Posted twice, the same drawing is two rows; an import that has it skips it, and an Undo
+    still brings the deleted one back under its own id."""
+    store = stores.feedback
+    first, second = store.add(_pixels(10), 4), store.add(_pixels(10), 4)
+    assert store.delete(second)
+    assert store.import_arrays(_pixels(10)[None], np.array([4])) == (0, 1)
+    back = store.restore(second)
+    assert back.id == second and back.label == 4 and np.array_equal(back.pixels, _pixels(10))
+    assert sorted(s.id for s in store.list_samples()[0]) == [first, second]
+    assert _kept_aside(stores) == 0
 
 
 def _kept_aside(stores) -> int:

@@ -84,14 +84,14 @@ export function createUndo({ message, api, queue, say, report, refresh, shown })
   }
 
   async function restore(list, undo) {
-    const back = []; // [id asked for, id it is stored under]
+    const back = []; // restored, under their own ids
     const gone = []; // back already, or deleted too long ago
     const left = [...list];
     let failure = null;
     while (left.length && !failure) {
       try {
-        const item = await api.json(`/api/admin/feedback/${left[0]}/restore`, { method: "POST" });
-        back.push([left.shift(), item.id]);
+        await api.json(`/api/admin/feedback/${left[0]}/restore`, { method: "POST" });
+        back.push(left.shift());
       } catch (e) {
         if (e.status === 404) gone.push(left.shift());
         else failure = e;
@@ -114,25 +114,14 @@ export function createUndo({ message, api, queue, say, report, refresh, shown })
     if (back.length || gone.length) await refresh().catch((e) => report(e));
     const active = document.activeElement;
     if (active && active !== document.body) return; // the person has moved on
-    const first = back.length ? shown(back[0][1])?.querySelector("[data-focus=delete]") : null;
+    const first = back.length ? shown(back[0])?.querySelector("[data-focus=delete]") : null;
     (first ?? offered() ?? message).focus();
   }
 
   function outcome(back, gone) {
     const words = [];
-    if (back.length === 1) {
-      const [asked, stored] = back[0];
-      words.push(
-        asked === stored
-          ? `Drawing #${asked} is back.`
-          : `Drawing #${asked} is back already, as #${stored}.`,
-      );
-    } else if (back.length) {
-      const which = back.map(([asked, stored]) =>
-        asked === stored ? `#${asked}` : `#${asked} (already, as #${stored})`,
-      );
-      words.push(`${back.length} drawings are back: ${joined(which)}.`);
-    }
+    if (back.length === 1) words.push(`Drawing #${back[0]} is back.`);
+    else if (back.length) words.push(`${back.length} drawings are back: ${ids(back)}.`);
     if (gone.length)
       words.push(
         `${gone.length === 1 ? "Drawing" : "Drawings"} ${ids(gone)} cannot be brought back: back already, or deleted over ten minutes ago.`,
