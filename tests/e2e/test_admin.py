@@ -183,6 +183,15 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_serv
         assert len(steps) == 1 and steps.pop() in {1, 2, 2.5, 5, 10, 20, 25} and ticks[-1] == 100
         assert all(t % 1 == 0 for t in ticks), ticks  # 80/85/90/95/100, not 30/48/65/83
 
+        # Rolling back says so in the card's hint, and still does once the worker serves it
+        # (the table is reloaded meanwhile, once a second until then).
+        models.locator(f"tr[data-version='{first}'] [data-action=activate]").click()
+        page.get_by_test_id("model-version").filter(has_text=first).wait_for()
+        page.wait_for_timeout(1200)  # a reload after the swap would have come by now
+        said = page.locator("[data-role=models-hint]").text_content()
+        assert re.fullmatch(rf"2 versions · {first} activated at \d.+", said), said
+        assert models.locator("tr.is-active").get_attribute("data-version") == first
+
         # (the browser logs the expected 503s of the insights before MNIST was there)
         assert [p for p in problems if "status of 503" not in p] == [], problems
         assert TOKEN not in " ".join(requests)  # never in a URL

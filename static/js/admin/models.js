@@ -5,6 +5,8 @@
  *
  * - refresh() reloads the table, writes the version this worker serves into the header's badge
  *   and tells onServing(version); active() is the active version's summary from that answer.
+ * - The card's hint says how many versions there are, and what this page's last Activate or
+ *   Delete did, and when ("2 versions · default-1a2b3c4d activated at 12:03:41").
  * - After an activation the worker swaps to the new model within about a second; until the
  *   served version is the active one, refresh() looks again once a second, at most ten times.
  */
@@ -24,12 +26,13 @@ export function createModels({ root, api, onServing }) {
   const badge = root.querySelector("[data-testid=model-version]");
   let retries = 0;
   let active = null; // the active version's summary, from the last answer
+  let done = ""; // what this page's last Activate or Delete did, and when: kept by refresh()
 
   async function refresh() {
     const data = await api.json("/api/admin/models");
     active = data.models.find((m) => m.active) ?? null;
     const n = data.models.length;
-    hint.textContent = `${n} version${n === 1 ? "" : "s"}`;
+    hint.textContent = [`${n} version${n === 1 ? "" : "s"}`, done].filter(Boolean).join(" · ");
     body.replaceChildren(...data.models.map(row));
     if (data.serving) {
       if (badge) badge.textContent = data.serving;
@@ -113,7 +116,8 @@ export function createModels({ root, api, onServing }) {
     try {
       if (action === "activate") await api.json(`${path}/activate`, { method: "POST" });
       else await api.json(path, { method: "DELETE" });
-      hint.textContent = action === "activate" ? `${version} is now active` : `${version} deleted`;
+      const what = action === "activate" ? "activated" : "deleted";
+      done = `${version} ${what} at ${when(new Date().toISOString())}`;
     } catch (e) {
       if (!e.signedOut) alert(e.message);
     } finally {
