@@ -248,15 +248,17 @@ def test_the_form_says_what_is_wrong_by_each_field_and_force_names_the_figures(b
         form.locator("[name=hidden_layers]").fill("512, abc")
         form.locator("[name=epochs]").fill("0")
         form.locator("[name=learning_rate]").fill("5")
+        form.locator("[name=batch_size]").fill("")  # not the server's default, unsaid
         page.get_by_test_id("retrain").click()
         errors = {
             e.get_attribute("data-error-for"): e.text_content()
             for e in form.locator(".field-error").all()
         }
         assert errors == {
-            "hidden_layers": "1 to 4 widths, each a whole number from 1 to 1024, separated by "
+            "hidden_layers": "1 to 4 widths, each a whole number from 1 to 1,024, separated by "
             "commas (e.g. 512, 256)",
             "epochs": "A whole number from 1 to 100",
+            "batch_size": "A whole number from 8 to 1,024",
             "learning_rate": "A number from 0.00001 to 2",
         }
         epochs = form.locator("[name=epochs]")

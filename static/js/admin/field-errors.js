@@ -24,7 +24,7 @@ const number = (text) => Number(text).toLocaleString("en", { maximumSignificantD
 function rule(input) {
   if (input.name === "hidden_layers") {
     const d = input.dataset;
-    return `${d.minLayers} to ${d.maxLayers} widths, each a whole number from ${d.minWidth} to ${d.maxWidth}, separated by commas (e.g. 512, 256)`;
+    return `${d.minLayers} to ${d.maxLayers} widths, each a whole number from ${number(d.minWidth)} to ${number(d.maxWidth)}, separated by commas (e.g. 512, 256)`;
   }
   if (input instanceof HTMLSelectElement) return "Choose one of the list";
   const whole = input.step === "1";
