@@ -344,6 +344,8 @@ def train(
             asked = time.perf_counter()
             source = epochs.get(epoch)
             result.waited_seconds += time.perf_counter() - asked
+            if epoch == 0:  # the ETA's pace starts here: the first epoch's images are ready
+                setup = time.perf_counter() - started
             order = shuffle_rng.permutation(n)
             # Shuffle once per epoch, as uint8 into a buffer reused every epoch; each batch is
             # then scaled to float32 into one small buffer that stays in cache for its matrix
@@ -383,7 +385,7 @@ def train(
                             correct / hi,
                             None,
                             started,
-                            result.prepare_seconds,
+                            setup,
                         )
                     )
             val_accuracy = accuracy(network, val_x, data.val_y)
@@ -396,7 +398,7 @@ def train(
                 correct / n,
                 val_accuracy,
                 started,
-                result.prepare_seconds,
+                setup,
             )
             result.history.append(event)
             if val_accuracy >= result.validation_accuracy:  # a tie goes to the later epoch
@@ -411,9 +413,11 @@ def train(
     return result
 
 
-def _event(kind, config, epoch, fraction, loss, train_acc, val_acc, started, prepared) -> Event:
-    """A progress event. The ETA extrapolates the epochs' own pace (time since the first epoch
-    began), not the whole elapsed time: assembling the data set happens once."""
+def _event(kind, config, epoch, fraction, loss, train_acc, val_acc, started, setup) -> Event:
+    """A progress event. The ETA extrapolates the epochs' own pace (time since ``setup``
+    seconds after ``started``, when the first epoch's images were ready), not the whole elapsed
+    time: assembling the data set, and augmenting the first epoch before any training can
+    overlap it, happen once."""
     now = time.perf_counter()
     elapsed = now - started
     done = epoch + fraction
@@ -426,5 +430,5 @@ def _event(kind, config, epoch, fraction, loss, train_acc, val_acc, started, pre
         "train_accuracy": round(float(train_acc), 6),
         "validation_accuracy": None if val_acc is None else round(float(val_acc), 6),
         "elapsed": round(elapsed, 3),
-        "eta": round((now - started - prepared) / done * (config.epochs - done), 1),
+        "eta": round((elapsed - setup) / done * (config.epochs - done), 1),
     }

@@ -1,8 +1,11 @@
 """The network and its gradients, checked against finite differences and by learning."""
 
+import time
+
 import numpy as np
 import pytest
 
+from model.epochs import Epochs
 from model.losses import LOSSES
 from model.network import MLP
 from model.optim import SGD
@@ -138,6 +141,27 @@ def test_training_emits_epoch_and_batch_events(mnist_small):
         assert e["loss"] > 0 and e["elapsed"] > 0 and e["eta"] >= 0
     assert epochs[-1]["eta"] == 0
     assert result.history == epochs
+
+
+def test_the_eta_leaves_out_the_wait_for_the_first_epochs_images(mnist_small, monkeypatch):
+    """The first augmented epoch is made before any training overlaps it: a one-off, like
+    assembling the data set. Counted as the epochs' pace, it made a small job's first ETA
+    many times the time left."""
+    get = Epochs.get
+
+    def slow_first(self, epoch):
+        if epoch == 0:
+            time.sleep(1.0)  # a slow first augmentation
+        return get(self, epoch)
+
+    monkeypatch.setattr(Epochs, "get", slow_first)
+    images, labels = mnist_small
+    events = []
+    config = TrainConfig(hidden=(16,), epochs=5, augment=False, max_train_samples=500)
+    train(config, images, labels, callback=events.append)
+    first = next(e for e in events if e["kind"] == "epoch")
+    assert first["elapsed"] > 1.0
+    assert first["eta"] < 0.5  # four epochs of 400 images left; 4 s with the wait counted
 
 
 def test_the_lectures_sigmoid_and_squared_error_learns(mnist_small, mnist_test):
