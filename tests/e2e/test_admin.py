@@ -506,10 +506,22 @@ def test_start_and_cancel_by_keyboard_leave_the_focus_on_the_job_card(browser, a
         page.keyboard.press("Enter")
         page.wait_for_function(on_the_card)
         page.wait_for_function(status, arg="running", timeout=60_000)
+        eta = page.locator("[data-role=stat-eta]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-role=stat-eta]').textContent.endsWith(' s')",
+            timeout=30_000,
+        )
         page.get_by_test_id("cancel").focus()
         page.keyboard.press("Enter")
         page.wait_for_function(status, arg="cancelled", timeout=30_000)
         assert page.evaluate(on_the_card)
+        assert eta.text_content() == "–"  # nothing left to wait for, as after a reload
+        page.reload()
+        page.wait_for_function(status, arg="cancelled")
+        page.wait_for_function(
+            "() => document.querySelector('[data-role=stat-epoch]').textContent !== '–'"
+        )  # its progress, replayed
+        assert eta.text_content() == "–"
     finally:
         page.context.close()
 

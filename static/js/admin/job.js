@@ -94,6 +94,7 @@ export function createJob({
     }
     reason.textContent = why || "";
     reason.classList.toggle("is-warning", forced);
+    statEta.textContent = "–";
     showNotes(runNotes);
   }
 
@@ -137,7 +138,8 @@ export function createJob({
     statLoss.textContent = e.loss.toFixed(4);
     if (e.validation_accuracy != null) statVal.textContent = pct(e.validation_accuracy);
     statElapsed.textContent = duration(e.elapsed);
-    statEta.textContent = done >= 1 ? "–" : duration(e.eta);
+    // A job that has ended (cancelled, failed) has nothing left to wait for.
+    statEta.textContent = done >= 1 || finalStatuses.has(job.status) ? "–" : duration(e.eta);
     charts.schedule();
   }
 
