@@ -33,6 +33,9 @@ from app.jobs.store import FETCHING, Held, now
 from app.stores import Stores, open_stores
 
 BATCH_EVENTS_PER_EPOCH = 25  # progress events per epoch, whatever its size
+# The phase until the first batch trains: assembling the training set, augmenting its first
+# epoch (a few seconds); then "training".
+PREPARING = "preparing the training set"
 
 
 class _Stop(BaseException):
@@ -84,6 +87,9 @@ class Runner:
     def on_event(self, event: dict) -> None:
         """A training progress event: record it, stream it, and check the job should go on."""
         self.check_alive()
+        if self.record.get("phase") == PREPARING:
+            with contextlib.suppress(DatabaseUnavailable):  # as for progress: no reason to fail
+                self.phase("training")
         self.record["progress"] = event
         if event["kind"] == "epoch":
             self.record["history"].append(event)
@@ -230,7 +236,9 @@ class Runner:
                 "the pen data is not on this machine, so the new model keeps "
                 "the default calibration"
             )
-        self.phase("training")
+        # The training set is assembled, and its first epoch augmented, before the first
+        # batch: "training" is said with the first progress event (on_event).
+        self.phase(PREPARING)
         trained = train_and_evaluate(
             config,
             mnist,

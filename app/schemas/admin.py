@@ -142,7 +142,11 @@ class JobRecord(BaseModel):
     )
     gate_tolerance_pp: float | None = None
     force: bool = False
-    phase: str | None = Field(None, description="loading data, training, evaluating, promoting.")
+    phase: str | None = Field(
+        None,
+        description="What a running job is doing: fetching MNIST, loading data, rendering drawn "
+        "digits, preparing the training set, training, evaluating, promoting.",
+    )
     progress: dict[str, Any] | None = Field(None, description="The latest progress event.")
     history: list[dict[str, Any]] = Field(
         default_factory=list, description="One event per finished epoch (not in job lists)."

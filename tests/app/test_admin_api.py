@@ -206,6 +206,11 @@ def test_a_first_retrain_on_a_fresh_data_home_fetches_mnist_itself(tmp_path, mni
         events = [json.loads(line) for line in events]
         phases = [e["phase"] for e in events if e["kind"] == "phase"]
         assert phases[:2] == ["fetching MNIST", "loading data"]
+        # "training" is said when it trains: with the first progress event, not before
+        preparing = events.index({"kind": "phase", "phase": "preparing the training set"})
+        training = events.index({"kind": "phase", "phase": "training"})
+        assert preparing < training and events[training + 1]["kind"] in ("batch", "epoch")
+        assert not any(e["kind"] in ("batch", "epoch") for e in events[:training])
         steps = [e["message"] for e in events if e["kind"] == "fetch"]
         assert steps[0] == f"trying directory {tmp_path / 'idx'}"
         assert steps[-1].startswith(f"MNIST from directory {tmp_path / 'idx'}, cached at")
