@@ -264,7 +264,8 @@ export function createReview({ root, api, state, onCounts }) {
         }
       });
     });
-    const predicted = s.predicted == null ? "not asked" : String(s.predicted);
+    // Posted without the model's answer: "–", as the page writes every missing value.
+    const predicted = `Read as ${s.predicted ?? "–"}`;
     const li = node(
       "li",
       {
@@ -286,7 +287,7 @@ export function createReview({ root, api, state, onCounts }) {
       node("span", { class: "review-label" }, "Label ", select),
       node("span", {
         class: `review-predicted${s.wrong ? " wrong" : ""}`,
-        text: `Read as ${predicted}`,
+        text: predicted,
       }),
       remove,
     );
