@@ -30,13 +30,20 @@ export function duration(seconds) {
 export const network = (sizes, activation) =>
   sizes ? `${sizes.join("–")} ${activation || ""}` : "–";
 
-/** A job's training config, in short: "512·256 · 30 ep · 6,000 img · aug". */
-export function configText(c) {
+/**
+ * A job's training config, in short, with what its request asked beyond it:
+ * "512·256 · 30 ep · 6,000 img · aug · drawings ×3 · force".
+ */
+export function configText(c, request) {
   if (!c) return "–";
-  const samples = c.max_train_samples ? ` · ${c.max_train_samples.toLocaleString()} img` : "";
-  return `${(c.hidden || c.hidden_layers || []).join("·")} · ${c.epochs} ep${samples}${
-    c.augment ? " · aug" : ""
-  }`;
+  const asked = request ?? {}; // (a record from an older release may have none)
+  const parts = [(c.hidden || c.hidden_layers || []).join("·"), `${c.epochs} ep`];
+  if (c.max_train_samples) parts.push(`${c.max_train_samples.toLocaleString()} img`);
+  if (c.augment) parts.push("aug");
+  const weight = asked.feedback_weight ? ` ×${asked.feedback_weight}` : "";
+  if (asked.include_feedback) parts.push(`drawings${weight}`);
+  if (asked.force) parts.push("force");
+  return parts.join(" · ");
 }
 
 /** Whether a job's result is a model promoted by Force although it failed the gate. */

@@ -36,7 +36,7 @@ function row(j) {
     { dataset: { job: j.id } },
     node("td", { "data-label": "Job" }, node("code", { text: j.id })),
     node("td", { "data-label": "Started", text: when(j.started || j.created) }),
-    node("td", { "data-label": "Config", text: configText(j.config) }),
+    node("td", { "data-label": "Config", text: configText(j.config, j.request) }),
     node(
       "td",
       { "data-label": "Status" },
