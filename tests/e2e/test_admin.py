@@ -6,6 +6,7 @@ of a short run."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from e2e_support import ROOT, TEXT_CONTRASTS, environment, running_server
 from idx_files import write_idx_folder
+from PIL import Image
 
 from app.jobs import JobStore
 from model.data import load_mnist
@@ -326,7 +328,19 @@ def test_a_forced_promotion_below_the_gate_is_shown_as_such(browser, admin_serve
             "created": "2026-01-01T00:00:00+00:00",
             "finished": "2026-01-01T00:01:00+00:00",
             "config": {"hidden": [16], "epochs": 1},
-            "history": [],
+            "history": [  # its one epoch: the progress bar is full
+                {
+                    "kind": "epoch",
+                    "epoch": 1,
+                    "epochs": 1,
+                    "batch_fraction": 1.0,
+                    "loss": 1.5,
+                    "train_accuracy": 0.4,
+                    "validation_accuracy": 0.41,
+                    "elapsed": 3.0,
+                    "eta": 0.0,
+                }
+            ],
             "reason": f"promoted {version} by force, although it fails the gate",
             "result": {
                 "forced": True,
@@ -352,6 +366,10 @@ def test_a_forced_promotion_below_the_gate_is_shown_as_such(browser, admin_serve
         )
         assert _rgb(pill.evaluate("(e) => getComputedStyle(e).color")) == _rgb(warn)
         assert "is-warning" in page.locator("[data-role=job-reason]").get_attribute("class")
+        # The full bar, as painted (a pseudo-element's colour cannot be read from the DOM).
+        shot = Image.open(io.BytesIO(page.locator("[data-role=progress]").screenshot()))
+        middle = shot.convert("RGB").getpixel((shot.width // 2, shot.height // 2))
+        assert _rgb("rgb({}, {}, {})".format(*middle)) == _rgb(warn)  # not a success's green
         row = page.get_by_test_id("jobs").locator(f"tr[data-job='{job_id}']")
         assert row.locator(".status-pill").text_content() == "forced"
         assert row.locator(".outcome").text_content().startswith("forced below the gate: 41.00%")

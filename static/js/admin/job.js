@@ -91,6 +91,7 @@ export function createJob({
     if (forced) {
       pill.textContent = "succeeded · forced below the gate";
       pill.dataset.status = "forced";
+      root.dataset.state = "forced"; // the progress bar in the warning colour too
     }
     reason.textContent = why || "";
     reason.classList.toggle("is-warning", forced);
