@@ -58,7 +58,8 @@ def markdown(doc: dict, figures: dict[str, str] | None = None) -> str:
         "with, and a verdict. The app shows the same results at `/lab`.",
         "",
         f"This is {kind}, generated on {doc['generated'][:10]} from commit `{commit}`, with "
-        f"{doc['seeds']} seeds per configuration and {doc['workers']} runs at a time (one BLAS "
+        f"{doc['seeds']} seeds per configuration (unless a section's setup gives another count) "
+        f"and {doc['workers']} runs at a time (one BLAS "
         f"thread each). It took **{_minutes(doc['seconds'])}** on {machine['cpus']} cores "
         f"({machine['processor']}, Python {machine['python']}, NumPy {machine['numpy']}, "
         f"{machine['blas']}). Data: MNIST ({doc['data']['train']:,} training images, "

@@ -107,12 +107,19 @@ function axes(svg, chart, x, y, xTicks, yTicks, width, height) {
     svg.append(el("text", { ...label, class: "lab-tick" }, format(v)));
   }
   const room = chart.kind === "bar" ? (right - left) / xTicks.length : Infinity;
-  for (const [i, v] of xTicks.entries()) {
+  // About 6 px a character at 11 px: a category wider than its slot breaks at a space.
+  const labels = xTicks.map((v, i) => {
     const label = chart.kind === "bar" ? chart.categories[i] : format(v);
+    return label.length * 6 > room && label.includes(" ") ? split(label) : [label];
+  });
+  // Still too wide (ten "seed n" on a phone): every second, third… category is labelled.
+  const widest = Math.max(...labels.flat().map((line) => line.length * 6 + 4));
+  const every = Number.isFinite(room) ? Math.max(1, Math.ceil(widest / room)) : 1;
+  for (const [i, v] of xTicks.entries()) {
+    if (i % every) continue;
+    const lines = labels[i];
     const at = { x: x(v), y: bottom + 16 };
     const text = el("text", { ...at, class: "lab-tick", "text-anchor": "middle" });
-    // About 6 px a character at 11 px: a category wider than its slot breaks at a space.
-    const lines = label.length * 6 > room && label.includes(" ") ? split(label) : [label];
     for (const [k, line] of lines.entries()) {
       text.append(el("tspan", { x: x(v), dy: k ? 13 : 0 }, line));
     }

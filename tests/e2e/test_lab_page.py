@@ -117,6 +117,21 @@ def test_nothing_is_wider_than_the_viewport(lab: DrawingPage):
     assert stops and all(scrolls == stop for scrolls, stop in stops)
 
 
+def test_no_two_tick_labels_of_a_chart_overlap(lab: DrawingPage):
+    """On a phone, the ten "seed n" categories of the last chart once ran into each other."""
+    overlaps = lab.page.evaluate(
+        """() => [...document.querySelectorAll('[data-chart] svg')].flatMap((svg) => {
+              const boxes = [...svg.querySelectorAll('text.lab-tick')]
+                .map((t) => t.getBoundingClientRect());
+              return boxes.flatMap((a, i) => boxes.slice(i + 1)
+                .filter((b) => a.left < b.right - 1 && b.left < a.right - 1
+                               && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+                .map(() => svg.getAttribute('aria-label')));
+            })"""
+    )
+    assert overlaps == []
+
+
 def test_charts_redraw_at_their_new_width_when_the_window_changes(browser, server_url):
     lab = open_lab(browser, server_url, **DESKTOP)
     try:
