@@ -165,6 +165,7 @@ class Predictor:
                 for a in result.layers
             ],
             scores=_rounded(result.scores, 4),
+            temperature=Calibration.of(model.meta).temperature,
             evidence=Evidence(
                 digit=result.digit,
                 runner_up=result.runner_up,

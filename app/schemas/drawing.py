@@ -200,6 +200,10 @@ class Explanation(Prediction):
         description="z of the output layer, before softmax: digits 0-9, then 'not a digit' for a "
         "model that has that output.",
     )
+    temperature: float = Field(
+        description="T of the digits' softmax: probabilities = e^(z/T) ÷ Σ e^(z/T) over the ten "
+        "digit scores (the model's calibration, as in GET /api/model)."
+    )
     evidence: Evidence
 
 

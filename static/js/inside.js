@@ -293,6 +293,9 @@ export class InsidePanel extends EventTarget {
     const outputs = data.scores.length;
     for (const list of [rows, probs, table]) list[10].hidden = outputs <= 10;
     this.#root.querySelector("[data-role=scores-title]").textContent = `Scores z · ${outputs}`;
+    // Its value, so that a learner can work a probability out from the scores shown.
+    this.#root.querySelector("[data-role=temperature]").textContent =
+      ` = ${data.temperature.toFixed(2)}`;
     // The row the page's answer comes from: ✕ when it says "not a digit", else the digit.
     const answer = data.verdict === "not_a_digit" && outputs > 10 ? 10 : data.digit;
     data.scores.forEach((score, d) => {

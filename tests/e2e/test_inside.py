@@ -94,6 +94,11 @@ def test_draw_a_seven_and_see_the_layers_scores_units_and_evidence(page):
         " scoreParts(-0.004, 1.1)]; }"
     )
     assert split == [["7.33", "1.62", "8.95"], ["13.09", "2.25", "15.34"], ["0.00", "1.10", "1.10"]]
+    # The softmax's T is written out, the model's own: a learner can work p out from z.
+    model = httpx2.get(f"{page.base_url}/api/model", timeout=10).json()
+    temperature = model["calibration"]["temperature"]
+    caption = page.page.locator("[data-role=temperature]").text_content()
+    assert caption == f" = {temperature:.2f}" and temperature != 1
     # Every score is also text: the table a screen reader reads.
     rows = page.page.locator("[data-testid=inside-table] tbody tr")
     assert rows.nth(7).locator("td").first.text_content() != ""
