@@ -65,6 +65,11 @@ DRAWING_ERRORS = (
         408, ("body_timeout",), "the body did not arrive in time (20 s, plus 1 s per 100 kB)"
     ),
     ErrorCode(
+        400,
+        ("body_incomplete",),
+        "the client closed the connection before its body arrived (logged and counted as such)",
+    ),
+    ErrorCode(
         429,
         ("rate_limited",),
         "feedback: more posts a minute from this client than the limit (Retry-After)",

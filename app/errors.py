@@ -16,6 +16,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.db import DatabaseUnavailable
 from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
@@ -115,6 +116,15 @@ async def _no_database(request: Request, exc: DatabaseUnavailable) -> JSONRespon
     return error_response(503, "database_unavailable", message, headers={"Retry-After": "5"})
 
 
+async def _client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+    # The client closed the connection before its whole body arrived: an aborted upload, not a
+    # server error. Nobody reads this answer; the log and the metrics see a 400, not a 500.
+    path = request.url.path
+    log.info("%s %s: the client went away before its body arrived", request.method, path)
+    message = "the connection closed before the whole body arrived; send it again"
+    return error_response(400, "body_incomplete", message)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     # This handler runs in the outermost middleware, outside SecurityHeaders, so add them here.
@@ -131,4 +141,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(NoModelError, _no_model)
     app.add_exception_handler(DatabaseUnavailable, _no_database)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -127,3 +127,28 @@ def test_a_body_that_stops_arriving_gets_408_and_the_connection_is_closed(server
     assert response.startswith(b"HTTP/1.1 408 ")
     assert b'"code":"body_timeout"' in response
     assert b"connection: close" in response.lower()
+
+
+@pytest.mark.parametrize(
+    "route", ["/api/predict", "/api/predict/batch", "/api/read", "/api/feedback"]
+)
+def test_a_client_that_hangs_up_mid_body_is_no_server_error(server, route):
+    """An aborted upload is the client's doing: logged and counted as a 400, never a 500 with a
+    traceback (which would page someone about an error rate that is not the server's)."""
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    s.sendall(
+        f"POST {route} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        'Content-Length: 1000\r\n\r\n{"pix'.encode()
+    )
+    time.sleep(0.3)  # in the server, reading the body
+    s.close()
+    counted = f'digits_http_requests_total{{method="POST",route="{route}",status="400"}}'
+    metrics = ""
+    for _ in range(50):  # the server sees the hang-up a moment later
+        metrics = httpx2.get(f"{server.url}/metrics", timeout=10).text
+        if counted in metrics:
+            break
+        time.sleep(0.1)
+    assert counted in metrics
+    assert f'route="{route}",status="500"' not in metrics
+    assert "Traceback" not in server.log_path.read_text()
