@@ -92,6 +92,9 @@ CASES = {
     "strings as pixels": (pixels(["dark"] * 784), 422, "bad_pixels"),
     "numbers as strings": (pixels(["0.5"] * 784), 422, "bad_pixels"),
     "booleans as pixels": (pixels([True] * 784), 422, "bad_pixels"),
+    "a boolean among numbers": (pixels([True] + [0.5] * 783), 422, "bad_pixels"),
+    "a boolean in a row": (pixels([[False] + [0.5] * 27] + [[0.5] * 28] * 27), 422, "bad_pixels"),
+    "an integer too large for NumPy": (pixels([10**30] + [0] * 783), 422, "bad_pixels"),
     "a null pixel": (pixels([None] + [0.5] * 783), 422, "bad_pixels"),
     "pixels not a list": (pixels("0.5"), 422, "validation_error"),
     "all-zero pixels": (pixels([ROW] * 28), 422, "blank_image"),
@@ -171,6 +174,20 @@ def test_bad_input_gets_a_clear_error(client, request_kwargs, status, code, endp
     assert len(error["message"]) > 15
     # The server is unharmed: the next request is answered normally.
     assert client.post(endpoint, json={"pixels": SEVEN_PIXELS}).status_code == 200
+
+
+def test_pixels_that_are_no_numbers_or_far_out_of_range_are_told_apart(client):
+    """JSON's true is no number, even beside numbers; 10**30 is a number, too large."""
+    said = {
+        reason: client.post("/api/predict", **pixels(values)).json()["error"]["message"]
+        for reason, values in {
+            "not numbers": [True] + [0.5] * 783,
+            "far outside [0, 1]": [10**30] + [0] * 783,
+        }.items()
+    }
+    for reason, message in said.items():
+        assert message.startswith("pixels must be 784 numbers or 28 rows of 28, in [0, 1]")
+        assert message.endswith(f"some values are {reason}"), message
 
 
 def test_unaccepted_formats_are_named_with_what_is_accepted(client):
