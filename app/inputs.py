@@ -266,10 +266,9 @@ def pixels_to_vector(pixels: list) -> np.ndarray:
         array = np.asarray(pixels)  # no dtype yet, so that strings, booleans and nulls show
     except ValueError:  # rows of different lengths make a ragged array
         raise _bad_pixels("the rows differ in length") from None
-    if array.dtype.kind == "O" and _value_types(pixels) <= {int, float}:
+    if array.dtype.kind == "O" and value_types(pixels) <= {int, float}:
         raise _bad_pixels("some values are far outside [0, 1]")  # integers too large for NumPy
-    # JSON's true and false are no numbers, though NumPy takes them for 1 and 0 beside numbers.
-    if array.dtype.kind not in "iuf" or bool in _value_types(pixels):
+    if array.dtype.kind not in "iuf" or bool in value_types(pixels):
         raise _bad_pixels("some values are not numbers")
     with np.errstate(over="ignore"):  # 1e300 → inf, refused below with NaN and the rest
         array = array.astype(np.float32)
@@ -279,10 +278,12 @@ def pixels_to_vector(pixels: list) -> np.ndarray:
         raise image_error(e) from None
 
 
-def _value_types(pixels: list) -> set[type]:
-    """The Python types of the values in pixels: a list of numbers, or of rows of them."""
-    rows = bool(pixels) and all(isinstance(row, list) for row in pixels)
-    return set(map(type, itertools.chain.from_iterable(pixels) if rows else pixels))
+def value_types(values: list) -> set[type]:
+    """The Python types in a JSON list of numbers, or of rows of them (pixels, a stroke's
+    points). A check that they are numbers needs them: NumPy takes JSON's true and false for 1
+    and 0 when numbers are beside them."""
+    rows = bool(values) and all(isinstance(row, list) for row in values)
+    return set(map(type, itertools.chain.from_iterable(values) if rows else values))
 
 
 def _bad_pixels(reason: str) -> ApiError:

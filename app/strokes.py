@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.errors import ApiError
+from app.inputs import value_types
 from model.pendigits import BRUSH
 
 MIN_SIDE, MAX_SIDE = 8, 8192
@@ -93,7 +94,7 @@ def _points(stroke: list, index: int) -> np.ndarray:
         raise _bad(f"stroke {index} has a point that is not [x, y]") from None
     if points.ndim != 2 or points.shape[1] != 2:
         raise _bad(f"stroke {index} has a point that is not [x, y]")
-    if points.dtype.kind not in "iuf":
+    if points.dtype.kind not in "iuf" or bool in value_types(stroke):
         raise _bad(f"stroke {index} has a coordinate that is not a number")
     with np.errstate(over="ignore"):  # 1e400 → inf, refused next
         points = points.astype(np.float64)

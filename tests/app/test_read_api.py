@@ -176,6 +176,7 @@ BAD = {
         "bad_strokes",
     ),
     "far off the canvas": (strokes([[[10, 20], [5000, 20]]]), 422, "bad_strokes"),
+    "a coordinate of true": (strokes([[[True, 100], [200, 100]]]), 422, "bad_strokes"),
     "too many strokes": (strokes([[[1, 1]]] * 501), 422, "bad_strokes"),
     "too many points": (strokes([[[1, 1]] * 25_001] * 2), 422, "bad_strokes"),
     "a tiny canvas": (strokes(ones(1), width=4), 422, "bad_strokes"),
