@@ -295,7 +295,7 @@ export class InsidePanel extends EventTarget {
     this.#root.querySelector("[data-role=scores-title]").textContent = `Scores z · ${outputs}`;
     // Its value, so that a learner can work a probability out from the scores shown.
     this.#root.querySelector("[data-role=temperature]").textContent =
-      ` = ${data.temperature.toFixed(2)}`;
+      `\u00a0=\u00a0${data.temperature.toFixed(2)}`; // "T = 1.38" on one line
     // The row the page's answer comes from: ✕ when it says "not a digit", else the digit.
     const answer = data.verdict === "not_a_digit" && outputs > 10 ? 10 : data.digit;
     data.scores.forEach((score, d) => {

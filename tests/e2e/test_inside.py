@@ -98,7 +98,7 @@ def test_draw_a_seven_and_see_the_layers_scores_units_and_evidence(page):
     model = httpx2.get(f"{page.base_url}/api/model", timeout=10).json()
     temperature = model["calibration"]["temperature"]
     caption = page.page.locator("[data-role=temperature]").text_content()
-    assert caption == f" = {temperature:.2f}" and temperature != 1
+    assert caption == f"\u00a0=\u00a0{temperature:.2f}" and temperature != 1
     # Every score is also text: the table a screen reader reads.
     rows = page.page.locator("[data-testid=inside-table] tbody tr")
     assert rows.nth(7).locator("td").first.text_content() != ""
