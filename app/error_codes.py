@@ -94,6 +94,11 @@ ADMIN_ERRORS = (
     ),
     ErrorCode(503, ("admin_disabled",), "the server has no admin token configured"),
     ErrorCode(
+        415,
+        ("unsupported_media_type",),
+        "a retrain or relabel body that is not sent as application/json",
+    ),
+    ErrorCode(
         503,
         ("database_unavailable",),
         "the shared database cannot be reached (several hosts only); retry",

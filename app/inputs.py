@@ -129,8 +129,17 @@ async def read_drawing(
     )
 
 
-async def read_json_body(request: Request) -> bytes:
-    """The body of a request that must be JSON (415 otherwise)."""
+def json_if_any_body(request: Request) -> None:
+    """A dependency of the admin routes that take a JSON object: a body of another type is 415
+    (FastAPI would read it as something else and refuse it with an unclear 422, 'a valid
+    dictionary'). A request without a body passes: the route says whether it needs one."""
+    length = request.headers.get("content-length", "0")
+    if request.headers.get("transfer-encoding") or length.strip() not in ("", "0"):
+        require_json(request)
+
+
+def require_json(request: Request) -> None:
+    """415 unless the request says its body is JSON."""
     kind = media_type(request)
     if kind != "application/json" and not kind.endswith("+json"):
         raise ApiError(
@@ -138,6 +147,11 @@ async def read_json_body(request: Request) -> bytes:
             "unsupported_media_type",
             f"Content-Type {kind or '(none)'} is not accepted here; send application/json",
         )
+
+
+async def read_json_body(request: Request) -> bytes:
+    """The body of a request that must be JSON (415 otherwise)."""
+    require_json(request)
     return await request.body()
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from app.db import DatabaseUnavailable
 from app.deps import JobsDep, SettingsDep
 from app.errors import ApiError
+from app.inputs import json_if_any_body
 from app.jobs import FINAL, JobBusy, JobFinished, JobNotFound, is_job_process
 from app.jobs.manager import HOST
 from app.jobs.store import final_event
@@ -63,8 +64,10 @@ def _read_job(jobs, job_id: str) -> dict:
     summary="Start a training job",
     responses={
         409: {"model": ErrorResponse, "description": "A job is running (its id is in details)."},
+        415: {"model": ErrorResponse, "description": "A body that is not JSON."},
         422: {"model": ErrorResponse, "description": "A field is out of its allowed range."},
     },
+    dependencies=[Depends(json_if_any_body)],
 )
 def retrain(
     request: Request,

@@ -20,7 +20,7 @@ from app.errors import ApiError
 from app.feedback.export import bare_originals, read_export, write_export
 from app.feedback.store import PAGE_SIZE_MAX, FeedbackStore, Sample
 from app.feedback.trash import UNDO_WINDOW
-from app.inputs import media_type, read_upload
+from app.inputs import json_if_any_body, media_type, read_upload
 from app.schemas import (
     ErrorResponse,
     FeedbackCounts,
@@ -215,7 +215,8 @@ async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported
     "/{sample_id}",
     response_model=FeedbackItem,
     summary="Relabel a sample",
-    responses={404: {"model": ErrorResponse}},
+    responses={404: {"model": ErrorResponse}, 415: {"model": ErrorResponse}},
+    dependencies=[Depends(json_if_any_body)],
 )
 def relabel_feedback(sample_id: int, body: Relabel, store: StoreDep) -> FeedbackItem:
     sample = store.relabel(sample_id, stored_label(body.label)) if _storable(sample_id) else None

@@ -244,6 +244,21 @@ def test_a_retrain_body_that_is_not_utf8_gets_422_invalid_json(admin):
     assert JobStore(admin.app.state.settings.home).ids() == []
 
 
+def test_a_body_that_is_not_json_gets_415_and_no_body_is_the_defaults(admin):
+    """curl -d sends form-urlencoded: said as such, not as 'a valid dictionary' (QA)."""
+    form = {**AUTH, "Content-Type": "application/x-www-form-urlencoded"}
+    for method, path in (("POST", "/api/admin/retrain"), ("PATCH", "/api/admin/feedback/1")):
+        response = admin.request(method, path, content=b'{"label": 3}', headers=form)
+        assert response.status_code == 415, (path, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_media_type"
+        assert "send application/json" in error["message"]
+    assert JobStore(admin.app.state.settings.home).ids() == []
+    bare = admin.post("/api/admin/retrain", headers=AUTH)  # no body at all: every default
+    assert bare.status_code == 202, bare.text
+    assert admin.post(f"/api/admin/jobs/{bare.json()['job_id']}/cancel", headers=AUTH).is_success
+
+
 # ---- jobs end to end ---------------------------------------------------------------------------
 
 
