@@ -187,8 +187,10 @@ def parse_json(body: bytes, model: type[Body]) -> Body:
     """JSON bytes → a validated model. Errors take the shape of FastAPI's body errors.
 
     NaN and Infinity literals parse (as Python's json does) and are then refused as pixels,
-    with the other out-of-range values.
+    with the other out-of-range values. No body at all is 422 empty_body, as for image bytes.
     """
+    if not body.strip():
+        raise ApiError(422, "empty_body", "the body is empty; send a JSON object (see /docs)")
     try:
         return model.model_validate_json(body)
     except ValidationError as e:
