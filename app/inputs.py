@@ -100,6 +100,11 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def is_json(kind: str) -> bool:
+    """Whether a ``media_type`` is JSON: application/json, or any type of it (…+json)."""
+    return kind == "application/json" or kind.endswith("+json")
+
+
 async def read_drawing(
     request: Request,
     schema: type[BaseModel] = DrawingInput,
@@ -112,7 +117,7 @@ async def read_drawing(
         return (await read_upload(request))[0]
     if kind.startswith("image/"):
         return await request.body()
-    if kind == "application/json" or kind.endswith("+json"):
+    if is_json(kind):
         body = await request.body()
         # A drawing's JSON is small (784 pixels are 4-8 kB; parsing them takes ~40 µs), and the
         # event loop parses it faster than it could hand it to the threadpool. A larger body
@@ -141,7 +146,7 @@ def json_if_any_body(request: Request) -> None:
 def require_json(request: Request) -> None:
     """415 unless the request says its body is JSON."""
     kind = media_type(request)
-    if kind != "application/json" and not kind.endswith("+json"):
+    if not is_json(kind):
         raise ApiError(
             415,
             "unsupported_media_type",

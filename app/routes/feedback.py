@@ -18,7 +18,14 @@ from app.deps import InFlightDep
 from app.errors import ApiError
 from app.feedback.intake import save_feedback
 from app.feedback.store import MODEL_VERSION_MAX_LENGTH
-from app.inputs import ACCEPTED_CONTENT_TEXT, DrawingDecoder, media_type, parse_json, read_upload
+from app.inputs import (
+    ACCEPTED_CONTENT_TEXT,
+    DrawingDecoder,
+    is_json,
+    media_type,
+    parse_json,
+    read_upload,
+)
 from app.ratelimit import client_key, too_many
 from app.routes.drawing import RAW_IMAGE_CONTENT
 from app.schemas import (
@@ -142,7 +149,7 @@ async def _read_feedback(request: Request) -> tuple[bytes | DrawingInput, Feedba
     if kind.startswith("image/"):
         labels = _labels(dict(request.query_params), "query")
         return await request.body(), labels
-    if kind == "application/json" or kind.endswith("+json"):
+    if is_json(kind):
         body = parse_json(await request.body(), FeedbackInput)
         return body, body
     raise ApiError(
