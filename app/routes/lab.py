@@ -45,6 +45,13 @@ templates.env.filters["code_spans"] = _code_spans
 class Axis(BaseModel):
     label: str
     log: bool = Field(description="A logarithmic axis.")
+    bounds: list[float] | None = Field(
+        None,
+        description="[low, high]: the values the quantity can take ([0, 100] for a percentage); "
+        "a ± sd band or error bar is drawn no further.",
+        min_length=2,
+        max_length=2,
+    )
 
 
 class Series(BaseModel):

@@ -177,6 +177,7 @@ def summarise(settings: Settings, results: dict) -> dict:
                 "test accuracy (%)",
                 lines,
                 x_log=True,
+                y_bounds=S.PERCENT,
             )
         )
     bars = []

@@ -184,6 +184,7 @@ def summarise(settings: Settings, results: dict) -> dict:
                 budgets,
                 "error (%)",
                 bars,
+                y_bounds=S.PERCENT,
             )
         )
     curves = []
@@ -208,6 +209,7 @@ def summarise(settings: Settings, results: dict) -> dict:
             "validation error (%)",
             curves,
             y_log=True,
+            y_bounds=S.PERCENT,
         )
     )
 

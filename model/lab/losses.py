@@ -192,6 +192,7 @@ def summarise(settings: Settings, results: dict) -> dict:
                 S.curve_series(loss, curves(loss, start_), "epoch", "test_accuracy", 100)
                 for loss in LOSSES
             ],
+            y_bounds=S.PERCENT,
         )
         for start_ in STARTS
     ]

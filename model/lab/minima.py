@@ -144,6 +144,7 @@ def summarise(settings: Settings, results: dict) -> dict:
             [f"seed {s}" for s in range(n)],
             "error (%)",
             bars,
+            y_bounds=S.PERCENT,
         )
     ]
 

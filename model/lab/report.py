@@ -7,6 +7,7 @@ its shape), so they show the same text, tables and numbers. matplotlib is import
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -108,6 +109,11 @@ def plot(chart: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.2, 4.0), dpi=120, layout="constrained")
+    low, high = chart["y"].get("bounds") or (-math.inf, math.inf)
+
+    def within(v: float) -> float:  # a mean ± sd of accuracies can pass 100 %; they cannot
+        return min(max(v, low), high)
+
     if chart["kind"] == "line":
         for i, s in enumerate(chart["series"]):
             points = [
@@ -131,9 +137,10 @@ def plot(chart: dict, path: Path) -> None:
             )
             if s["sd"] is not None and any(sds):
                 lo = [y - (sd or 0) for y, sd in zip(ys, sds)]
-                hi = [y + (sd or 0) for y, sd in zip(ys, sds)]
+                hi = [within(y + (sd or 0)) for y, sd in zip(ys, sds)]
                 if chart["y"]["log"]:
                     lo = [max(v, y * 0.05) for v, y in zip(lo, ys)]
+                lo = [within(v) for v in lo]
                 ax.fill_between(xs, lo, hi, color=color, alpha=0.15, linewidth=0)
     else:
         categories, groups = chart["categories"], chart["series"]
@@ -141,11 +148,19 @@ def plot(chart: dict, path: Path) -> None:
         for i, s in enumerate(groups):
             xs = [c + (i - (len(groups) - 1) / 2) * width for c in range(len(categories))]
             keep = [j for j, y in enumerate(s["y"]) if y is not None]
+            ys = [s["y"][j] for j in keep]
+            sds = [0 if s["sd"] is None else s["sd"][j] or 0 for j in keep]
             ax.bar(
                 [xs[j] for j in keep],
-                [s["y"][j] for j in keep],
+                ys,
                 width * 0.92,
-                yerr=None if s["sd"] is None else [s["sd"][j] or 0 for j in keep],
+                # [below, above] each bar, each whisker stopping at the bounds
+                yerr=None
+                if s["sd"] is None
+                else [
+                    [y - within(y - sd) for y, sd in zip(ys, sds)],
+                    [within(y + sd) - y for y, sd in zip(ys, sds)],
+                ],
                 color=PALETTE[i % len(PALETTE)],
                 label=s["name"],
                 capsize=2.5,

@@ -13,7 +13,9 @@ person reads them, so the Markdown report and the /lab page show the same text a
     table = {"id", "title", "columns": [str], "rows": [[str]], "note": str}
     chart = {"id", "title", "kind": "line" | "bar", "x": axis, "y": axis, "series": [series],
              "categories": [str] (bar charts: one group of bars per category)}
-    axis = {"label": str, "log": bool};  series = {"name", "x": [num] (line), "y": [num],
+    axis = {"label": str, "log": bool, "bounds": [low, high] | null (the values the quantity can
+            take, e.g. [0, 100] for a percentage: a band or an error bar stops there)}
+    series = {"name", "x": [num] (line), "y": [num],
              "sd": [num] | null (a band or an error bar of ± one standard deviation),
              "dashed": bool (a reference line, e.g. a published figure)}
 """
@@ -26,6 +28,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 VERDICTS = ("confirmed", "not confirmed", "depends")
+PERCENT = (0, 100)  # the bounds of an accuracy or an error rate in %: its mean ± sd may pass them
 
 
 def mean_sd(values: Iterable[float]) -> tuple[float, float]:
@@ -119,16 +122,21 @@ def line_chart(
     lines: Sequence[dict],
     x_log: bool = False,
     y_log: bool = False,
+    y_bounds: tuple[float, float] | None = None,
 ) -> dict:
     return {
         "id": id,
         "title": title,
         "kind": "line",
-        "x": {"label": x_label, "log": x_log},
-        "y": {"label": y_label, "log": y_log},
+        "x": _axis(x_label, x_log),
+        "y": _axis(y_label, y_log, y_bounds),
         "series": list(lines),
         "categories": [],
     }
+
+
+def _axis(label: str, log: bool, bounds: tuple[float, float] | None = None) -> dict:
+    return {"label": label, "log": log, "bounds": None if bounds is None else list(bounds)}
 
 
 def bar_chart(
@@ -138,13 +146,14 @@ def bar_chart(
     y_label: str,
     bars: Sequence[dict],
     y_log: bool = False,
+    y_bounds: tuple[float, float] | None = None,
 ) -> dict:
     return {
         "id": id,
         "title": title,
         "kind": "bar",
-        "x": {"label": "", "log": False},
-        "y": {"label": y_label, "log": y_log},
+        "x": _axis("", False),
+        "y": _axis(y_label, y_log, y_bounds),
         "series": list(bars),
         "categories": list(categories),
     }

@@ -13,7 +13,7 @@ const MARGIN = { top: 12, right: 14, bottom: 42, left: 58 };
 const COLOURS = 7;
 
 /**
- * @typedef {{label: string, log: boolean}} Axis
+ * @typedef {{label: string, log: boolean, bounds?: [number, number]|null}} Axis
  * @typedef {{name: string, x: (number|null)[]|null, y: (number|null)[], sd: (number|null)[]|null,
  *            dashed: boolean}} Series
  * @typedef {{id: string, title: string, kind: "line"|"bar", x: Axis, y: Axis, series: Series[],
@@ -51,9 +51,14 @@ export function ticks(lo, hi, log, count = 5) {
       if (out.length >= 3 || steps.length === 9) return out;
     }
   }
+  // d3's rule: the 1-2-5 step nearest (on a log scale) to span ÷ count, so 0–104 % gets steps
+  // of 20 (five ticks), where the next step up from 20.8 would have left two.
   const raw = (hi - lo) / count || 1;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const error = raw / power;
+  const step =
+    power *
+    (error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.SQRT2 ? 2 : 1);
   const out = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
     out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
@@ -137,9 +142,22 @@ function axes(svg, chart, x, y, xTicks, yTicks, width, height) {
   svg.append(el("text", turned, chart.y.label));
 }
 
-/** Each value of a series with its ± sd: [v − sd, v + sd, v], nulls left out. */
-function spread(s) {
-  return s.y.flatMap((v, i) => (v === null ? [] : [v - (s.sd?.[i] ?? 0), v + (s.sd?.[i] ?? 0), v]));
+/**
+ * v kept within the axis's bounds: a mean ± sd of accuracies can pass 100 %, the quantity cannot.
+ * @param {number} v
+ * @param {Axis} axis
+ */
+function within(v, axis) {
+  const [lo, hi] = axis.bounds ?? [-Infinity, Infinity];
+  return Math.min(Math.max(v, lo), hi);
+}
+
+/** Each value of a series with its ± sd, within the bounds: [v − sd, v + sd, v], nulls left out. */
+function spread(s, axis) {
+  return s.y.flatMap((v, i) => {
+    const sd = s.sd?.[i] ?? 0;
+    return v === null ? [] : [within(v - sd, axis), within(v + sd, axis), v];
+  });
 }
 
 function lineChart(svg, chart, width, height) {
@@ -153,7 +171,7 @@ function lineChart(svg, chart, width, height) {
   );
   // A log axis spans the means (a band may reach down to 0); a linear one the bands too.
   const [y0, y1] = extent(
-    chart.series.flatMap((s) => (logY ? s.y : spread(s))),
+    chart.series.flatMap((s) => (logY ? s.y : spread(s, chart.y))),
     logY,
     false,
   );
@@ -174,8 +192,8 @@ function lineChart(svg, chart, width, height) {
       .filter(([xv, yv]) => xv !== null && yv !== null && (!logX || xv > 0) && (!logY || yv > 0));
     if (points.length === 0) return;
     if (s.sd && points.some(([, , sd]) => sd > 0)) {
-      const floor = (yv, sd) => (logY ? Math.max(yv - sd, yv * 0.05) : yv - sd);
-      const upper = points.map(([xv, yv, sd]) => `${x(xv)},${y(yv + sd)}`);
+      const floor = (yv, sd) => within(logY ? Math.max(yv - sd, yv * 0.05) : yv - sd, chart.y);
+      const upper = points.map(([xv, yv, sd]) => `${x(xv)},${y(within(yv + sd, chart.y))}`);
       const lower = points.map(([xv, yv, sd]) => `${x(xv)},${y(floor(yv, sd))}`).reverse();
       const d = `M${upper.join("L")}L${lower.join("L")}Z`;
       plot.append(el("path", { d, class: `lab-band ${colour}` }));
@@ -193,7 +211,7 @@ function lineChart(svg, chart, width, height) {
 
 function barChart(svg, chart, width, height) {
   const [left, right, top, bottom] = frame(width, height);
-  const values = chart.series.flatMap((s) => spread(s));
+  const values = chart.series.flatMap((s) => spread(s, chart.y));
   const [y0, y1] = extent(values, chart.y.log, true);
   const low = chart.y.log ? y0 / 1.5 : y0;
   const slot = (right - left) / chart.categories.length;
@@ -215,8 +233,8 @@ function barChart(svg, chart, width, height) {
       rect.append(el("title", {}, `${s.name}, ${chart.categories[i]}: ${value}`));
       svg.append(rect);
       if (sd > 0) {
-        const [cx, high] = [start + bar / 2, y(v + sd)];
-        const foot = y(chart.y.log ? Math.max(v - sd, low) : v - sd);
+        const [cx, high] = [start + bar / 2, y(within(v + sd, chart.y))];
+        const foot = y(within(chart.y.log ? Math.max(v - sd, low) : v - sd, chart.y));
         const d = `M${cx},${foot}V${high}M${cx - 3},${high}H${cx + 3}M${cx - 3},${foot}H${cx + 3}`;
         svg.append(el("path", { d, class: "lab-whisker" }));
       }

@@ -187,3 +187,22 @@ def test_the_drawing_page_links_to_the_lab(drawing: DrawingPage, server_url: str
     drawing.page.wait_for_url(f"{server_url}/lab")
     assert drawing.page.get_by_test_id("lab-section").count() == 6
     drawing.assert_clean()
+
+
+def test_a_percentage_band_stops_at_100_and_its_axis_has_round_ticks(lab: DrawingPage):
+    """Five sigmoid layers reach 96 % from some starts and stay at 10 % from others: their mean ±
+    sd once drew a band to 102 %, on an axis labelled only 50 and 100."""
+    chart = lab.page.locator("svg[aria-label^='Sigmoid: test accuracy']")
+    ticks = chart.locator("text.lab-tick").all_text_contents()
+    assert {"20", "40", "60", "80", "100"} <= set(ticks)
+    assert "120" not in ticks
+    top, highest = chart.evaluate(
+        """(svg) => {
+          const tick = [...svg.querySelectorAll('text.lab-tick')]
+            .find(t => t.textContent === '100');
+          const ys = [...svg.querySelectorAll('path.lab-band')].flatMap(p =>
+            [...p.getAttribute('d').matchAll(/[ML]([-\\d.]+),([-\\d.]+)/g)].map(m => +m[2]));
+          return [Number(tick.getAttribute('y')), Math.min(...ys)];
+        }"""
+    )
+    assert highest >= top - 0.01  # SVG y grows downwards: no band point above the 100 line
