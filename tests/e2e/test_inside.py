@@ -99,6 +99,19 @@ def test_draw_a_seven_and_see_the_layers_scores_units_and_evidence(page):
     temperature = model["calibration"]["temperature"]
     caption = page.page.locator("[data-role=temperature]").text_content()
     assert caption == f"\u00a0=\u00a0{temperature:.2f}" and temperature != 1
+    # A score's bar is coloured by its sign, as the maps colour ink that raises or lowers z.
+    colours = page.page.evaluate(
+        """() => {
+          const colour = (e) => getComputedStyle(e).backgroundColor;
+          const legend = (kind) => colour(document.querySelector(`.swatch-${kind}`));
+          return [...document.querySelectorAll('[data-testid=scores] li')].map((row) => {
+            const score = Number(row.querySelector('.score-value').textContent.replace('−', '-'));
+            const kind = score > 0 ? 'positive' : 'negative';
+            return colour(row.querySelector(`.score-${kind}`)) === legend(kind);
+          });
+        }"""
+    )
+    assert len(colours) >= 10 and all(colours)
     # Every score is also text: the table a screen reader reads.
     rows = page.page.locator("[data-testid=inside-table] tbody tr")
     assert rows.nth(7).locator("td").first.text_content() != ""
