@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app.db import DatabaseUnavailable
+from app.head import methods_taken
 from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
 from app.not_found import not_found_page, wants_html
 from app.serving import NoModelError
@@ -78,10 +79,12 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         return not_found_page(request)  # a person in a browser followed a dead link
     if exc.status_code == 404:
         message = f"nothing at {request.method} {request.url.path}; the API is described at /docs"
+    headers = exc.headers
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = ", ".join(methods_taken(request.app.router.routes, request.scope))
+        headers = {**(exc.headers or {}), "Allow": allowed}
         message = f"{request.url.path} does not take {request.method}; it takes {allowed}"
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    return error_response(exc.status_code, code, message, headers=headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

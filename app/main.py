@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.examples import explanation_example, number_example
+from app.head import HeadAsGet
 from app.headers import SecurityHeaders
 from app.insights import Insights
 from app.jobs import JobManager
@@ -170,7 +171,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     # The last added runs first: headers go on every response, metrics see every request,
-    # and the body limits apply before any route reads a body.
+    # and the body limits apply before any route reads a body; a HEAD is routed as GET.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimits,
         default_limit=settings.max_body_bytes,

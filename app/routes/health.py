@@ -44,9 +44,3 @@ async def readyz(server: ServerDep, stores: StoresDep) -> Readiness:
     if stores.shared:
         await run_in_threadpool(stores.check_ready)  # DatabaseUnavailable → 503
     return Readiness(status="ready", model_version=version)
-
-
-# HEAD too, as uptime monitors often ask (FastAPI's GET routes do not answer it); kept out of
-# /docs, where it would be a second operation for the same check.
-for _path, _check in (("/healthz", healthz), ("/readyz", readyz)):
-    router.add_api_route(_path, _check, methods=["HEAD"], include_in_schema=False)
