@@ -81,6 +81,11 @@ DRAWING_ERRORS = (
         ("database_unavailable",),
         "the shared database cannot be reached (several hosts only); retry",
     ),
+    ErrorCode(
+        503,
+        ("lab_results_missing", "lab_results_invalid"),
+        "/api/lab/results: the lab's results.json is missing or cannot be read (`digits lab`)",
+    ),
     ErrorCode(404, ("not_found",), "no such address (a browser gets a small HTML page instead)"),
     ErrorCode(405, ("method_not_allowed",), "the address does not take this method (see Allow)"),
 )

@@ -27,7 +27,7 @@ from app.inputs import (
     read_upload,
 )
 from app.ratelimit import client_key, too_many
-from app.routes.drawing import RAW_IMAGE_CONTENT
+from app.routes.drawing import RAW_IMAGE_CONTENT, drawing_errors
 from app.schemas import (
     DrawingInput,
     ErrorResponse,
@@ -98,7 +98,7 @@ _FEEDBACK_BODY = {
     response_model=FeedbackCreated,
     summary="Say what a drawing really is",
     responses={
-        413: {"model": ErrorResponse, "description": "The body is over the size limit."},
+        **drawing_errors(413),
         415: {"model": ErrorResponse, "description": "The Content-Type or format is refused."},
         422: {
             "model": ErrorResponse,

@@ -14,7 +14,9 @@ router = APIRouter(tags=["operations"])
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text format 0.0.4."}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "The Prometheus text format."}
+    },
 )
 def metrics(metrics: MetricsDep) -> Response:
     """Requests and latency per route, predictions per digit, and the model being served."""

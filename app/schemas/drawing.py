@@ -186,7 +186,9 @@ class Evidence(BaseModel):
     bias_versus_runner_up: float = Field(description="What they add to the difference.")
     exact: bool = Field(
         description="True for a ReLU network: the map's sum plus the bias part equals the score "
-        "(the network is linear around this drawing). Otherwise a first-order reading."
+        "(the network is linear around this drawing), before rounding: each of the 784 values is "
+        "sent to 4 decimals, so their sum as sent may differ from the score in the third or "
+        "fourth decimal. Otherwise a first-order reading."
     )
 
 
@@ -205,6 +207,11 @@ class Explanation(Prediction):
         "digit scores (the model's calibration, as in GET /api/model)."
     )
     evidence: Evidence
+    input: list[list[float]] = Field(
+        description="The 28×28 image the network saw, values in [0, 1], ink = 1 (always sent "
+        "here).",
+        examples=[SEVEN_ROWS],
+    )
 
 
 class UnitWeights(BaseModel):
