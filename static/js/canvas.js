@@ -201,7 +201,10 @@ export class DrawingPad extends EventTarget {
   #onDown(e) {
     if (this.#activePointer !== null || !e.isPrimary) return;
     if (e.pointerType === "mouse" && e.button !== 0) return;
-    e.preventDefault(); // no text selection, no focus change, no emulated mouse events
+    e.preventDefault(); // no text selection, no emulated mouse events
+    // The focus comes to the pad, as a click would bring it: a button clicked before (Clear)
+    // must not keep it, or the Enter that answers "Right" would press that button again.
+    this.#canvas.focus({ preventScroll: true });
     this.#activePointer = e.pointerId;
     try {
       // Keep receiving moves when the pointer leaves the canvas mid-stroke.

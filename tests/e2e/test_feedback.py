@@ -125,6 +125,19 @@ def test_right_by_keyboard_only(drawing: DrawingPage):
     drawing.assert_clean()
 
 
+def test_enter_answers_right_after_a_mouse_click_on_a_button(drawing: DrawingPage):
+    """A click leaves the focus on its button; drawing used to leave it there, so Enter after
+    clicking Clear cleared the next drawing instead of saving it."""
+    page = drawing.page
+    drawing.draw_and_read(ONE)
+    page.get_by_test_id("clear").click()
+    predicted = drawing.draw_and_read(SEVEN)
+    assert page.evaluate("() => document.activeElement.dataset.testid") == "canvas"
+    body = _answer(drawing, lambda: page.keyboard.press("Enter"))
+    assert body["label"] == body["predicted"] == int(predicted)
+    drawing.assert_clean()
+
+
 def test_a_slow_save_does_not_touch_the_next_drawing_or_its_question(drawing: DrawingPage):
     """ "Right" on a 7 is slow to be saved; meanwhile the person clears and draws a 1 (one stroke,
     as the 7 was) and is asked about it. The 7's 201 then only says thanks: the 1 stays on the
