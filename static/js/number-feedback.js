@@ -63,7 +63,8 @@ export class NumberFeedback extends EventTarget {
     this.#offer = { number: reading.number, count: reading.number.length };
     this.#input.value = "";
     this.#input.placeholder = reading.number;
-    this.#input.maxLength = reading.number.length;
+    // Room for a space between digits ("1 9 8 4"), which the answer ignores.
+    this.#input.maxLength = 2 * reading.number.length - 1;
     this.#notice.clear(); // the last number's "Saved" or "Not saved" is not about this one
     this.#render();
   }

@@ -47,6 +47,17 @@ export function position(index) {
 }
 
 /**
+ * Each entry's place in the number as it is read (from 0), or null for a mark left out of it:
+ * "the second digit" of 1384 is its 3, whatever dot was found before the 1.
+ * @param {DigitReading[]} digits
+ * @returns {(number | null)[]}
+ */
+function places(digits) {
+  let next = 0;
+  return digits.map((d) => (d.verdict === "not_a_digit" ? null : next++));
+}
+
+/**
  * The reading in one line, and a line of detail under it.
  * @param {NumberReading} data
  * @returns {{headline: string, detail: string}}
@@ -64,10 +75,11 @@ export function describe(data) {
         : "Write digits from 0 to 9 side by side.",
     };
   }
+  const place = places(data.digits);
   const unsure = data.digits
-    .map((d, i) => ({ d, i }))
+    .map((d, i) => ({ d, at: place[i] }))
     .filter(({ d }) => d.verdict === "unsure")
-    .map(({ d, i }) => `${position(i)}: ${d.digit} or ${d.runner_up}?`);
+    .map(({ d, at }) => `${position(at ?? 0)}: ${d.digit} or ${d.runner_up}?`);
   const count = digits.length === 1 ? "1 digit" : `${digits.length} digits, each read on its own`;
   const extra = marks > 0 ? `; ${left}` : "";
   if (unsure.length > 0) {
@@ -148,7 +160,8 @@ export class NumberView {
           return span;
         }),
     );
-    this.#list.replaceChildren(...data.digits.map((d, i) => digitItem(d, i)));
+    const place = places(data.digits);
+    this.#list.replaceChildren(...data.digits.map((d, i) => digitItem(d, place[i])));
     this.#boxes.show(data.digits);
   }
 
@@ -185,22 +198,24 @@ export class NumberView {
   }
 
   /**
-   * What a screen reader hears once the reading settles.
+   * What a screen reader hears once the reading settles: the headline, and for an unsure
+   * reading which digit and its two candidates (as the page shows them under it).
    * @param {NumberReading} data
    * @returns {string}
    */
   spoken(data) {
-    return describe(data).headline;
+    const { headline, detail } = describe(data);
+    return data.unsure ? `${headline} ${detail}` : headline;
   }
 }
 
 /**
  * One digit: what it reads as, its 28×28 and its ten bars.
  * @param {DigitReading} d
- * @param {number} index
+ * @param {number | null} place its place in the number, null for a mark left out of it
  * @returns {HTMLLIElement}
  */
-function digitItem(d, index) {
+function digitItem(d, place) {
   const item = document.createElement("li");
   item.className = `number-digit is-${d.verdict.replace(/_/g, "-")}`;
   item.dataset.testid = "number-digit";
@@ -238,9 +253,9 @@ function digitItem(d, index) {
     bars.append(bar);
   }
   const words =
-    d.verdict === "not_a_digit"
-      ? `${position(index)}: not a digit${d.too_small ? ", too small" : ""}`
-      : `${position(index)}: ${aDigit(d.digit)}, ${percent(d.confidence)}` +
+    place === null
+      ? `a mark left out of the number: ${d.too_small ? "too small for a digit" : "not a digit"}`
+      : `${position(place)}: ${aDigit(d.digit)}, ${percent(d.confidence)}` +
         (d.verdict === "unsure" ? `, or ${aDigit(d.runner_up)}` : "");
   item.setAttribute("aria-label", words.charAt(0).toUpperCase() + words.slice(1));
   item.append(head, input, bars);

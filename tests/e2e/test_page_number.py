@@ -20,13 +20,17 @@ SEED = 15
 DESKTOP_INDEX, PHONE_INDEX = 5, 10
 
 
-@pytest.fixture(scope="module")
-def numbers() -> list[pen_numbers.PenNumber]:
+def held_out_numbers(count: int, length: int) -> list[pen_numbers.PenNumber]:
     if not pendigits.PEN_DIGITS.exists():  # as the other tests of pen data: skipped without it
         pytest.skip(f"{pendigits.PEN_DIGITS} is not available")
     samples = pendigits.load()
     writers = sorted({s.writer for s in samples})[15:]
-    return pen_numbers.numbers(samples, 12, SEED, writers, lengths=(3, 3))
+    return pen_numbers.numbers(samples, count, SEED, writers, lengths=(length, length))
+
+
+@pytest.fixture(scope="module")
+def numbers() -> list[pen_numbers.PenNumber]:
+    return held_out_numbers(12, 3)
 
 
 def boxes(drawing: DrawingPage) -> int:
@@ -81,6 +85,30 @@ def test_a_number_is_read_back_with_each_digit_boxed(drawing: DrawingPage, numbe
     )
     assert drawing.number() == "" and boxes(drawing) == 0 and digit_items(drawing) == []
     assert drawing.alpha_sum("canvas") == 0
+    # Written again after a mouse click on Clear: Enter answers "Right", it does not press Clear.
+    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
+    drawing.wait_number_settled(len(number.strokes))
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(text) => document.querySelector('[data-testid=number-feedback-done]')"
+        ".textContent.startsWith(text)",
+        arg=f"Thanks! Saved as {number.text}",
+    )
+    drawing.assert_clean()
+
+
+def test_a_long_number_keeps_its_question_in_view_on_a_laptop(drawing: DrawingPage):
+    """Six digit cards take two rows beside the pad: the question, once under them, went below
+    the bottom of a 1366 × 768 screen. It sits under the number now."""
+    (number,) = held_out_numbers(1, 6)
+    drawing.page.set_viewport_size({"width": 1366, "height": 768})
+    drawing.number_mode()
+    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
+    drawing.wait_number_settled(len(number.strokes))
+    assert len(digit_items(drawing)) >= 5
+    for part in ("number-right", "number-fix", "number-save"):
+        box = drawing.page.get_by_test_id(part).bounding_box()
+        assert box["y"] + box["height"] <= 768, part
     drawing.assert_clean()
 
 
@@ -109,7 +137,9 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     done = page.get_by_test_id("number-feedback-done")
     assert "Type 3 digits" in done.text_content()
     corrected = "".join(str((int(c) + 1) % 10) for c in number.text)
-    page.get_by_test_id("number-fix").fill(corrected)
+    # Typed as a person may, a space between digits: the field has room for them.
+    page.get_by_test_id("number-fix").fill("")
+    page.get_by_test_id("number-fix").press_sequentially(" ".join(corrected))
     page.get_by_test_id("number-save").click()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=number-feedback-done]').dataset.tone === 'ok'"
@@ -276,6 +306,7 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
             describe({ number: '', digits: [d(0, 'not_a_digit', { too_small: true })] }),
             describe({ number: '', digits: [d(0, 'not_a_digit')] }),
             describe({ number: '7', digits: [d(7)] }),
+            describe({ number: '31', digits: [d(0, 'not_a_digit'), d(3), d(1, 'unsure')] }),
           ];
         }"""
     )
@@ -286,6 +317,9 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
     assert said[2]["detail"].endswith("; 1 mark that is no digit is left out")
     assert said[3]["headline"] == "Too small to read: write bigger"
     assert said[4]["headline"] == "That doesn't look like a number"
+    # A place is counted in the number read, not among the marks found: a dot before 31 does
+    # not make its 1 "the third digit".
+    assert said[6]["detail"].startswith("Unsure of the second digit: 1 or 7?")
 
 
 def test_a_failed_reading_is_said_and_sent_again_as_in_digit_mode(drawing: DrawingPage, numbers):
