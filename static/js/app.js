@@ -136,7 +136,8 @@ function setPractice(on) {
 
 /** The person answered: post the drawing with its label, then clear for the next digit. */
 feedback.addEventListener("answer", async (event) => {
-  const { label, predicted, modelVersion, answer } = /** @type {CustomEvent} */ (event).detail;
+  const { label, predicted, agreed, modelVersion, answer } = /** @type {CustomEvent} */ (event)
+    .detail;
   const drawing = pad.edits;
   const result = await sendFeedback({
     image: pad.toDataURL(EXPORT_SIZE),
@@ -153,10 +154,9 @@ feedback.addEventListener("answer", async (event) => {
   const current = pad.edits === drawing;
   const said = savedAs(saved, current);
   // Drawings train a model only when an admin retrains with them: promise no more than that.
-  const thanks =
-    label === predicted
-      ? `${said}.`
-      : `${said}; a retrain that includes the saved drawings learns from it.`;
+  const thanks = agreed
+    ? `${said}.`
+    : `${said}; a retrain that includes the saved drawings learns from it.`;
   if (current) clearAll({ quiet: true });
   feedback.saved(thanks, answer, current);
   // The next digit to ask for; not while another drawing's question is up (it would be asked

@@ -21,6 +21,8 @@ export const NOT_A_DIGIT = "not_a_digit"; // the label of a drawing that is no d
  * @typedef {object} FeedbackAnswer
  * @property {number|"not_a_digit"} label what the drawing really is
  * @property {number} predicted the digit the network ranked first
+ * @property {boolean} agreed the label is what the network answered (for a drawing it called
+ *   "not a digit", that)
  * @property {string|undefined} modelVersion the model that said it
  * @property {number} answer this answer's number, to hand back to saved() or failed()
  */
@@ -213,6 +215,7 @@ export class FeedbackPanel extends EventTarget {
     const detail = {
       label,
       predicted: offer.digit,
+      agreed: label === (offer.verdict === NOT_A_DIGIT ? NOT_A_DIGIT : offer.digit),
       modelVersion: offer.version,
       answer,
     };

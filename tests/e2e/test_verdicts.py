@@ -74,6 +74,19 @@ def test_unsure_offers_both_candidates_one_tap_each(drawing: DrawingPage):
     drawing.assert_clean()
 
 
+def test_on_a_phone_both_candidates_stay_one_line_each(phone: DrawingPage):
+    """ "It is a" over "1" once stood beside a one-line "It is a 7"."""
+    _rewrite_predictions(phone, verdict="unsure", unsure=True, runner_up=lambda b: 1)
+    phone.draw_with_touch(SEVEN)
+    phone.wait_settled(len(SEVEN))
+    boxes = [
+        phone.page.get_by_test_id(b).bounding_box()
+        for b in ("feedback-right", "feedback-runner-up")
+    ]
+    assert boxes[0]["height"] == boxes[1]["height"] < 50
+    phone.assert_clean()
+
+
 def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPage):
     _rewrite_predictions(drawing, verdict="not_a_digit", unsure=False, not_a_digit=0.91)
     page = drawing.page
@@ -90,7 +103,8 @@ def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPag
     assert body["label"] == "not_a_digit" and body["predicted"] == 7
     done = page.get_by_test_id("feedback-done")
     done.wait_for(state="visible")
-    assert "Saved as not a digit" in done.text_content()
+    # Agreeing with the network is no correction: no word of a retrain learning from it.
+    assert "Saved as not a digit" in done.text_content() and "retrain" not in done.text_content()
     # The person may know better: on the next drawing, a digit key corrects it to that digit.
     page.wait_for_function(
         "() => document.querySelector('[data-testid=canvas]').dataset.strokes === '0'"
@@ -98,6 +112,10 @@ def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPag
     assert drawing.draw_and_read(SEVEN) == "?"
     body = _answer(drawing, lambda: page.keyboard.press("7"))
     assert body["label"] == 7
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=feedback-done]').textContent.includes('7')"
+    )
+    assert "a retrain that includes the saved drawings learns from it" in done.text_content()
     drawing.assert_clean()
 
 
