@@ -153,6 +153,8 @@ def test_the_admin_page_is_served_without_data_and_has_its_test_hooks(admin):
         assert f'data-testid="{hook}"' in response.text
     assert TOKEN not in response.text
     assert "style=" not in response.text and "<script>" not in response.text
+    # Numbers as the field's own error writes them ("1,024"), not "1024".
+    assert "1–4 layers of 1–1,024 units" in response.text
 
 
 # ---- validation --------------------------------------------------------------------------------
