@@ -58,6 +58,7 @@ class Insights:
         return {
             "version": model.version,
             "accuracy": float(confusion.trace() / len(labels)),
+            "digit_accuracy": float(np.mean(probs[:, :10].argmax(axis=1) == labels)),
             "test_size": int(len(labels)),
             "errors": int(len(wrong)),
             "confusion": confusion.tolist(),

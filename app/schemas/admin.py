@@ -224,7 +224,14 @@ class Insights(BaseModel):
     """What the served model gets wrong on the MNIST test set."""
 
     version: str
-    accuracy: float
+    accuracy: float = Field(
+        description="Share of test digits answered right; a digit flagged 'not a digit' counts "
+        "as wrong."
+    )
+    digit_accuracy: float = Field(
+        description="Share whose digit named (the likeliest of the ten) is right, as GET "
+        "/api/model's mnist_test_digit_accuracy counts; equal to accuracy for a ten-output model."
+    )
     test_size: int
     errors: int
     confusion: list[list[int]] = Field(

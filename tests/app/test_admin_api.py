@@ -458,6 +458,14 @@ def test_insights_give_the_confusion_matrix_and_confident_mistakes(admin):
     assert 0 < confusion[:, 10].sum() < 100
     assert data["errors"] == 10_000 - confusion.trace()
     assert data["accuracy"] == confusion.trace() / 10_000
+    # The digit named, as the model's own figure counts it: each flag may still name it right.
+    model = admin.get("/api/model").json()
+    assert data["digit_accuracy"] == pytest.approx(model["metrics"]["mnist_test_digit_accuracy"])
+    assert (
+        data["accuracy"]
+        < data["digit_accuracy"]
+        <= data["accuracy"] + confusion[:, 10].sum() / 10_000
+    )
     mistakes = data["most_confident_mistakes"]
     assert 0 < len(mistakes) <= 24
     confidences = [m["confidence"] for m in mistakes]

@@ -46,7 +46,13 @@ export function createInsights({ root, api, state }) {
       return;
     }
     state.version = data.version;
-    hint.textContent = `${data.version}: ${pct(data.accuracy)} correct, ${data.errors} of ${data.test_size.toLocaleString()} wrong`;
+    // A flagged digit counts as wrong here, as the promotion gate counts; the README's headline
+    // figure is the digit named (flags included), so both are said when they differ.
+    const alsoNamed =
+      data.digit_accuracy === data.accuracy
+        ? ""
+        : ` (✕ counted wrong; ${pct(data.digit_accuracy)} name the right digit)`;
+    hint.textContent = `${data.version}: ${pct(data.accuracy)} correct, ${data.errors} of ${data.test_size.toLocaleString()} wrong${alsoNamed}`;
     confusion.replaceChildren(...matrix(data.confusion));
     mistakes.replaceChildren(...data.most_confident_mistakes.map(mistake));
   }
