@@ -307,6 +307,10 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
             describe({ number: '', digits: [d(0, 'not_a_digit')] }),
             describe({ number: '7', digits: [d(7)] }),
             describe({ number: '31', digits: [d(0, 'not_a_digit'), d(3), d(1, 'unsure')] }),
+            describe({ number: '10', digits: [d(1, 'digit', { box: [10, 100, 30, 180] }),
+                                              d(0, 'digit', { box: [40, 100, 90, 180] })] }, 280),
+            describe({ number: '10', digits: [d(1, 'digit', { box: [10, 60, 30, 180] }),
+                                              d(0, 'digit', { box: [40, 60, 90, 180] })] }, 280),
           ];
         }"""
     )
@@ -320,6 +324,11 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
     # A place is counted in the number read, not among the marks found: a dot before 31 does
     # not make its 1 "the third digit".
     assert said[6]["detail"].startswith("Unsure of the second digit: 1 or 7?")
+    # Digits 80 px tall on the 280 px pad, under five widths of its 21 px pen, fill in; 120 do not.
+    assert said[7]["detail"].endswith(
+        "; written small for the pen: write about half as tall as the box"
+    )
+    assert said[8]["detail"] == "2 digits, each read on its own"
 
 
 def test_a_failed_reading_is_said_and_sent_again_as_in_digit_mode(drawing: DrawingPage, numbers):
