@@ -17,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from app.db import DatabaseUnavailable
-from app.head import methods_taken
 from app.headers import API_CACHE_CONTROL, SECURITY_HEADERS
 from app.not_found import not_found_page, wants_html
 from app.serving import NoModelError
@@ -34,6 +35,7 @@ _STATUS_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
 }
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")  # the order a 405's Allow lists
 _MAX_DETAILS = 20  # enough to fix a request, bounded so a 1000-item batch can't echo 1000 errors
 
 
@@ -62,6 +64,23 @@ def error_response(
     if details is not None:
         error["details"] = details
     return JSONResponse({"error": error}, status_code=status_code, headers=headers)
+
+
+def methods_taken(routes, scope: Scope) -> list[str]:
+    """The methods the address in ``scope`` takes among ``routes``, HEAD wherever GET is (every
+    GET answers HEAD, ``app.head``). Starlette's own Allow names those of the first route on the
+    path only: PUT /api/admin/feedback/1 said PATCH, where DELETE is taken too.
+
+    Each method is tried on the path as the app received it (a mount has since moved its prefix
+    into ``root_path``). A mount matches every method: the one here serves files, so GET."""
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    taken = set()
+    for method in METHODS:
+        probe = {**scope, "method": method, "root_path": root}
+        for route in routes:
+            if route.matches(probe)[0] == Match.FULL:
+                taken.add("GET" if isinstance(route, Mount) else method)
+    return [m for m in METHODS if m in taken or (m == "HEAD" and "GET" in taken)]
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

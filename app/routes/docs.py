@@ -47,7 +47,7 @@ def swagger_ui(request: Request) -> HTMLResponse:
             "root": root,
             "openapi_url": root + request.app.openapi_url,
             "tables": [
-                ("Drawings: predict, explain, read, feedback", DRAWING_ERRORS),
+                ("The public API: predict, explain, read, feedback, the lab", DRAWING_ERRORS),
                 ("Admin (/api/admin/*)", ADMIN_ERRORS),
             ],
         },
