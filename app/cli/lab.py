@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
         "--quick",
         action="store_true",
         help="shrink every experiment (fewer images, epochs and seeds; 2 seeds "
-        "unless --seeds says otherwise): about a minute, for CI and a first look",
+        "unless --seeds says otherwise): about 30 s, for CI and a first look",
     )
     lab.add_argument(
         "--workers",
