@@ -157,6 +157,11 @@ Event = dict
 Callback = Callable[[Event], None]
 
 
+class TrainingDiverged(ValueError):
+    """The training loss stopped being a number: the settings make the steps too large (a
+    high learning rate with high momentum), and every weight after it would be NaN."""
+
+
 @dataclass
 class TrainResult:
     network: MLP
@@ -388,6 +393,12 @@ def train(
                             setup,
                         )
                     )
+            if not np.isfinite(loss_sum):  # a NaN model would be written, even promoted
+                raise TrainingDiverged(
+                    f"the training loss became {loss_sum / n} in epoch {epoch + 1}: the steps are "
+                    f"too large for this network (learning rate {config.learning_rate}, momentum "
+                    f"{config.momentum}); lower the learning rate"
+                )
             val_accuracy = accuracy(network, val_x, data.val_y)
             event = _event(
                 "epoch",

@@ -148,6 +148,24 @@ def test_every_option_says_what_it_does_and_its_default():
     assert "(default: 127.0.0.1)" in serve and "(default: 8000)" in serve
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "said"),
+    [
+        ("--lr", "-1", "must be between 1e-05 and 2.0, got -1"),
+        ("--lr", "nan", "must be between 1e-05 and 2.0, got nan"),
+        ("--epochs", "101", "must be between 1 and 100"),
+        ("--hidden", "2000", "expected 1 to 4 widths of 1 to 1024 units"),
+        ("--hidden", "1,2,3,4,5", "expected 1 to 4 widths"),
+        ("--max-train-samples", "50", "must be between 100 and 55000"),
+    ],
+)
+def test_train_refuses_what_the_admin_retrain_refuses_before_training(tmp_path, flag, value, said):
+    """A negative rate once trained for 30 epochs to a model of NaN weights."""
+    result = digits("train", flag, value, "--out", tmp_path / "m.npz", check=False)
+    assert result.returncode == 2 and said in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
 def test_one_epoch_is_one_epoch(tmp_path):
     out = tmp_path / "m.npz"
     quick = [

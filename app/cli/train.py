@@ -1,7 +1,9 @@
 """`digits train`: train a network on MNIST, with a progress bar, into a file or the registry.
 
 Its choices and defaults are the model's own: TrainConfig's defaults, the activations, losses
-and schedules that model/ defines, and the feedback weight of model.feedback_data.
+and schedules that model/ defines, and the feedback weight of model.feedback_data. Its numbers
+have the admin retrain's bounds (RETRAIN_LIMITS): the command line and the admin page accept
+the same trainings, and a typo (a negative rate, 2000 units) is refused before a run is spent.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 from app.cli.common import add_command, plural, stores
+from app.schemas.admin import RETRAIN_LIMITS
 from model.feedback_data import DEFAULT_WEIGHT
 from model.losses import LOSSES
 from model.network import ACTIVATIONS
@@ -20,13 +23,32 @@ from model.train import TrainConfig, short_run_note, training_set_size
 DEFAULTS = TrainConfig()
 
 
+def _within(name: str, kind: type = int):
+    """An argparse type: a ``kind`` number within RETRAIN_LIMITS[name] (NaN is outside)."""
+    lo, hi = RETRAIN_LIMITS[name]
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {text}")
+        return value
+
+    return parse
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in text.split(",") if w.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected widths like 512,256, got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError("hidden widths must be positive integers")
+    (few, many), (narrow, wide) = RETRAIN_LIMITS["hidden_layers"], RETRAIN_LIMITS["width"]
+    if not few <= len(widths) <= many or not all(narrow <= w <= wide for w in widths):
+        raise argparse.ArgumentTypeError(
+            f"expected {few} to {many} widths of {narrow} to {wide} units, got {text!r}"
+        )
     return widths
 
 
@@ -59,14 +81,20 @@ def add_parser(sub) -> None:
         help="cross-entropy (with softmax) or the lecture's squared error",
     )
     t.add_argument(
-        "--epochs", type=int, default=DEFAULTS.epochs, help="full passes over the training split"
+        "--epochs",
+        type=_within("epochs"),
+        default=DEFAULTS.epochs,
+        help="full passes over the training split",
     )
     t.add_argument(
-        "--batch-size", type=int, default=DEFAULTS.batch_size, help="samples per gradient step"
+        "--batch-size",
+        type=_within("batch_size"),
+        default=DEFAULTS.batch_size,
+        help="samples per gradient step",
     )
     t.add_argument(
         "--lr",
-        type=float,
+        type=_within("learning_rate", float),
         default=DEFAULTS.learning_rate,
         help="the peak learning rate, reached after the warm-up",
     )
@@ -76,10 +104,15 @@ def add_parser(sub) -> None:
         default=DEFAULTS.schedule,
         help="the learning rate after the warm-up: constant, or cosine decay to 0",
     )
-    t.add_argument("--momentum", type=float, default=DEFAULTS.momentum, help="SGD momentum")
+    t.add_argument(
+        "--momentum",
+        type=_within("momentum", float),
+        default=DEFAULTS.momentum,
+        help="SGD momentum",
+    )
     t.add_argument(
         "--weight-decay",
-        type=float,
+        type=_within("weight_decay", float),
         default=DEFAULTS.weight_decay,
         help="L2 penalty on the weights (not the biases)",
     )
@@ -111,13 +144,13 @@ def add_parser(sub) -> None:
     )
     t.add_argument(
         "--seed",
-        type=int,
+        type=_within("seed"),
         default=DEFAULTS.seed,
         help="initial weights, validation split, shuffling and augmentation",
     )
     t.add_argument(
         "--max-train-samples",
-        type=int,
+        type=_within("max_train_samples"),
         default=None,
         metavar="N",
         help="train on a seeded subset of N of the 55,000 MNIST images the validation split "
@@ -130,7 +163,7 @@ def add_parser(sub) -> None:
     )
     t.add_argument(
         "--feedback-weight",
-        type=int,
+        type=_within("feedback_weight"),
         default=DEFAULT_WEIGHT,
         help="repeats of each drawing per epoch, with --feedback",
     )

@@ -13,6 +13,7 @@ from model.train import (
     MAX_WARMUP_STEPS,
     MIN_STEPS,
     TrainConfig,
+    TrainingDiverged,
     accuracy,
     batch_size_for,
     fold_mean,
@@ -124,6 +125,16 @@ def test_same_seed_same_weights_bit_for_bit(mnist_small):
         assert np.array_equal(pa, pb)
     c = train(TrainConfig(**{**config.to_dict(), "seed": 8}), images, labels)
     assert not np.array_equal(a.network.weights[0], c.network.weights[0])
+
+
+def test_a_training_whose_loss_stops_being_a_number_raises_instead_of_returning_nan(mnist_small):
+    """A learning rate of 1e9 once gave a model of NaN weights, written and reported as fine."""
+    images, labels = mnist_small
+    config = TrainConfig(
+        hidden=(8,), epochs=2, augment=False, max_train_samples=500, learning_rate=1e9
+    )
+    with pytest.raises(TrainingDiverged, match=r"in epoch 1: .*lower the learning rate"):
+        train(config, images, labels)
 
 
 def test_training_emits_epoch_and_batch_events(mnist_small):
