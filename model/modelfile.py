@@ -95,7 +95,10 @@ def load_model(source: Path | bytes, name: str | None = None) -> LoadedModel:
     except FileNotFoundError:
         raise ModelFileError(f"model file not found: {path}") from None
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ModelFileError(f"model file {path} is unreadable or incomplete: {e}") from None
+        # NumPy takes a file that is no .npz or .npy for a pickle, and refuses it in words that
+        # suggest loading it unsafely: say what the file is not instead.
+        why = "it is not an .npz archive of arrays" if "allow_pickle" in str(e) else e
+        raise ModelFileError(f"model file {path} is unreadable or incomplete: {why}") from None
     try:
         network = MLP(meta["sizes"], meta["activation"], weights=weights, biases=biases)
     except (KeyError, ValueError) as e:

@@ -218,6 +218,28 @@ def test_errors_are_one_clear_line_not_a_traceback(tmp_path):
     assert result.stderr.startswith("digits: error:") and "Traceback" not in result.stderr
 
 
+def test_a_misused_command_says_what_is_wrong_in_one_line(tmp_path):
+    """From a newcomer's read-through: each of these was a traceback, a misleading line, or
+    (--port 99999) a server on another port than it said."""
+    junk, empty = tmp_path / "junk.npz", tmp_path / "results.json"
+    junk.write_text("not a model")
+    empty.write_text("{}")
+    cases = [
+        (("evaluate", junk), "is not an .npz archive of arrays"),
+        (("evaluate", tmp_path / "missing.npz"), "model file not found"),
+        (("lab", "--from-results", tmp_path / "none.json"), "cannot read"),
+        (("lab", "--from-results", empty), "is not a lab results.json (schema: Field required)"),
+        (("serve", "--port", "99999"), "--port: must be between 1 and 65535, got 99999"),
+        (("serve", "--workers", "0"), "--workers: must be between 1 and 64, got 0"),
+        (("data", "fetch", "--from", tmp_path / "nowhere"), "nowhere is not a folder"),
+    ]
+    for args, said in cases:
+        out = ("--out", tmp_path) if args[0] == "lab" else ()  # nothing written in the repo
+        result = digits(*args, *out, check=False)
+        assert result.returncode == 2 and said in result.stderr, (args, result.stderr)
+        assert "allow_pickle" not in result.stderr and "Traceback" not in result.stderr
+
+
 def _marked(listing: str) -> str:
     """The version on the row that `digits models` marks active (*)."""
     (row,) = [line for line in listing.splitlines() if line.startswith("* ") and "(" not in line]

@@ -1,5 +1,5 @@
-"""What the `digits` commands share: the data home and the stores, the help format, loading a
-model."""
+"""What the `digits` commands share: the data home and the stores, the help format, numbers
+within bounds, loading a model."""
 
 from __future__ import annotations
 
@@ -74,6 +74,21 @@ def home_line() -> str:
     return f"data home: {where} ({why})"
 
 
+def within(lo: float, hi: float, kind: type = int):
+    """An argparse type: a ``kind`` number from ``lo`` to ``hi`` (NaN is outside)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {text}")
+        return value
+
+    return parse
+
+
 def plural(n: int, word: str) -> str:
     """1 epoch, 2 epochs."""
     return f"{n} {word}" + ("" if n == 1 else "s")
@@ -84,8 +99,8 @@ def load(model: str | None):
     from model.modelfile import load_model
 
     path = Path(model) if model else None
-    if path is not None and path.exists():
-        return load_model(path)
+    if path is not None and (path.exists() or path.suffix == ".npz" or len(path.parts) > 1):
+        return load_model(path)  # a path, even a missing one: "model file not found"
     registry = stores().registry
     return registry.load_active() if model is None else registry.load(model)  # a version name
 

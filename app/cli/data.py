@@ -33,6 +33,10 @@ def run(args) -> int:
     from model.data import cache_path, fetch
     from model.train import TrainConfig, generated_part
 
+    if args.source_dir is not None and not args.source_dir.is_dir():
+        # Refused even when MNIST is cached already, where the folder would not be read: a
+        # mistyped --from should not pass unnoticed.
+        raise ValueError(f"--from: {args.source_dir} is not a folder (of the 4 MNIST IDX files)")
     where = home()
     opened = stores()
     if args.action == "fetch":

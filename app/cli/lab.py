@@ -111,6 +111,29 @@ class _LabProgress:
             print("\r\033[K" + line, end="", file=self.stream, flush=True)
 
 
+def _earlier_results(path: Path) -> dict:
+    """An earlier run's results.json, checked as /api/lab/results checks it; ValueError (said as
+    one line by the CLI) when it is missing or not one."""
+    from pydantic import ValidationError
+
+    from app.routes.lab import LabResults
+
+    try:
+        doc = json.loads(path.read_text())
+        LabResults.model_validate(doc)
+    except OSError as e:
+        raise ValueError(f"--from-results: cannot read {path} ({e.strerror})") from None
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "the document"
+        raise ValueError(
+            f"--from-results: {path} is not a lab results.json ({where}: {first['msg']})"
+        ) from None
+    except ValueError as e:  # not JSON
+        raise ValueError(f"--from-results: {path} is not JSON ({e})") from None
+    return doc
+
+
 def run(args) -> int:
     from model.lab.job import Settings
     from model.lab.report import write_report
@@ -119,7 +142,7 @@ def run(args) -> int:
     out = Path(args.out) if args.out else home() / "lab"
     report = Path(args.report) if args.report else out / "lab.md"
     if args.from_results:
-        doc = json.loads(Path(args.from_results).read_text())
+        doc = _earlier_results(Path(args.from_results))
     else:
         names = args.experiments or list(EXPERIMENTS)
         seeds = args.seeds or LAB_DEFAULTS["quick_seeds" if args.quick else "seeds"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from app.cli.common import add_command, home_line
+from app.cli.common import add_command, home_line, within
 
 
 def add_parser(sub) -> None:
@@ -21,10 +21,10 @@ def add_parser(sub) -> None:
         default="127.0.0.1",
         help="the address to listen on; 0.0.0.0 for every network interface",
     )
-    p.add_argument("--port", type=int, default=8000, help="the TCP port to listen on")
+    p.add_argument("--port", type=within(1, 65_535), default=8000, help="the TCP port to listen on")
     p.add_argument(
         "--workers",
-        type=int,
+        type=within(1, 64),
         default=1,
         help="server processes; each loads the model and follows its activations",
     )

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli.common import add_command, plural, stores
+from app.cli.common import add_command, plural, stores, within
 from app.schemas.admin import RETRAIN_LIMITS
 from model.feedback_data import DEFAULT_WEIGHT
 from model.losses import LOSSES
@@ -24,19 +24,8 @@ DEFAULTS = TrainConfig()
 
 
 def _within(name: str, kind: type = int):
-    """An argparse type: a ``kind`` number within RETRAIN_LIMITS[name] (NaN is outside)."""
-    lo, hi = RETRAIN_LIMITS[name]
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {text}")
-        return value
-
-    return parse
+    """An argparse type: a ``kind`` number within RETRAIN_LIMITS[name]."""
+    return within(*RETRAIN_LIMITS[name], kind)
 
 
 def _hidden(text: str) -> tuple[int, ...]:
