@@ -37,6 +37,18 @@ def boxes(drawing: DrawingPage) -> int:
     return int(drawing.page.get_by_test_id("number-boxes").get_attribute("data-boxes"))
 
 
+def write_and_press_enter(drawing: DrawingPage, number: pen_numbers.PenNumber, thanks: str):
+    """Write the number, press Enter once it is read, and wait for thanks starting ``thanks``."""
+    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
+    drawing.wait_number_settled(len(number.strokes))
+    drawing.page.keyboard.press("Enter")
+    drawing.page.wait_for_function(
+        "(text) => document.querySelector('[data-testid=number-feedback-done]')"
+        ".textContent.startsWith(text)",
+        arg=thanks,
+    )
+
+
 def digit_items(drawing: DrawingPage) -> list[dict]:
     return drawing.page.evaluate(
         """() => [...document.querySelectorAll('[data-testid=number-digit]')].map((li) => {
@@ -86,14 +98,7 @@ def test_a_number_is_read_back_with_each_digit_boxed(drawing: DrawingPage, numbe
     assert drawing.number() == "" and boxes(drawing) == 0 and digit_items(drawing) == []
     assert drawing.alpha_sum("canvas") == 0
     # Written again after a mouse click on Clear: Enter answers "Right", it does not press Clear.
-    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
-    drawing.wait_number_settled(len(number.strokes))
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "(text) => document.querySelector('[data-testid=number-feedback-done]')"
-        ".textContent.startsWith(text)",
-        arg=f"Thanks! Saved as {number.text}",
-    )
+    write_and_press_enter(drawing, number, f"Thanks! Saved as {number.text}")
     drawing.assert_clean()
 
 
@@ -155,14 +160,8 @@ def test_the_feedback_saves_one_drawing_per_digit(drawing: DrawingPage, numbers)
     assert page.evaluate("() => document.activeElement.dataset.testid") == "canvas"
 
     # "Right" by keyboard (Enter) saves the reading as it is.
-    drawing.draw_with_mouse(number.strokes, steps=2, canvas=number.size)
-    drawing.wait_number_settled(len(number.strokes))
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "(text) => document.querySelector('[data-testid=number-feedback-done]')"
-        ".textContent.startsWith(text)",
-        arg=f"Thanks! Saved as {number.text} ({len(number.text)} digits)",
-    )
+    thanks = f"Thanks! Saved as {number.text} ({len(number.text)} digits)"
+    write_and_press_enter(drawing, number, thanks)
     assert len(feedback) == 2 * len(number.text)
     drawing.assert_clean()
 
