@@ -229,7 +229,7 @@ def test_a_misused_command_says_what_is_wrong_in_one_line(tmp_path):
         (("evaluate", tmp_path / "missing.npz"), "model file not found"),
         (("lab", "--from-results", tmp_path / "none.json"), "cannot read"),
         (("lab", "--from-results", empty), "is not a lab results.json (schema: Field required)"),
-        (("serve", "--port", "99999"), "--port: must be between 1 and 65535, got 99999"),
+        (("serve", "--port", "99999"), "--port: must be between 0 and 65535, got 99999"),
         (("serve", "--workers", "0"), "--workers: must be between 1 and 64, got 0"),
         (("data", "fetch", "--from", tmp_path / "nowhere"), "nowhere is not a folder"),
     ]

@@ -21,7 +21,12 @@ def add_parser(sub) -> None:
         default="127.0.0.1",
         help="the address to listen on; 0.0.0.0 for every network interface",
     )
-    p.add_argument("--port", type=within(1, 65_535), default=8000, help="the TCP port to listen on")
+    p.add_argument(
+        "--port",
+        type=within(0, 65_535),
+        default=8000,
+        help="the TCP port to listen on (0: any free one)",
+    )
     p.add_argument(
         "--workers",
         type=within(1, 64),
