@@ -87,7 +87,7 @@ def load_model(source: Path | bytes, name: str | None = None) -> LoadedModel:
     ``name`` says where the bytes came from, in errors. Raises ModelFileError."""
     path = name or (f"{len(source)} bytes" if isinstance(source, bytes) else str(source))
     try:
-        with np.load(_opened(source), allow_pickle=False) as npz:
+        with _archive(source) as npz:
             meta = json.loads(str(npz["meta"]))
             layers = len(meta["sizes"]) - 1
             weights = [npz[f"w{i}"] for i in range(layers)]
@@ -113,9 +113,14 @@ def load_model(source: Path | bytes, name: str | None = None) -> LoadedModel:
 
 def read_meta(source: Path | bytes) -> dict:
     """The metadata of a model file, without loading or verifying its weights."""
-    with np.load(_opened(source), allow_pickle=False) as npz:
+    with _archive(source) as npz:
         return json.loads(str(npz["meta"]))
 
 
-def _opened(source: Path | bytes):
-    return io.BytesIO(source) if isinstance(source, bytes) else source
+def _archive(source: Path | bytes) -> np.lib.npyio.NpzFile:
+    """The model file as NumPy opens it; ValueError when it is one bare array (an .npy)."""
+    opened = io.BytesIO(source) if isinstance(source, bytes) else source
+    loaded = np.load(opened, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError("it is not an .npz archive of arrays")
+    return loaded

@@ -340,9 +340,11 @@ def train(
 
     # One BLAS thread: on these small matrices two threads are many times slower, and one thread
     # makes the result bit-identical run to run.
+    # Overflow in a diverging run is said once, in words (TrainingDiverged), not as warnings.
     with (
         Epochs(data.images, config.augment, config.seed, config.epochs) as epochs,
         threadpool_limits(1),
+        np.errstate(over="ignore", invalid="ignore"),
     ):
         result.prepare_seconds = time.perf_counter() - started
         for epoch in range(config.epochs):
@@ -393,7 +395,9 @@ def train(
                             setup,
                         )
                     )
-            if not np.isfinite(loss_sum):  # a NaN model would be written, even promoted
+            # From here every weight is NaN: the run has failed, even if an earlier epoch was
+            # fine (a model of NaN weights was once written, as the best of one epoch).
+            if not np.isfinite(loss_sum):
                 raise TrainingDiverged(
                     f"the training loss became {loss_sum / n} in epoch {epoch + 1}: the steps are "
                     f"too large for this network (learning rate {config.learning_rate}, momentum "

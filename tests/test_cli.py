@@ -166,6 +166,18 @@ def test_train_refuses_what_the_admin_retrain_refuses_before_training(tmp_path, 
     assert not (tmp_path / "m.npz").exists()
 
 
+def test_a_training_that_diverges_within_the_bounds_says_so_on_its_own_line(tmp_path):
+    out = tmp_path / "m.npz"
+    steep = ["--lr", "2.0", "--momentum", "0.999", "--weight-decay", "0.1", "--batch-size", "8"]
+    small = ["--hidden", "512,256", "--max-train-samples", "1000", "--no-augment"]
+    marks = ["--synthetic-share", "0", "--mark-share", "0", "--epochs", "1"]
+    result = digits("train", *steep, *small, *marks, "--out", out, check=False)
+    assert result.returncode == 2 and not out.exists()
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("digits: error: the training loss became nan in epoch 1")
+    assert "RuntimeWarning" not in result.stderr
+
+
 def test_one_epoch_is_one_epoch(tmp_path):
     out = tmp_path / "m.npz"
     quick = [
@@ -224,6 +236,9 @@ def test_a_misused_command_says_what_is_wrong_in_one_line(tmp_path):
     junk, empty = tmp_path / "junk.npz", tmp_path / "results.json"
     junk.write_text("not a model")
     empty.write_text("{}")
+    npy = tmp_path / "array.npz"  # one bare array, saved as .npy and renamed
+    with npy.open("wb") as f:
+        np.save(f, np.zeros(3))
     cases = [
         (("evaluate", junk), "is not an .npz archive of arrays"),
         (("evaluate", tmp_path / "missing.npz"), "model file not found"),
@@ -232,6 +247,8 @@ def test_a_misused_command_says_what_is_wrong_in_one_line(tmp_path):
         (("serve", "--port", "99999"), "--port: must be between 0 and 65535, got 99999"),
         (("serve", "--workers", "0"), "--workers: must be between 1 and 64, got 0"),
         (("data", "fetch", "--from", tmp_path / "nowhere"), "nowhere is not a folder"),
+        (("evaluate", npy), "is not an .npz archive of arrays"),
+        (("train", "--epochs", "2.5"), "--epochs: expected a whole number, got '2.5'"),
     ]
     for args, said in cases:
         out = ("--out", tmp_path) if args[0] == "lab" else ()  # nothing written in the repo

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from app.cli.common import add_command, plural, stores, within
-from app.schemas.admin import RETRAIN_LIMITS
+from app.retrain_limits import RETRAIN_LIMITS
 from model.feedback_data import DEFAULT_WEIGHT
 from model.losses import LOSSES
 from model.network import ACTIVATIONS
 from model.optim import SCHEDULES
-from model.train import TrainConfig, short_run_note, training_set_size
+from model.train import TrainConfig, TrainingDiverged, short_run_note, training_set_size
 
 DEFAULTS = TrainConfig()
 
@@ -252,6 +252,9 @@ def run(args) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written", file=sys.stderr)
         return 130
+    except TrainingDiverged:
+        print(file=sys.stderr)  # off the progress bar's line, for the error that follows
+        raise
     result, test, meta = trained.result, trained.test, trained.meta
     if args.out:
         out = Path(args.out)
