@@ -60,9 +60,8 @@ function places(digits) {
 
 /**
  * Whether most digits were written under five pen widths tall: their strokes then fill their
- * loops in (a 0 becomes a blot), and the network misreads them without any other sign. Pen
- * numbers shrunk on the 700 × 280 pad (median digit 169, 110, 88, 74 px tall) were read right
- * 87, 81, 58 and 25 % of the time; as people wrote them, none of 300 is under 105 px.
+ * loops in (a 0 becomes a blot), and the network misreads them without any other sign
+ * (measured by benchmarks/written_small.py; its figures are in docs/reading-numbers.md).
  * @param {DigitReading[]} digits the digits of the number (no marks)
  * @param {number} padHeight the height of the canvas the boxes are in, whose share the pen is
  */
