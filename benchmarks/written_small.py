@@ -28,7 +28,6 @@ from app.live_server import LiveServer
 from model import pen_numbers, pendigits
 
 SCALES = (1.0, 0.6, 0.45, 0.35, 0.28)
-PEN = 0.075  # static/js/canvas.js BRUSH_FRACTION: the pen's width, a share of the pad's height
 SMALL = 5  # pen widths: under it, a digit is small for the pen (number-view.js writtenSmall)
 
 
@@ -79,7 +78,7 @@ def main() -> int:
         flagged = 0
         for number in written:
             found = heights(read(client, number, 1.0))
-            limit = SMALL * PEN * number.size[1]
+            limit = SMALL * pendigits.BRUSH * number.size[1]  # the page's pen, as rendered here
             flagged += bool(found) and 2 * sum(h < limit for h in found) > len(found)
         print(f"as written: {flagged} of {len(written)} numbers would be called small for the pen")
     return 0
