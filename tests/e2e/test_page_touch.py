@@ -78,16 +78,17 @@ def test_a_second_finger_does_not_draw(phone: DrawingPage):
 def test_clear_and_undo_tapped_right_after_a_stroke_always_act(phone: DrawingPage):
     """A finger lifted mid-motion makes Chrome start a fling, and a tap within about half a
     second only stops it: no click. Before press.js, Clear tapped 150 ms after such a stroke did
-    nothing in 9 of 15 tries. Each tap here must act, and act once."""
+    nothing in 9 of 15 tries (so five tries all pass by luck about once in a hundred). Each tap
+    here must act, and act once."""
     page = phone.page
     strokes = page.get_by_test_id("canvas")
-    for attempt in range(8):
+    for attempt in range(5):
         phone.draw_with_touch(SEVEN)  # its last segment is fast: the finger lifts moving
         time.sleep(0.15)
         phone.tap("clear")
         page.wait_for_timeout(300)
         assert strokes.get_attribute("data-strokes") == "0", f"Clear missed on try {attempt + 1}"
-    for attempt in range(4):
+    for attempt in range(3):
         phone.draw_with_touch(SEVEN)
         phone.draw_with_touch(ONE)
         time.sleep(0.15)
