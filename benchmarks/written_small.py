@@ -1,9 +1,18 @@
-"""Numbers written small for the pen: how well they are read, and how many the page calls small.
+"""Digits and numbers written small for the pen: how well they are read, and what the page says.
 
-    .venv/bin/python -m benchmarks.written_small [--numbers 120] [--seed 7] [--check 300]
+    .venv/bin/python -m benchmarks.written_small [--digits 400] [--numbers 120] [--seed 7]
+        [--check 300]
 
-The page's pen is 7.5 % of the pad's height (21 px of the Number canvas's 280), whatever the size
-of the writing, so a digit only a few pen widths tall fills its loops in. Pen numbers
+The page's pen is 7.5 % of the pad's shorter side (21 px of 280), whatever the size of the
+writing, so a digit only a few pen widths tall fills its loops in.
+
+One digit: ``--digits`` pen digits (all writers) drawn at the centre of the 280 × 280 pad with
+their longer side at each share of it, rendered as the page renders them and sent as PNG to
+``POST /api/predict``: the share read right and the share answered "not a digit", by length in
+pen widths (pen included). The page says "drawn small for the pen" under five
+(``static/js/canvas.js`` smallForThePen).
+
+A number: pen numbers
 (``model.pen_numbers``, all writers) are shrunk towards the point (140, 140) of the 700 × 280
 canvas and read as the page reads them: their strokes to ``POST /api/read`` of a real server.
 For each scale: the median height of the digits found (their boxes, pen included) and the share
@@ -22,13 +31,39 @@ import statistics
 import sys
 
 import httpx2
+import numpy as np
 
 from app.config import get_settings
 from app.live_server import LiveServer
 from model import pen_numbers, pendigits
 
 SCALES = (1.0, 0.6, 0.45, 0.35, 0.28)
-SMALL = 5  # pen widths: under it, a digit is small for the pen (number-view.js writtenSmall)
+SHARES = (0.6, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2)  # one digit's longer side ÷ the pad's side
+SMALL = 5  # pen widths: under it, ink is small for the pen (canvas.js smallForThePen)
+
+
+def digits_by_size(client: httpx2.Client, digits: list[pendigits.PenDigit]) -> None:
+    """Print, for each of SHARES, how the digits drawn at that size are answered."""
+    pen = pendigits.BRUSH * pendigits.CANVAS
+    print(f"{len(digits)} pen digits, one at a time on the {pendigits.CANVAS} px pad (PNG)")
+    for share in SHARES:
+        size = share * pendigits.CANVAS
+        corner = (pendigits.CANVAS - size) / 2
+        right = flagged = 0
+        for digit in digits:
+            image = pendigits.render(pendigits.to_canvas(digit, size, corner, corner))
+            answer = client.post(
+                "/api/predict",
+                content=pendigits.png_bytes(image),
+                headers={"content-type": "image/png"},
+                timeout=30,
+            ).json()
+            flagged += answer["verdict"] == "not_a_digit"
+            right += answer["verdict"] != "not_a_digit" and answer["digit"] == digit.label
+        print(
+            f"  {share:4.0%} of the pad: {(size + pen) / pen:4.1f} pen widths, "
+            f"read right {right / len(digits):6.1%}, not a digit {flagged / len(digits):5.1%}"
+        )
 
 
 def read(client: httpx2.Client, number: pen_numbers.PenNumber, scale: float) -> dict:
@@ -50,6 +85,7 @@ def heights(answer: dict) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--digits", type=int, default=400, help="digits read at each size")
     parser.add_argument("--numbers", type=int, default=120, help="numbers read at each scale")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--check", type=int, default=300, help="numbers as written, for the rule")
@@ -65,6 +101,8 @@ def main() -> int:
         LiveServer(home, log=home / "written-small-server.log") as server,
         httpx2.Client(base_url=server.url) as client,
     ):
+        chosen = np.random.default_rng(args.seed).permutation(len(samples))[: args.digits]
+        digits_by_size(client, [samples[i] for i in chosen])
         print(f"{len(numbers)} pen numbers (seed {args.seed}), read as strokes by {server.url}")
         for scale in SCALES:
             answers = [read(client, n, scale) for n in numbers]

@@ -8,7 +8,7 @@
  */
 
 import { savedAs } from "./answers.js";
-import { DrawingPad, EXPORT_SIZE } from "./canvas.js";
+import { DrawingPad, EXPORT_SIZE, inkExtent, smallForThePen } from "./canvas.js";
 import { FeedbackPanel, NOT_A_DIGIT, PracticeDeck, sendFeedback } from "./feedback.js";
 import { InsidePanel } from "./inside.js";
 import { ModelWatch } from "./model-watch.js";
@@ -205,13 +205,14 @@ function onResult(data, outcome) {
   if (pad.strokeCount === 0) return; // cleared while it was in flight
   retry.reset();
   models.note(data.model?.version ?? "");
-  view.showPrediction(data);
+  const drawnSmall = smallForThePen(inkExtent(pad.strokes), 1);
+  view.showPrediction(data, drawnSmall);
   inside.show(data);
   view.showStatus("");
   // "ready" means: this is the answer for exactly what is on the canvas, and nobody is drawing.
   if (outcome.final && outcome.strokes === pad.strokeCount && !pad.isDrawing) {
     view.setState("ready", outcome.strokes);
-    view.announce(data);
+    view.announce(data, drawnSmall);
     // A mark too small to read is not asked about: the answer is to draw bigger, and a tap
     // saved as "not a digit" would teach the network nothing (the size rule decides it).
     if (data.too_small) feedback.withdraw();

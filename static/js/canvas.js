@@ -17,6 +17,39 @@
  */
 export const BRUSH_FRACTION = 0.075;
 
+/**
+ * Ink under this many pen widths tall fills its loops in (a 0 becomes a blot), and the network
+ * misreads it without any other sign (benchmarks/written_small.py measures how often, for one
+ * digit and for a number; its figures are in docs/reading-numbers.md).
+ */
+const SMALL_FOR_THE_PEN = 5;
+
+/**
+ * Whether ink this long is small for the pen on a pad whose shorter side is `side`.
+ * @param {number} length the ink's length (a digit's height, or a drawing's longer side), pen
+ *   included, in the same units as `side`
+ * @param {number} side the pad's shorter side, which the pen is a share of
+ * @returns {boolean}
+ */
+export function smallForThePen(length, side) {
+  return length < SMALL_FOR_THE_PEN * BRUSH_FRACTION * side;
+}
+
+/**
+ * The longer side of the ink on a square pad, pen included, as a share of the pad's side. The
+ * smoothed curves stay inside their points' hull, so the points' box is the ink's.
+ * @param {Array<Array<[number, number]>>} strokes points in 0..1 units
+ * @returns {number} 0 without strokes
+ */
+export function inkExtent(strokes) {
+  const points = strokes.flat();
+  if (points.length === 0) return 0;
+  const xs = points.map(([x]) => x);
+  const ys = points.map(([, y]) => y);
+  const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+  return span + BRUSH_FRACTION;
+}
+
 /** Side of the off-screen image sent to the server, whatever the screen's pixel density. */
 export const EXPORT_SIZE = 280;
 

@@ -10,7 +10,7 @@
  * per entry of `digits`, in order, with `data-digit` and `data-verdict`.
  */
 
-import { BRUSH_FRACTION } from "./canvas.js";
+import { smallForThePen } from "./canvas.js";
 import { paintInk } from "./heatmap.js";
 import { showCountdown, showStatusLine } from "./retry.js";
 import { aDigit, percent } from "./words.js";
@@ -59,15 +59,13 @@ function places(digits) {
 }
 
 /**
- * Whether most digits were written under five pen widths tall: their strokes then fill their
- * loops in (a 0 becomes a blot), and the network misreads them without any other sign
- * (measured by benchmarks/written_small.py; its figures are in docs/reading-numbers.md).
+ * Whether most digits were written small for the pen (canvas.js smallForThePen): a number of
+ * such digits is read right far less often (benchmarks/written_small.py).
  * @param {DigitReading[]} digits the digits of the number (no marks)
  * @param {number} padHeight the height of the canvas the boxes are in, whose share the pen is
  */
 function writtenSmall(digits, padHeight) {
-  const pen = BRUSH_FRACTION * padHeight;
-  const small = digits.filter((d) => d.box[3] - d.box[1] < 5 * pen);
+  const small = digits.filter((d) => smallForThePen(d.box[3] - d.box[1], padHeight));
   return small.length * 2 > digits.length;
 }
 

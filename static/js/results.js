@@ -9,6 +9,8 @@ import { aDigit, percent } from "./words.js";
 
 const DIGITS = 10;
 const FIELD = 28;
+/** Said under a drawing small for the pen, whatever the verdict (not one too small to read). */
+const DRAW_BIGGER = "Drawn small for the pen: draw it bigger for a surer reading.";
 
 /**
  * @typedef {object} Reading the fields of a /api/predict answer that say what it read
@@ -117,8 +119,10 @@ export class ResultsView {
    * because they answer a question the drawing does not ask.
    * @param {Reading & {probabilities: number[], model?: {version: string},
    *          input?: number[][]}} data
+   * @param {boolean} [drawnSmall] the drawing is small for the pen (canvas.js smallForThePen):
+   *   the detail says to draw bigger
    */
-  showPrediction(data) {
+  showPrediction(data, drawnSmall = false) {
     const { digit, confidence, probabilities } = data;
     const verdict = verdictOf(data);
     this.#root.classList.remove("is-problem");
@@ -130,18 +134,22 @@ export class ResultsView {
       this.#topDigit.textContent = "?";
       this.#detail.textContent = data.too_small
         ? "It is very small. Draw the digit bigger, filling most of the box."
-        : `If it were a digit, the likeliest is ${aDigit(digit)} (${percent(confidence)}).`;
+        : `If it were a digit, the likeliest is ${aDigit(digit)} (${percent(confidence)}).${
+            drawnSmall ? ` ${DRAW_BIGGER}` : ""
+          }`;
       // a phone's chip has room for about 9 characters
       this.#setChip("?", data.too_small ? "too small" : "no digit", true);
     } else if (verdict === "unsure") {
       this.#topDigit.textContent = String(digit);
       this.#detail.textContent = `${percent(confidence)} for ${digit}, ${percent(
         probabilities[data.runner_up] ?? 0,
-      )} for ${data.runner_up}. A clearer drawing may help.`;
+      )} for ${data.runner_up}. ${drawnSmall ? DRAW_BIGGER : "A clearer drawing may help."}`;
       this.#setChip(`${digit}`, `or ${data.runner_up}?`, true);
     } else {
       this.#topDigit.textContent = String(digit);
-      this.#detail.textContent = `${percent(confidence)} confident`;
+      this.#detail.textContent = `${percent(confidence)} confident${
+        drawnSmall ? `. ${DRAW_BIGGER}` : ""
+      }`;
       this.#setChip(`${digit}`, percent(confidence), false);
     }
     this.#setBars(probabilities, digit);
@@ -156,13 +164,14 @@ export class ResultsView {
    * Say the settled prediction to screen readers (called once per finished stroke, not per
    * live update, so the announcements are not spammy).
    * @param {Reading} data
+   * @param {boolean} [drawnSmall] as for showPrediction
    */
-  announce(data) {
+  announce(data, drawnSmall = false) {
     const text =
       verdictOf(data) === "digit"
         ? `${headline(data)}, ${percent(data.confidence)}`
         : headline(data);
-    this.#say(text);
+    this.#say(drawnSmall && !data.too_small ? `${text}. ${DRAW_BIGGER}` : text);
   }
 
   /** @param {string} text a short message for screen readers only */
