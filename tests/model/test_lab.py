@@ -301,3 +301,11 @@ def test_report_can_be_rewritten_from_results_alone(quick_lab, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "](../figs/losses-saturated.png)" in report.read_text()
+
+
+def test_the_activations_verdict_says_which_way_five_layers_differ():
+    """It said "(ReLU: +3.4)" in a sentence about being points behind, where + meant behind."""
+    from model.lab.activations import _gap
+
+    assert _gap(0.034) == "3.4 points below"  # 1 layer's accuracy minus 5's: 5 are lower
+    assert _gap(-0.001) == "0.1 points above"
