@@ -83,11 +83,11 @@ export function paintInk(canvas, rows) {
 }
 
 /**
- * A layer as a square grid of cells, one per unit, brighter for a larger activation.
+ * A layer as a square grid of cells, one per unit, more opaque for a larger activation.
  * @param {HTMLCanvasElement} canvas
  * @param {ArrayLike<number>} values the units' activations (≥ 0 for ReLU and sigmoid)
  * @param {{columns: number, cell: number, colours: Colours, selected?: number, scale?: number}} o
- *   scale: the value drawn fully bright (default: the largest |value|)
+ *   scale: the value drawn fully opaque (default: the largest |value|)
  */
 export function paintCells(canvas, values, { columns, cell, colours, selected = -1, scale }) {
   const rows = Math.ceil(values.length / columns);
@@ -114,7 +114,11 @@ export function paintCells(canvas, values, { columns, cell, colours, selected = 
     ctx.lineWidth = 2;
     const x = (selected % columns) * cell;
     const y = Math.floor(selected / columns) * cell;
-    ctx.strokeRect(x - 1, y - 1, cell + 1, cell + 1);
+    // Around the cell, but inside the canvas: on its edges a 2 px line would be half cut off.
+    const [left, top] = [Math.max(x - 1, 1), Math.max(y - 1, 1)];
+    const right = Math.min(x + cell, columns * cell - 1);
+    const bottom = Math.min(y + cell, rows * cell - 1);
+    ctx.strokeRect(left, top, right - left, bottom - top);
   }
 }
 

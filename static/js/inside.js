@@ -179,10 +179,10 @@ export class InsidePanel extends EventTarget {
         `Layer ${i + 1}: ${layer.size} units. Use the arrow keys to read each unit's value.`,
       );
       stage.querySelector(".stage-title").textContent =
-        `Layer ${i + 1} · ${layer.size} units · ${ACTIVATION_NAME[layer.activation]}`;
+        `Layer ${i + 1}: ${layer.size} units, ${ACTIVATION_NAME[layer.activation]}`;
       stage.querySelector(".stage-caption").textContent =
         `Each unit: z = w·a + b over every value before it, ${ACTIVATION_TEXT[layer.activation]}. ` +
-        "Brighter: more active.";
+        "The stronger the colour, the more active.";
       this.#flow.insertBefore(stage, this.#scoresEnd);
       const entry = { canvas, values: layer.values, columns, cell };
       this.#listen(i, entry);
@@ -198,11 +198,15 @@ export class InsidePanel extends EventTarget {
       const unit = y * entry.columns + x;
       return x < entry.columns && unit < entry.values.length ? unit : -1;
     };
-    // Read out what the keys choose; what the pointer sweeps over is only shown.
-    canvas.addEventListener("pointermove", (event) => {
-      const unit = unitAt(event);
-      if (unit >= 0) this.#select(index, unit, false);
-    });
+    // Read out what the keys choose; what the pointer sweeps over or taps is only shown. A tap
+    // makes no pointermove, and its pointerdown comes before the focus, which would otherwise
+    // choose unit 0.
+    for (const type of ["pointerdown", "pointermove"]) {
+      canvas.addEventListener(type, (event) => {
+        const unit = unitAt(event);
+        if (unit >= 0) this.#select(index, unit, false);
+      });
+    }
     canvas.addEventListener("focus", () => {
       if (this.#selected.layer !== index) this.#select(index, 0, true);
     });
@@ -292,7 +296,8 @@ export class InsidePanel extends EventTarget {
     // Ten digit scores, and an eleventh, "not a digit", for a model that learnt one.
     const outputs = data.scores.length;
     for (const list of [rows, probs, table]) list[10].hidden = outputs <= 10;
-    this.#root.querySelector("[data-role=scores-title]").textContent = `Scores z · ${outputs}`;
+    this.#root.querySelector("[data-role=scores-title]").textContent =
+      `Scores z: ${outputs} numbers`;
     // Its value, so that a learner can work a probability out from the scores shown.
     this.#root.querySelector("[data-role=temperature]").textContent =
       `\u00a0=\u00a0${data.temperature.toFixed(2)}`; // "T = 1.38" on one line

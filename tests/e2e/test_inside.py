@@ -78,7 +78,7 @@ def test_draw_a_seven_and_see_the_layers_scores_units_and_evidence(page):
     _open(page)
     assert page.draw_and_read(SEVEN) == "7"
     assert any(url.endswith("/api/explain") for url in page.requests)
-    assert _layer_titles(page) == ["Layer 1 · 512 units · ReLU", "Layer 2 · 256 units · ReLU"]
+    assert _layer_titles(page) == ["Layer 1: 512 units, ReLU", "Layer 2: 256 units, ReLU"]
     assert _painted(page, "layer-1") > 0 and _painted(page, "inside-input") > 0
     assert _painted(page, "evidence") > 20 and _painted(page, "contrast") > 20
     assert page.page.locator("[data-role=why-digit]").text_content() == "7"
@@ -155,6 +155,26 @@ def test_keyboard_only(page):
     assert page.page.evaluate("() => document.activeElement.dataset.testid") == "layer-2"
     keyboard.press("End")
     assert text.text_content().startswith("Layer 2, unit 255 of 256")
+    # The first unit's outline is whole: its top and left edges are the canvas's, where a line
+    # drawn around the cell was half cut off (only its bottom and right sides showed).
+    keyboard.press("Home")
+    edges = page.page.evaluate(
+        """async () => {
+          const { coloursOf } = await import('/static/js/heatmap.js');
+          const canvas = document.querySelector('[data-testid=layer-2]');
+          const [r, g, b] = coloursOf(canvas).mark;
+          const { width, height } = canvas;
+          const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+          const marked = (x, y) => {
+            const i = 4 * (y * width + x);
+            return data[i] === r && data[i + 1] === g && data[i + 2] === b;
+          };
+          const count = (n, at) => Array.from({ length: n }, (_, k) => at(k)).filter(Boolean)
+            .length;
+          return [count(width, (x) => marked(x, 0)), count(height, (y) => marked(0, y))];
+        }"""
+    )
+    assert min(edges) >= 5, edges  # the top row and the left column along the first cell
     assert "not pixels" in page.page.locator("[data-role=unit-weights-caption]").text_content()
     # A new stroke's live answers change the line many times a second: shown, not read out.
     before = said.text_content()
@@ -203,6 +223,17 @@ def test_a_phone_sees_the_whole_path_wrapped_and_the_details_stacked(browser, in
         details = phone.page.locator(".inside-details > section")
         first, second = details.nth(0).bounding_box(), details.nth(1).bounding_box()
         assert second["y"] >= first["y"] + first["height"]  # stacked
+        # A tap opens the unit tapped (it opened unit 0: a tap makes no pointermove, and the
+        # focus it gives chose the first unit). Layer 2's 256 units are a 16 × 16 grid.
+        phone.page.get_by_test_id("layer-2").scroll_into_view_if_needed()
+        phone.tap("layer-2")
+        phone.page.wait_for_function(
+            "() => document.querySelector('[data-testid=unit-text]').textContent"
+            ".startsWith('Layer 2,')"
+        )
+        said = phone.page.get_by_test_id("unit-text").text_content()
+        unit = int(re.match(r"Layer 2, unit (\d+) of 256", said).group(1))
+        assert unit in {8 * 16 + 8, 8 * 16 + 7, 7 * 16 + 8, 7 * 16 + 7}, said  # the middle
         phone.assert_clean()
     finally:
         phone.close()
@@ -260,7 +291,7 @@ def test_the_panel_follows_a_switch_to_a_sigmoid_model(page, inside_server):
             "() => document.querySelector('.stage-layer .stage-title')?.textContent"
             ".includes('64 units')"
         )
-        assert _layer_titles(page) == ["Layer 1 · 64 units · sigmoid"]
+        assert _layer_titles(page) == ["Layer 1: 64 units, sigmoid"]
         assert page.page.get_by_test_id("model-version").text_content() == version
         assert "first-order" in page.page.locator("[data-role=method]").text_content()
         page.page.get_by_test_id("clear").click()
