@@ -57,7 +57,11 @@ const retry = new RetryTimer({
   },
   onTick: (secondsLeft) => view.showRetry(secondsLeft),
 });
-onPress(document.querySelector("[data-testid=retry]"), () => retry.now());
+// The retry row goes away with the answer, and the focus with it: move it to the pad first.
+onPress(document.querySelector("[data-testid=retry]"), () => {
+  canvas.focus({ preventScroll: true });
+  retry.now();
+});
 const numberMode = new NumberMode({
   pad,
   results: document.querySelector("[data-testid=number-results]"),
@@ -178,11 +182,11 @@ function bringBackIntoView() {
 /** Remove the last stroke and predict what is left (or go back to empty). */
 function undoLast() {
   if (pad.strokeCount === 0) return;
-  pad.undo();
-  if (pad.strokeCount === 0) {
-    clearAll();
+  if (pad.strokeCount === 1) {
+    clearAll(); // undoing the only stroke clears the pad, and says so
     return;
   }
+  pad.undo();
   if (numberMode.active) {
     numberMode.reread();
     syncControls();
@@ -426,11 +430,16 @@ document.addEventListener("keydown", (e) => {
     }
   } else if (feedback.asking && !e.ctrlKey && !e.metaKey && !e.altKey) {
     // Answering by keyboard: a digit says what it really is, N that it is no digit, Enter that
-    // the reading was right (Enter on a focused button already presses that button).
-    if (/^[0-9]$/.test(e.key)) {
+    // the reading was right (Enter on a focused button already presses that button). The
+    // one-character keys act only from the pad or the feedback strip (the pad takes the focus
+    // when a stroke starts): a stray key elsewhere, or a word said to speech input, must not
+    // save a drawing under a label nobody chose (WCAG 2.1.4).
+    const fromTheDrawing =
+      e.target === canvas || (e.target instanceof Element && e.target.closest(".card-feedback"));
+    if (/^[0-9]$/.test(e.key) && fromTheDrawing) {
       e.preventDefault();
       feedback.answerDigit(Number(e.key));
-    } else if (e.key.toLowerCase() === "n" && !e.shiftKey) {
+    } else if (e.key.toLowerCase() === "n" && !e.shiftKey && fromTheDrawing) {
       e.preventDefault();
       feedback.answerNotADigit();
     } else if (e.key === "Enter" && !(e.target instanceof HTMLButtonElement)) {

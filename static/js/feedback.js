@@ -262,10 +262,14 @@ export class FeedbackPanel extends EventTarget {
     this.#second.hidden = !torn;
     this.#notDigit.hidden = offer.verdict === NOT_A_DIGIT && this.#target === null;
     if (this.#target !== null) {
-      this.#question.textContent =
-        offer.digit === this.#target
-          ? `It read your ${this.#target}. Save it?`
-          : `It read ${aDigit(offer.digit)}, you were asked for ${aDigit(this.#target)}.`;
+      const asked = aDigit(this.#target);
+      if (offer.verdict === NOT_A_DIGIT) {
+        this.#question.textContent = `It doesn't look like a digit; you were asked for ${asked}.`;
+      } else if (offer.digit === this.#target) {
+        this.#question.textContent = `It read your ${this.#target}. Save it?`;
+      } else {
+        this.#question.textContent = `It read ${aDigit(offer.digit)}, you were asked for ${asked}.`;
+      }
       this.#rightText.textContent = `Save as ${aDigit(this.#target)}`;
     } else if (offer.verdict === NOT_A_DIGIT) {
       this.#question.textContent = "It doesn't look like a digit. Right?";

@@ -254,7 +254,8 @@ export class ResultsView {
 
   /** @param {string} text */
   #say(text) {
-    // Identical text is not a DOM change, so repeating the same verdict stays silent.
-    this.#announcer.textContent = text;
+    // Writing the same text again replaces the text node, which a screen reader may read out
+    // again: a failed reading retried every few seconds would repeat its error each time.
+    if (this.#announcer.textContent !== text) this.#announcer.textContent = text;
   }
 }

@@ -189,6 +189,19 @@ class DrawingPage:
         assert self.csp_violations() == [], f"CSP violations: {self.csp_violations()}"
         assert self.foreign_requests() == [], f"foreign requests: {self.foreign_requests()}"
 
+    def faded(self, selector: str) -> int:
+        """How many of the elements matching ``selector`` are drawn through an opacity under 1
+        (their own or an ancestor's): text faded that way falls under a 4.5 : 1 contrast."""
+        return self.page.evaluate(
+            """(selector) => [...document.querySelectorAll(selector)].filter((e) => {
+              for (let n = e; n; n = n.parentElement) {
+                if (Number(getComputedStyle(n).opacity) < 1) return true;
+              }
+              return false;
+            }).length""",
+            selector,
+        )
+
     # -- acting on the page --
 
     def to_viewport(

@@ -122,6 +122,18 @@ def test_right_by_keyboard_only(drawing: DrawingPage):
     drawing.draw_and_read(SEVEN)
     body = _answer(drawing, lambda: page.keyboard.press("4"))
     assert body["label"] == 4
+    # ...but only from the pad or the strip: elsewhere a stray 3 or N saves nothing (WCAG 2.1.4)
+    drawing.draw_and_read(SEVEN)
+    page.get_by_test_id("inside-toggle").focus()
+    saves = []
+    page.on("request", lambda r: saves.append(r) if r.url.endswith("/api/feedback") else None)
+    for key in ("3", "n", "N"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(300)
+    assert saves == [] and page.get_by_test_id("feedback-right").is_visible()
+    page.get_by_test_id("feedback-digit-0").focus()  # in the strip
+    body = _answer(drawing, lambda: page.keyboard.press("3"))
+    assert body["label"] == 3
     drawing.assert_clean()
 
 

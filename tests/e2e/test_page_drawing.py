@@ -123,6 +123,8 @@ def test_undo_removes_the_last_stroke(drawing: DrawingPage):
     drawing.page.get_by_test_id("undo").click()
     assert drawing.state() == ["empty", 0, 0]
     assert drawing.top_digit() == ""
+    # said, as Clear says it (the last stroke's undo once left a screen reader in silence)
+    assert drawing.page.locator("[data-role=announcer]").text_content() == "Canvas cleared"
     drawing.assert_clean()
 
 

@@ -73,10 +73,27 @@ def test_a_busy_server_is_quoted_and_retry_now_asks_at_once(drawing: DrawingPage
     assert detail.startswith("The server is busy: 32 drawings are being read"), detail
     assert _text(drawing, "[data-role=retry-text]") == "Trying again in 60 s"
     assert drawing.top_digit() == ""  # no stale digit posing as the answer
+    # The older drawing's bars step back; the words stay readable (WCAG 1.4.3).
+    assert drawing.faded(".bar-track") == 10
+    assert drawing.faded(".bar-label, .bar-value, .preview figcaption, .verdict") == 0
+    # Failing again says nothing new, so a screen reader is not told it again at every retry.
+    page.evaluate(
+        """() => { window.__said = 0;
+          new MutationObserver((m) => { window.__said += m.length; }).observe(
+            document.querySelector('[data-role=announcer]'), { childList: true, subtree: true,
+            characterData: true }); }"""
+    )
+    with page.expect_response(PREDICT):
+        page.get_by_test_id("retry").click()
+    page.get_by_text("Trying again in 60 s").wait_for()
+    assert page.evaluate("() => window.__said") == 0
     page.unroute(PREDICT)
-    page.get_by_test_id("retry").click()
+    page.get_by_test_id("retry").focus()  # by keyboard: the button goes away with the answer
+    page.keyboard.press("Enter")
     drawing.wait_settled(1, timeout=3_000)  # not the minute the server asked for
     assert drawing.top_digit() == "7"
+    assert not page.get_by_test_id("retry").is_visible()
+    assert page.evaluate("() => document.activeElement.dataset.testid") == "canvas"  # not lost
 
 
 def test_a_refused_drawing_is_not_retried(drawing: DrawingPage):

@@ -95,6 +95,9 @@ def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPag
     assert _text(drawing, "[data-role=detail]").startswith(
         "If it were a digit, the likeliest is a 7"
     )
+    # The bars are dimmed, not their numbers, which the detail line refers to (WCAG 1.4.3).
+    assert drawing.faded(".bar-track") == 10
+    assert drawing.faded(".bar-label, .bar-value, .verdict, .preview") == 0
     # The question follows the verdict: "Right" now means "right, it is no digit".
     assert _text(drawing, "[data-role=feedback-question]") == "It doesn't look like a digit. Right?"
     assert page.get_by_test_id("feedback-right").text_content().strip() == "Right, not a digit"
@@ -116,6 +119,26 @@ def test_the_networks_not_a_digit_still_names_its_best_guess(drawing: DrawingPag
         "() => document.querySelector('[data-testid=feedback-done]').textContent.includes('7')"
     )
     assert "a retrain that includes the saved drawings learns from it" in done.text_content()
+    drawing.assert_clean()
+
+
+def test_in_practice_not_a_digit_is_not_called_a_reading(drawing: DrawingPage):
+    """The headline said "That doesn't look like a digit" while the strip said "It read a 2,
+    you were asked for a 3"."""
+    _rewrite_predictions(drawing, verdict="not_a_digit", unsure=False, not_a_digit=0.91)
+    page = drawing.page
+    page.get_by_test_id("practice-toggle").click()
+    asked = int(page.get_by_test_id("practice-prompt").get_attribute("data-digit"))
+    assert drawing.draw_and_read(SEVEN) == "?"
+    article = "an" if asked == 8 else "a"
+    assert _text(drawing, "[data-role=feedback-question]") == (
+        f"It doesn't look like a digit; you were asked for {article} {asked}."
+    )
+    # Saving it as what was asked is the person's call; so is "not a digit".
+    assert (
+        page.get_by_test_id("feedback-right").text_content().strip() == f"Save as {article} {asked}"
+    )
+    assert page.get_by_test_id("feedback-not-a-digit").is_visible()
     drawing.assert_clean()
 
 
