@@ -45,6 +45,7 @@ from app.routes import (
 from app.routes import metrics as metrics_routes
 from app.schemas import BatchRequest, DrawingInput, FeedbackInput, ReadInput
 from app.serving import ModelServer
+from app.stopping import Stopping
 from app.stores import Stores, open_stores
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ async def lifespan(app: FastAPI):
     serving: ModelServer = app.state.serving
     jobs: JobManager = app.state.jobs
     stores: Stores = app.state.stores
+    app.state.stopping.install()  # after the server's own signal handlers, which it chains to
     # A feedback database that cannot be read stops start-up here (FeedbackStoreError says which
     # file and what to do) rather than being replaced by an empty one; a shared database gets
     # its migrations, under a lock that replicas starting together queue on.
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    app.state.stopping = Stopping()
     app.state.stores = stores
     app.state.serving = serving
     app.state.metrics = metrics

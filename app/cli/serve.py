@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 
 from app.cli.common import add_command, home_line, within
 
@@ -36,8 +37,16 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+# On SIGTERM, how long open connections may take to finish before they are closed: a job's
+# progress stream stays open while the job runs (up to an hour), and a rolling restart must not
+# wait for it (the admin page reconnects, to this host once it is back or to another).
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 def run(args) -> int:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
     from app.config import get_settings
 
@@ -65,7 +74,7 @@ def run(args) -> int:
     # A client is its address (rate limits, the admin lockout). X-Forwarded-For is believed only
     # from the reverse proxies named in DIGITS_TRUSTED_PROXIES, so no client can pick its key.
     proxies = settings.trusted_proxies
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
         host=args.host,
@@ -73,5 +82,16 @@ def run(args) -> int:
         workers=args.workers,
         proxy_headers=proxies is not None,
         forwarded_allow_ips=proxies,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    if args.workers == 1:
+        uvicorn.Server(config).run()  # exits with STARTUP_FAILURE itself if it cannot start
+        return 0
+    # uvicorn.run would return normally when a worker fails to start (a database that is down,
+    # an unreadable feedback store), and a service manager told "exit 0" does not restart it.
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        print("digits serve: a worker could not start (its error is above)", file=sys.stderr)
+        return STARTUP_FAILURE
     return 0

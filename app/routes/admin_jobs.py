@@ -32,6 +32,7 @@ from app.schemas import (
     RetrainRequest,
 )
 from app.security import ADMIN_ERRORS, require_admin
+from app.stopping import Stopping
 
 router = APIRouter(
     prefix="/api/admin",
@@ -157,6 +158,7 @@ def cancel_job(job_id: str, jobs: JobsDep) -> dict:
     responses={200: {"content": {"text/event-stream": {}}}, 404: {"model": ErrorResponse}},
 )
 async def job_events(
+    request: Request,
     job_id: str,
     jobs: JobsDep,
     settings: SettingsDep,
@@ -173,17 +175,17 @@ async def job_events(
     except ValueError:
         skip = 0
     return StreamingResponse(
-        _event_stream(jobs, job_id, skip, settings.events_max_seconds),
+        _event_stream(jobs, job_id, skip, settings.events_max_seconds, request.app.state.stopping),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float):
+async def _event_stream(jobs, job_id: str, skip: int, max_seconds: float, stopping: Stopping):
     offset, seq, polls = 0, 0, 0
     started = last_sent = time.monotonic()
     yield "retry: 2000\n\n"
-    while True:
+    while not stopping.now:  # stopping: the client resumes elsewhere, or here once it is back
         try:
             events, offset = await run_in_threadpool(jobs.store.read_events, job_id, offset)
         except DatabaseUnavailable:

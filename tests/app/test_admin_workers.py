@@ -3,7 +3,10 @@ simultaneous retrain requests start exactly one job, and the admin token stays o
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -107,3 +110,23 @@ def test_serve_prints_a_generated_token_once_and_never_logs_it(tmp_path):
         bad = httpx2.get(f"{server.url}/api/admin/models", headers={"Authorization": "Bearer x"})
         assert bad.status_code == 401
     assert server.log().count(token) == 1  # the banner, and nothing after it
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_exits_non_zero_when_a_worker_cannot_start(tmp_path, workers):
+    """With several workers uvicorn returned normally after a worker failed to start, and
+    `digits serve` exited 0: a service manager restarting on failure never saw one."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "feedback.db").write_bytes(b"not a database " * 300)  # unreadable: start-up fails
+    env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_ADMIN_TOKEN": TOKEN}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workers", str(workers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    if workers > 1:
+        assert "digits serve: a worker could not start" in done.stderr
