@@ -97,10 +97,11 @@ class Stores:
             return False
         return self.datasets.publish(path)
 
-    def check_ready(self) -> None:
-        """Raise DatabaseUnavailable if the shared database cannot answer right now."""
+    def check_ready(self, within: float) -> None:
+        """Raise DatabaseUnavailable if the shared database does not answer within ``within``
+        seconds."""
         if self.database is not None:
-            self.database.ping()
+            self.database.ping(within)
 
     def job_env(self, settings: Settings) -> dict[str, str | None]:
         """What a training job's process needs in its environment to open the same stores."""

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -57,6 +58,9 @@ class Database:
         self._open_lock = threading.Lock()
         self._down_until = 0.0
         self._local = threading.local()
+        self._pinger = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"{name}-ping")
+        self._ping_lock = threading.Lock()
+        self._pinging: concurrent.futures.Future | None = None
 
     # -- connections
 
@@ -109,8 +113,23 @@ class Database:
             self._down_until = time.monotonic() + BACKOFF_SECONDS
             raise DatabaseUnavailable(f"the database cannot be reached: {_first_line(e)}") from e
 
-    def ping(self) -> None:
-        """One round trip; raises DatabaseUnavailable if the database cannot answer."""
+    def ping(self, within: float) -> None:
+        """One round trip, waited for at most ``within`` seconds; raises DatabaseUnavailable if
+        the database does not answer in time. A database that stops answering on connections
+        already open (a frozen host) would hold the call until TCP gives up, minutes later: the
+        round trip runs on a thread of its own, and while one is still waiting the next ping
+        fails at once, so a readiness probe asked every few seconds holds one thread, not all."""
+        with self._ping_lock:
+            if self._pinging is not None and not self._pinging.done():
+                raise DatabaseUnavailable("the database has not answered the last check yet")
+            self._pinging = self._pinger.submit(self._round_trip)
+            pinging = self._pinging
+        try:
+            pinging.result(timeout=within)
+        except concurrent.futures.TimeoutError:
+            raise DatabaseUnavailable(f"the database did not answer within {within:g} s") from None
+
+    def _round_trip(self) -> None:
         with self.connection() as connection:
             connection.execute("SELECT 1")
 
@@ -123,6 +142,7 @@ class Database:
             raise DatabaseUnavailable(f"the database cannot be reached: {_first_line(e)}") from e
 
     def close(self) -> None:
+        self._pinger.shutdown(wait=False)  # a ping stuck on a frozen database is not waited for
         if self._opened:
             self.pool.close()
             self._opened = False

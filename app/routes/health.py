@@ -10,11 +10,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import ServerDep, StoresDep
+from app.deps import ServerDep, SettingsDep, StoresDep
 from app.schemas import ErrorResponse, Health, Readiness
 from app.serving import NoModelError
 
 router = APIRouter(tags=["operations"])
+
+# How long /readyz waits for the shared database: a health checker gives a probe about 2 s
+# (HAProxy's default interval), and one that times out learns less than a 503 that says why.
+READY_SECONDS = 2.0
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")
@@ -35,12 +39,13 @@ async def healthz() -> Health:
         }
     },
 )
-async def readyz(server: ServerDep, stores: StoresDep) -> Readiness:
+async def readyz(server: ServerDep, stores: StoresDep, settings: SettingsDep) -> Readiness:
     """Ready when a model is loaded and predictions can be served, and, with a shared database,
     when it answers."""
     version = server.version
     if version is None:
         raise NoModelError("no model is loaded")
     if stores.shared:
-        await run_in_threadpool(stores.check_ready)  # DatabaseUnavailable → 503
+        within = min(READY_SECONDS, settings.database_timeout_seconds)
+        await run_in_threadpool(stores.check_ready, within)  # DatabaseUnavailable → 503
     return Readiness(status="ready", model_version=version)

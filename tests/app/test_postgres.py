@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
 from app.config import Settings
-from app.db import SchemaError
+from app.db import DatabaseUnavailable, SchemaError
 from app.db import schema as db_schema
 from app.db.connection import Database
 from app.main import create_app
@@ -128,6 +128,31 @@ def test_while_the_database_is_down_predictions_go_on_and_the_rest_says_503(data
             time.sleep(0.2)
         assert client.post("/api/feedback", files=feedback, data={"label": "3"}).status_code == 201
         assert app.state.stores.feedback.count() == 2  # the refused one was never stored
+
+
+def test_a_database_that_stops_answering_is_a_503_in_time_and_holds_one_thread():
+    """A frozen database host keeps its connections open and answers nothing: /readyz hung
+    (40 s and more) where it must say 503. No server is needed to see the rule: the round trip
+    is replaced by one that never comes back until released."""
+    database = Database("postgresql://digits@/none?host=/nonexistent", timeout=5.0)
+    release, calls = threading.Event(), []
+    database._round_trip = lambda: (calls.append(1), release.wait(10))
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable, match=r"did not answer within 0\.3 s"):
+            database.ping(0.3)
+        assert 0.25 < time.monotonic() - started < 2
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable, match="has not answered the last check yet"):
+            database.ping(0.3)  # at once, without a second thread waiting on the same silence
+        assert time.monotonic() - started < 0.2 and calls == [1]
+        release.set()
+        database._pinging.result(timeout=5)
+        database._round_trip = lambda: None  # answering again: ready again
+        database.ping(0.3)
+    finally:
+        release.set()
+        database.close()
 
 
 def test_mnist_is_shared_through_the_database(database_url, tmp_path):
