@@ -16,7 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.decode import DecodeLimits
 
-_PLACEHOLDERS = {"changeme", "changethis", "password", "secret", "admin", "token"}
+# A token of fewer distinct characters is a word or a key held down ("changemechangeme",
+# "xxxxxxxxxxxxxxxxxxxxxxxx"), not a secret: secrets.token_urlsafe(24) has about 25.
+MIN_DISTINCT = 8
 CHECKOUT = Path(__file__).resolve().parents[1]  # the folder that holds app/ and model/
 
 
@@ -140,15 +142,16 @@ class Settings(BaseSettings):
     @field_validator("admin_token")
     @classmethod
     def _no_weak_token(cls, token: SecretStr | None) -> SecretStr | None:
-        """Refuse placeholder or short tokens: an admin token guards retraining the model."""
+        """Refuse short tokens and placeholders: an admin token guards retraining the model."""
         if token is None:
             return None
         value = token.get_secret_value()
         if value.strip() == "":
             return None  # DIGITS_ADMIN_TOKEN= (empty) means unset
-        if len(value) < 16 or value.lower() in _PLACEHOLDERS:
+        if len(value) < 16 or len(set(value)) < MIN_DISTINCT:
             raise ValueError(
-                "the admin token must be at least 16 characters and not a placeholder; "
+                f"the admin token must be at least 16 characters, {MIN_DISTINCT} of them "
+                "different (not a word or a letter repeated); "
                 "try: python -c 'import secrets; print(secrets.token_urlsafe(24))'"
             )
         return token
