@@ -45,8 +45,11 @@ Width = Annotated[int, _within("width", "each hidden layer width ")]
 class RetrainRequest(BaseModel):
     """A training config. Every field is optional; a missing one takes the CLI's default."""
 
+    # strict: "force": "on" was true (it promoted a 38 % model), "epochs": true was 1 and
+    # "hidden_layers": ["8"] was [8]. A number is a number, a switch is true or false.
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"hidden_layers": [128], "epochs": 3, "augment": False},

@@ -180,6 +180,13 @@ def test_the_admin_page_is_served_without_data_and_has_its_test_hooks(admin):
         ({"max_train_samples": 10**9}, "max_train_samples", "between 100 and 55000"),
         ({"activation": "softplus"}, "activation", "relu"),
         ({"hidden": [32]}, "hidden", "Extra inputs"),
+        # Types are not guessed at: "on" promoted a 38 % model, true was 1 epoch.
+        ({"force": "on"}, "force", "valid boolean"),
+        ({"augment": 1}, "augment", "valid boolean"),
+        ({"epochs": True}, "epochs", "valid integer"),
+        ({"epochs": "5"}, "epochs", "valid integer"),
+        ({"hidden_layers": ["8"]}, "hidden_layers.0", "valid integer"),
+        ({"learning_rate": "0.1"}, "learning_rate", "valid number"),
     ],
 )
 def test_out_of_range_configs_get_422_saying_the_allowed_range(admin, body, where, range_text):
