@@ -51,6 +51,8 @@ def run(args) -> int:
     from app.config import get_settings
 
     print(home_line(), flush=True)
+    if os.environ.get("DIGITS_DATABASE_URL", "").strip():
+        print(_database_line(os.environ["DIGITS_DATABASE_URL"]), flush=True)
     # Every worker reads the admin token from the environment. With none set, make a random one
     # for this run and show it once, on the terminal only (never through logging); replicas on
     # several hosts must share one, so there it has to be set.
@@ -76,6 +78,7 @@ def run(args) -> int:
     proxies = settings.trusted_proxies
     config = uvicorn.Config(
         "app.main:create_app",
+        log_config=_log_config(),
         factory=True,
         host=args.host,
         port=args.port,
@@ -95,3 +98,26 @@ def run(args) -> int:
         print("digits serve: a worker could not start (its error is above)", file=sys.stderr)
         return STARTUP_FAILURE
     return 0
+
+
+def _log_config() -> dict:
+    """uvicorn's own logging, and the app's lines beside it in the same form ("INFO:     serving
+    model version …", "WARNING:  …"): without this only uvicorn's loggers have a handler, so
+    the app's INFO lines (a model swapped, a job started or ended) were never written."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    ours = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"], "app": ours, "model": ours}}
+
+
+def _database_line(url: str) -> str:
+    """Which shared database the state is in, without its password."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        at = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:  # the settings refuse it next, with their own message
+        return "shared database: (DIGITS_DATABASE_URL, unreadable)"
+    where = f"{at.get('host', 'localhost')}:{at.get('port', 5432)}/{at.get('dbname', '')}"
+    return f"shared database: {at.get('user', '(default user)')}@{where} (DIGITS_DATABASE_URL)"

@@ -95,6 +95,7 @@ class JobManager:
             claim.close()  # the child holds the lock now (or nobody does, if it failed to start)
         with self._guard:
             self._children[job_id] = child
+        log.info("job %s started (process %d)", job_id, child.pid)
         threading.Thread(target=self._reap, args=(job_id, child), daemon=True).start()
         return record
 
@@ -133,6 +134,12 @@ class JobManager:
                     why = f"the training process exited with code {code}; see jobs/{job_id}.log"
                 self.store.finish(record, "failed", why)
                 log.error("job %s failed: %s", job_id, why)
+            else:
+                status, reason = record["status"], record.get("reason") or ""
+                # A success's reason says "promoted …", and a rejection's begins "rejected:".
+                if status != "succeeded" and not reason.startswith(status):
+                    reason = f"{status}: {reason}" if reason else status
+                log.info("job %s ended: %s", job_id, reason)
         except (JobNotFound, DatabaseUnavailable):
             pass  # a shared store's lease runs out instead, and the job is marked then
         finally:

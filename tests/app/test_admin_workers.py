@@ -55,6 +55,8 @@ def test_two_workers_both_serve_a_promotion_within_two_seconds(tmp_path):
             if len(latest) == 2:
                 break
         assert set(latest) == set(views), f"not every worker swapped within 2 s: {latest}"
+        # Each swap is in the server's log, in uvicorn's form (the app's INFO lines were lost).
+        assert server.log().count(f"INFO:     serving model version {new}") == 2
         print(
             f"\nworkers on the new version after: "
             f"{', '.join(f'{t * 1000:.0f} ms' for _, t in latest.values())}"
@@ -90,7 +92,11 @@ def test_simultaneous_retrains_to_two_workers_start_exactly_one_job(tmp_path):
             url = f"{server.url}/api/admin/jobs/{job_id}"
             wait_for(lambda url=url: httpx2.get(url, headers=AUTH).json(), finished, timeout=30)
         assert len(JobStore(home).ids()) == 3
-    assert TOKEN not in server.log()
+    log = server.log()
+    assert TOKEN not in log
+    for job_id in JobStore(home).ids():  # an operator sees each job begin and end
+        assert re.search(rf"INFO: +job {job_id} started \(process \d+\)", log), log
+        assert f"INFO:     job {job_id} ended: cancelled" in log, log
 
 
 def test_serve_prints_a_generated_token_once_and_never_logs_it(tmp_path):

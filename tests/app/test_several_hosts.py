@@ -68,6 +68,8 @@ def test_feedback_posted_to_one_host_is_listed_by_the_other(hosts):
     assert posted.status_code == 201
     listed = httpx2.get(f"{b.url}/api/admin/feedback", headers=AUTH, timeout=30).json()
     assert posted.json()["id"] in [item["id"] for item in listed["items"]]
+    # Each host says which database it shares, at start-up, as "data home:" says its folder.
+    assert all("shared database: digits@/" in host.log() for host in (a, b))
 
 
 def test_a_retrain_on_one_is_served_by_both_within_2_s_and_a_second_one_gets_409(hosts):
