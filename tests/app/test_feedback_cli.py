@@ -70,7 +70,11 @@ def test_serve_refuses_to_start_on_a_corrupt_feedback_database(tmp_path):
     home.mkdir()
     (home / DB_NAME).write_bytes(b"not a database at all " * 200)
     before = (home / DB_NAME).read_bytes()
-    env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_ADMIN_TOKEN": "feedback-cli-token-0123456789"}
+    env = {
+        **os.environ,
+        "DIGITS_HOME": str(home),
+        "DIGITS_ADMIN_TOKEN": "feedback-cli-token-0123456789",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
         cwd=ROOT,

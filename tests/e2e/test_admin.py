@@ -187,8 +187,14 @@ def test_sign_in_train_watch_the_curve_and_see_the_new_model(browser, admin_serv
 
         # Rolling back says so in the card's hint, and still does once the worker serves it
         # (the table is reloaded meanwhile, once a second until then).
-        models.locator(f"tr[data-version='{first}'] [data-action=activate]").click()
+        # By keyboard: the button is named with its version, and when the rows are rebuilt the
+        # focus goes to the card's heading (it fell to <body>); the hint is a status region.
+        rollback = page.get_by_role("button", name=f"Activate {first}")
+        rollback.focus()
+        page.keyboard.press("Enter")
         page.get_by_test_id("model-version").filter(has_text=first).wait_for()
+        page.wait_for_function("() => document.activeElement.id === 'models-title'")
+        assert page.locator("[data-role=models-hint]").get_attribute("role") == "status"
         page.wait_for_timeout(1200)  # a reload after the swap would have come by now
         said = page.locator("[data-role=models-hint]").text_content()
         assert re.fullmatch(rf"2 versions · {first} activated at \d.+", said), said

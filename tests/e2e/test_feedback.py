@@ -302,6 +302,28 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         listed = httpx2.get(f"{review_server}/api/admin/feedback?label=1", headers=auth).json()
         assert listed["total"] == 1 and listed["items"][0]["predicted"] == 1
 
+        # By keyboard a closed select changes at every arrow key: only where it comes to rest
+        # is saved (2 → 5 passes 3 and 4; each was saved, and each said "Relabelled").
+        patches = []
+        page.on("request", lambda r: r.method == "PATCH" and patches.append(r.post_data_json))
+        two = grid.locator("[data-label='2']").get_by_test_id("feedback-relabel")
+        two = page.get_by_label(two.get_attribute("aria-label"))  # its item's label will change
+        two.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowDown")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=feedback-grid] [data-label=\"5\"]')"
+        )
+        page.wait_for_timeout(800)  # past the pause a later step would have been saved after
+        assert patches == [{"label": 5}], patches
+        assert two.input_value() == "5"
+        assert page.locator("[data-role=review-message]").text_content().count("Relabelled") == 1
+        two.select_option("2")  # and back, by mouse: saved once it settles
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=feedback-grid] [data-label=\"5\"]')"
+        )
+        assert patches == [{"label": 5}, {"label": 2}], patches
+
         # filter to the wrong ones, then delete it
         page.get_by_test_id("feedback-filter-wrong").check()
         page.wait_for_function(
@@ -458,7 +480,7 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         page.wait_for_function("() => document.activeElement.id === 'train-title'")
         grid = page.get_by_test_id("feedback-grid")
 
-        # A select's arrow keys relabel at every step; the last step is what is stored.
+        # A select's arrow keys pass labels on the way; where they rest is what is stored.
         grid.locator(f"[data-id='{arrowed}'] select").focus()
         page.keyboard.press("ArrowDown")
         page.keyboard.press("ArrowDown")
@@ -509,8 +531,9 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
         page.get_by_text(f"Drawing #{deleted} was deleted.").wait_for()
         page.wait_for_function(f"() => !document.querySelector(\"[data-id='{deleted}']\")")
 
-        # 2 → 3 → 4 → 3, the first step refused once all three are asked for (held until
-        # then): the last step is what is shown and stored.
+        # 2 → 3 → 4 → 3, each chosen and left to settle (so each is saved, in turn), the
+        # first refused once all three are asked for (held until then): the last is what is
+        # shown and stored.
         patches = []
 
         def first_held(route):
@@ -519,9 +542,9 @@ def test_the_review_keeps_the_keyboard_where_the_admin_works(browser, review_ser
                 route.continue_()
 
         page.route(f"**/api/admin/feedback/{back_and_forth}", first_held)
-        grid.locator(f"[data-id='{back_and_forth}'] select").focus()
-        for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
-            page.keyboard.press(key)
+        for label in ("3", "4", "3"):
+            grid.locator(f"[data-id='{back_and_forth}'] select").select_option(label)
+            page.wait_for_timeout(700)  # past the pause after which a choice is saved
         _until_held(page, patches)  # the first PATCH
         patches[0].abort()
         page.get_by_text(f"Relabelled: drawing #{back_and_forth} is a 3 now.").wait_for()

@@ -9,6 +9,8 @@
  *   Delete did, and when ("2 versions · default-1a2b3c4d activated at 12:03:41").
  * - After an activation the worker swaps to the new model within about a second; until the
  *   served version is the active one, refresh() looks again once a second, at most ten times.
+ * - The rows are rebuilt after an action, and its button with them: the keyboard focus goes to
+ *   the card's heading, and the hint (a status region) says what was done.
  */
 
 import { byRole, node } from "./dom.js";
@@ -24,6 +26,8 @@ export function createModels({ root, api, onServing }) {
   const body = byRole(root, "models-body");
   const hint = byRole(root, "models-hint");
   const badge = root.querySelector("[data-testid=model-version]");
+  const heading = root.querySelector("#models-title");
+  heading.tabIndex = -1; // focusable from the script, not a tab stop
   let retries = 0;
   let active = null; // the active version's summary, from the last answer
   let done = ""; // what this page's last Activate or Delete did, and when: kept by refresh()
@@ -50,6 +54,7 @@ export function createModels({ root, api, onServing }) {
   function row(m) {
     const activate = button("Activate", "activate", "btn btn-small");
     const remove = button("Delete", "delete", "btn btn-small btn-quiet-danger");
+    activate.setAttribute("aria-label", `Activate ${m.version}`);
     remove.setAttribute("aria-label", `Delete ${m.version}`);
     activate.addEventListener("click", () => act("activate", m.version, activate));
     remove.addEventListener("click", () => act("delete", m.version, remove));
@@ -111,6 +116,7 @@ export function createModels({ root, api, onServing }) {
 
   async function act(action, version, control) {
     if (action === "delete" && !confirm(`Delete model ${version}? This cannot be undone.`)) return;
+    const focused = document.activeElement === control; // disabling it drops the focus
     control.disabled = true;
     const path = `/api/admin/models/${encodeURIComponent(version)}`;
     try {
@@ -123,6 +129,7 @@ export function createModels({ root, api, onServing }) {
     } finally {
       control.disabled = false;
       await refresh().catch(() => {});
+      if (focused && !control.isConnected) heading.focus({ preventScroll: true });
     }
   }
 

@@ -13,8 +13,8 @@
  *   asked for, so a reload never lands between a change and what it shows.
  * - A delete can be undone from the message line that says it was done (review-undo.js).
  * - The keyboard focus stays where the person works. A relabel changes its drawing in place (a
- *   select's arrow keys relabel at every step; the last step is what stays, and a refused one
- *   puts back the stored label). When a rebuild or a disabled button leaves the focus nowhere,
+ *   select's arrow keys pass labels on the way: the one it rests on for 0.6 s, or leaves the
+ *   select on, is saved; a refused one puts back the stored label). When a rebuild or a disabled button leaves the focus nowhere,
  *   it goes back to the same control (a count, Previous or Next, or the same button of the
  *   drawing now in that place); if the person has moved on meanwhile, it stays where they are.
  */
@@ -26,6 +26,7 @@ import { wireReviewFiles } from "./review-files.js";
 import { createUndo } from "./review-undo.js";
 
 const NOT_A_DIGIT = "not_a_digit"; // the API's label of a drawing that is no digit at all
+const RELABEL_SETTLE_MS = 600; // a label chosen with the arrow keys is saved after this pause
 
 /** A label as the panel says it: "a 3", "not a digit". */
 const labelText = (label) => (label === NOT_A_DIGIT ? "not a digit" : aDigit(label));
@@ -212,8 +213,24 @@ export function createReview({ root, api, state, onCounts }) {
       option.selected = label === s.label;
       select.append(option);
     }
+    // A closed select changes with every arrow key: save once the choice has settled (or the
+    // focus leaves), not each label passed on the way.
+    let settling = 0;
+    const settle = () => {
+      clearTimeout(settling);
+      settling = 0;
+      relabel();
+    };
     select.addEventListener("change", () => {
+      clearTimeout(settling);
+      settling = setTimeout(settle, RELABEL_SETTLE_MS);
+    });
+    select.addEventListener("blur", () => {
+      if (settling) settle();
+    });
+    const relabel = () => {
       const label = parse(select.value);
+      if (label === parse(shown(s.id)?.dataset.label ?? String(s.label))) return; // back again
       const step = (steps.get(s.id) ?? 0) + 1;
       steps.set(s.id, step);
       const latest = () => steps.get(s.id) === step; // no later step was asked for meanwhile
@@ -233,7 +250,7 @@ export function createReview({ root, api, state, onCounts }) {
           report(e, `Drawing #${s.id} was not relabelled (it is still ${still})`);
         }
       });
-    });
+    };
     const remove = node("button", {
       type: "button",
       class: "btn btn-small btn-quiet-danger",
