@@ -70,6 +70,17 @@ function writtenSmall(digits, padHeight) {
 }
 
 /**
+ * "the second digit: 1 or 7?" alone; several as one list, "the first digit (1 or 0) and the
+ * second digit (8 or 7)", not a row of "?,".
+ * @param {{where: string, pair: string}[]} unsure
+ */
+function unsureText(unsure) {
+  if (unsure.length === 1) return `${unsure[0].where}: ${unsure[0].pair}?`;
+  const items = unsure.map(({ where, pair }) => `${where} (${pair})`);
+  return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/**
  * The reading in one line, and a line of detail under it.
  * @param {NumberReading} data
  * @param {number} [padHeight] the height of the canvas the boxes are in; with it, digits written
@@ -93,7 +104,7 @@ export function describe(data, padHeight) {
   const unsure = data.digits
     .map((d, i) => ({ d, at: place[i] }))
     .filter(({ d }) => d.verdict === "unsure")
-    .map(({ d, at }) => `${position(at ?? 0)}: ${d.digit} or ${d.runner_up}?`);
+    .map(({ d, at }) => ({ where: position(at ?? 0), pair: `${d.digit} or ${d.runner_up}` }));
   const count = digits.length === 1 ? "1 digit" : `${digits.length} digits, each read on its own`;
   const small =
     padHeight && writtenSmall(digits, padHeight)
@@ -103,7 +114,7 @@ export function describe(data, padHeight) {
   if (unsure.length > 0) {
     return {
       headline: `Not sure: ${data.number}?`,
-      detail: `Unsure of ${unsure.join(", ")}${extra}`,
+      detail: `Unsure of ${unsureText(unsure)}${extra}`,
     };
   }
   return { headline: `Reads ${data.number}`, detail: `${count}${extra}` };

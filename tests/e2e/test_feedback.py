@@ -324,11 +324,14 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
         )
         assert patches == [{"label": 5}, {"label": 2}], patches
 
-        # filter to the wrong ones, then delete it
+        # filter to the wrong ones (the line's "Relabelled" was of the last selection: gone),
+        # then delete it
+        assert page.locator("[data-role=review-message]").is_visible()
         page.get_by_test_id("feedback-filter-wrong").check()
         page.wait_for_function(
             "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '1'"
         )
+        assert not page.locator("[data-role=review-message]").is_visible()
         grid.get_by_test_id("feedback-delete").click()
         page.wait_for_function(
             "() => document.querySelector('[data-testid=feedback-grid]').dataset.count === '0'"

@@ -310,6 +310,7 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
                                               d(0, 'digit', { box: [40, 100, 90, 180] })] }, 280),
             describe({ number: '10', digits: [d(1, 'digit', { box: [10, 60, 30, 180] }),
                                               d(0, 'digit', { box: [40, 60, 90, 180] })] }, 280),
+            describe({ number: '180', digits: [d(1, 'unsure'), d(8, 'unsure'), d(0, 'unsure')] }),
           ];
         }"""
     )
@@ -328,6 +329,10 @@ def test_the_words_of_a_reading(drawing: DrawingPage):
         "; written small for the pen: write about half as tall as the box"
     )
     assert said[8]["detail"] == "2 digits, each read on its own"
+    # Several unsure digits are one list ("1 or 7?, the second digit: …" read badly).
+    assert said[9]["detail"] == (
+        "Unsure of the first digit (1 or 7), the second digit (8 or 7) and the third digit (0 or 7)"
+    )
 
 
 def test_a_failed_reading_is_said_and_sent_again_as_in_digit_mode(drawing: DrawingPage, numbers):

@@ -51,6 +51,13 @@ export function createReview({ root, api, state, onCounts }) {
   const prev = byRole(root, "review-prev");
   const next = byRole(root, "review-next");
 
+  /** Another selection: what the line said of the last one goes ("Drawing #16 is back." over
+   * "No drawings match these filters"), but not an Undo still on offer. */
+  function refilter() {
+    if (!message.querySelector("[data-testid=feedback-undo]")) say("");
+    reload();
+  }
+
   function say(text, tone = "ok") {
     message.textContent = text;
     message.dataset.tone = tone;
@@ -181,7 +188,7 @@ export function createReview({ root, api, state, onCounts }) {
     button.addEventListener("click", () => {
       filters.elements.label.value = selected ? "" : label;
       state.page = 1;
-      reload();
+      refilter();
     });
     return node("li", {}, button);
   }
@@ -313,7 +320,7 @@ export function createReview({ root, api, state, onCounts }) {
 
   filters.addEventListener("change", () => {
     state.page = 1;
-    reload();
+    refilter();
   });
   prev.addEventListener("click", () => {
     state.page = Math.max(1, state.page - 1);
