@@ -21,8 +21,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import psycopg
+
     from app.config import get_settings
-    from app.db.schema import SCHEMA_VERSION, check, migrate
+    from app.db import DatabaseError
     from app.stores import open_stores
 
     settings = get_settings()
@@ -35,18 +37,36 @@ def run(args) -> int:
         return 2
     stores = open_stores(settings, name="digits-cli", pool_size=1)
     try:
-        if args.action == "migrate":
-            before, after = migrate(stores.database)
-            if before == after:
-                print(f"schema at version {after}; nothing to apply")
-            else:
-                print(f"schema migrated from version {before} to {after}")
-            return 0
-        lines = check(stores.database)
-        for what, ok, detail in lines:
-            print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
-        healthy = all(ok for _, ok, _ in lines) and len(lines) > 2
-        print(f"this release expects schema version {SCHEMA_VERSION}")
-        return 0 if healthy else 1
+        return _migrate(stores.database) if args.action == "migrate" else _check(stores.database)
+    except psycopg.Error as e:  # reachable, and refused: said in a line, not a traceback
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        if isinstance(e, psycopg.errors.InsufficientPrivilege):
+            detail += (
+                "; the role in DIGITS_DATABASE_URL must own its database (as the postgres "
+                "user: CREATE ROLE digits LOGIN PASSWORD '…'; CREATE DATABASE digits OWNER digits)"
+            )
+        raise DatabaseError(f"the database refused to {args.action}: {detail}") from None
     finally:
         stores.close()
+
+
+def _migrate(database) -> int:
+    from app.db.schema import migrate
+
+    before, after = migrate(database)
+    if before == after:
+        print(f"schema at version {after}; nothing to apply")
+    else:
+        print(f"schema migrated from version {before} to {after}")
+    return 0
+
+
+def _check(database) -> int:
+    from app.db.schema import SCHEMA_VERSION, check
+
+    lines = check(database)
+    for what, ok, detail in lines:
+        print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
+    healthy = all(ok for _, ok, _ in lines) and len(lines) > 2
+    print(f"this release expects schema version {SCHEMA_VERSION}")
+    return 0 if healthy else 1

@@ -161,7 +161,9 @@ def check(db: Database) -> list[tuple[str, bool, str]]:
     """What ``digits db check`` reports: (what, ok, detail) for the connection, the schema and
     each table. Never raises for an unreachable database: that is the first failed line."""
     try:
-        with db.connection() as connection:
+        # A connection of its own, not the pool's: a pool that cannot connect only says it
+        # waited, where libpq says why ('database "nodb" does not exist', a wrong password).
+        with db.connect() as connection:
             server = connection.execute("SHOW server_version").fetchone()[0]
             name = connection.execute("SELECT current_database()").fetchone()[0]
     except DatabaseUnavailable as e:

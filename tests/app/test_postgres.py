@@ -219,3 +219,23 @@ def test_digits_db_migrate_and_check(database_url, tmp_path):
     nowhere = "postgresql://nobody@/none?host=/nonexistent"
     unreachable = _digits("db", "check", url=nowhere, home=tmp_path)
     assert unreachable.returncode == 1 and "FAIL connection" in unreachable.stdout
+    # libpq's own reason, not the pool's "couldn't get a connection after 5.00 sec"
+    name = conninfo_to_dict(database_url)["dbname"]
+    misnamed = _digits(
+        "db", "check", url=database_url.replace(f"/{name}?", "/nodb?"), home=tmp_path
+    )
+    assert misnamed.returncode == 1 and 'database "nodb" does not exist' in misnamed.stdout
+
+
+def test_a_role_that_may_not_create_tables_is_told_so_in_one_line(database_url, tmp_path):
+    """PostgreSQL 15 lets only the database's owner create in its public schema: a role that
+    is not got a traceback from `digits db migrate`."""
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS visitor")
+        admin.execute("CREATE ROLE visitor LOGIN")
+    visitor = database_url.replace("://digits@", "://visitor@")
+    refused = _digits("db", "migrate", url=visitor, home=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.startswith("digits: error: the database refused to migrate: ")
+    assert "permission denied for schema public" in refused.stderr
+    assert "must own its database" in refused.stderr

@@ -69,6 +69,9 @@ def test_unsure_offers_both_candidates_one_tap_each(drawing: DrawingPage):
     assert page.get_by_test_id("feedback-right").text_content().strip() == "It is a 7"
     second = page.get_by_test_id("feedback-runner-up")
     assert second.is_visible() and second.text_content().strip() == "It is a 1"
+    # One button of that name: the digit buttons below are corrections, and named so.
+    assert page.get_by_role("button", name="It is a 1", exact=True).count() == 1
+    assert page.get_by_role("button", name="Wrong, it is a 1", exact=True).count() == 1
     body = _answer(drawing, second.click)
     assert body["label"] == 1 and body["predicted"] == 7
     drawing.assert_clean()
