@@ -244,6 +244,32 @@ def test_signing_out_while_the_last_job_loads_reads_nothing_more(browser, admin_
         context.close()
 
 
+def test_a_console_that_could_not_load_is_asked_for_again(browser, admin_url):
+    """Reloaded while the server's database was down, the page stayed on the sign-in card
+    after it came back, and Unlock with the field empty did nothing, with the token kept."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    down = {"error": {"code": "database_unavailable", "message": "the database is down"}}
+    models = "**/api/admin/models"
+    try:
+        _sign_in(page, admin_url)
+        page.route(models, lambda route: route.fulfill(status=503, json=down))
+        page.reload()
+        page.get_by_text("the database is down").wait_for()
+        assert page.get_by_test_id("unlock").is_visible()
+        page.unroute(models)
+        page.locator("[data-role=console]").wait_for(timeout=6_000)  # by itself, within 3 s
+        page.route(models, lambda route: route.fulfill(status=503, json=down))
+        page.reload()
+        page.get_by_text("the database is down").wait_for()
+        page.unroute(models)
+        page.get_by_test_id("unlock").click()  # the field empty: the kept token is used
+        page.locator("[data-role=console]").wait_for(timeout=2_000)
+    finally:
+        context.close()
+
+
 def test_the_form_says_what_is_wrong_by_each_field_and_force_names_the_figures(browser, admin_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

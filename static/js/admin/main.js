@@ -84,12 +84,22 @@ const job = createJob({
   onFinished: () => quietly(models.refresh()),
 });
 
+/** How soon a console that could not be loaded (the server's database down, say) is asked
+ * for again, while the token is kept: a reload during an outage once stayed on the sign-in
+ * card after the database was back. */
+const START_RETRY_MS = 3000;
+let startAgain = 0;
+
 /** The token was entered (or kept in this tab): check it by loading the console. */
 async function start() {
+  clearTimeout(startAgain);
   try {
     await models.refresh();
   } catch (e) {
-    if (!e.signedOut) signin.fail(e.message);
+    if (!e.signedOut) {
+      signin.fail(e.message);
+      startAgain = setTimeout(() => signin.token() && start(), START_RETRY_MS);
+    }
     return;
   }
   signin.signedIn();

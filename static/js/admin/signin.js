@@ -3,8 +3,9 @@
  *
  * - The token is kept in this tab's sessionStorage only (never localStorage, never a cookie),
  *   under "digits.adminToken". token() reads it; the API client asks for it on every request.
- * - Unlock stores the typed token and calls onUnlock(), which checks it against the server and
- *   then calls signedIn(), or fail(message) when the server could not be asked.
+ * - Unlock stores the typed token (or, with the field empty, keeps the stored one) and calls
+ *   onUnlock(), which checks it against the server and then calls signedIn(), or
+ *   fail(message) when the server could not be asked.
  * - signOut(message) forgets the token, calls onSignOut() (so the live job stream stops), shows
  *   the sign-in card again with the message (none after the Sign out button) and puts the focus
  *   in the token field.
@@ -46,7 +47,8 @@ export function createSignin({ root, storage, onUnlock, onSignOut }) {
 
   byRole(root, "signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const token = input.value.trim();
+    // An empty field asks again with the token kept in this tab (the server was unreachable).
+    const token = input.value.trim() || storage.getItem(TOKEN_KEY);
     if (!token) return;
     storage.setItem(TOKEN_KEY, token);
     onUnlock();
@@ -55,6 +57,7 @@ export function createSignin({ root, storage, onUnlock, onSignOut }) {
 
   function signOut(message) {
     storage.removeItem(TOKEN_KEY);
+    input.required = true;
     onSignOut();
     show(false);
     say(message);
@@ -73,10 +76,12 @@ export function createSignin({ root, storage, onUnlock, onSignOut }) {
       show(true);
       if (fromCard) firstHeading.focus();
     },
-    /** The server could not be asked (not a refused token): stay on the sign-in card. */
+    /** The server could not be asked (not a refused token): stay on the sign-in card, where
+     * Unlock with the field empty asks again with the token kept. */
     fail(message) {
       show(false);
       say(message);
+      input.required = !storage.getItem(TOKEN_KEY);
     },
     /** At page load: the sign-in card, unless a token is kept from earlier in this tab. */
     locked: () => show(false),
