@@ -32,6 +32,7 @@ from app.routes import (
     admin_models,
     admin_page,
     docs,
+    example_digits,
     explain,
     feedback,
     feedback_admin,
@@ -154,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     routers = (
-        *(pages, admin_page, predict, explain, read, feedback, model),
+        *(pages, admin_page, predict, explain, read, example_digits, feedback, model),
         *(admin_jobs, admin_models, feedback_admin, health, metrics_routes, docs),
         lab,
     )

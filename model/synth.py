@@ -146,24 +146,37 @@ def draw_strokes(
 
 def sample(label: int, rng: np.random.Generator) -> np.ndarray:
     """One synthetic digit of class label → float32 (784,) in MNIST form."""
+    return handwritten(*_style(label, rng), rng)
+
+
+def _style(label: int, rng: np.random.Generator) -> tuple[list[Stroke], float]:
+    """One of the label's templates, and how much to squeeze its width."""
     styles = TEMPLATES[label]
     strokes = styles[rng.integers(len(styles))]
     width_ratio = rng.uniform(0.45, 0.95) if label != 1 else rng.uniform(0.3, 0.8)
-    return handwritten(strokes, width_ratio, rng)
+    return strokes, width_ratio
 
 
 def handwritten(strokes: list[Stroke], width_ratio: float, rng: np.random.Generator) -> np.ndarray:
     """Strokes in a unit box (x right, y down) → float32 (784,) in MNIST form, as one person
-    might write them: wobbled by one smooth field (curves wobble, corners stay corners),
-    jittered, squeezed to ``width_ratio``, slanted, turned, and drawn with a brush of random
-    width."""
+    might write them (``shaped``), drawn with a brush of random width."""
+    height = CANVAS * 0.7
+    placed = [s * height + CANVAS / 2 for s in shaped(strokes, width_ratio, rng)]
+    brush = height * rng.uniform(0.07, 0.15)
+    ink = draw_strokes(placed, CANVAS, brush, SUPERSAMPLE)
+    return normalise_ink(np.asarray(ink, dtype=np.float32) / 255)
+
+
+def shaped(strokes: list[Stroke], width_ratio: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Strokes in a unit box (x right, y down) → the same strokes as one person might write
+    them: wobbled by one smooth field (curves wobble, corners stay corners), jittered, squeezed
+    to ``width_ratio``, slanted and turned; each (n, 2), centred on (0, 0), about 1 tall."""
     strokes = [np.array(s, dtype=np.float64) for s in strokes]
     slant = rng.uniform(-0.35, 0.25)  # x shifts by slant · (y − ½): most people lean right
     angle = np.deg2rad(rng.uniform(-8, 8))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    height = CANVAS * 0.7
     warp = rng.normal(0, 0.04, (2, 2)), rng.uniform(0, 2 * np.pi, 2)  # a smooth wobble
-    placed = []
+    out = []
     for s in strokes:
         (amp, phase) = warp
         s = s + np.stack(
@@ -176,11 +189,18 @@ def handwritten(strokes: list[Stroke], width_ratio: float, rng: np.random.Genera
         s = s + rng.normal(0, 0.008, s.shape)
         s[:, 0] = (s[:, 0] - 0.5) * width_ratio + slant * (s[:, 1] - 0.5)
         s[:, 1] = s[:, 1] - 0.5
-        s = s @ rotation.T * height + CANVAS / 2
-        placed.append(s)
-    brush = height * rng.uniform(0.07, 0.15)
-    ink = draw_strokes(placed, CANVAS, brush, SUPERSAMPLE)
-    return normalise_ink(np.asarray(ink, dtype=np.float32) / 255)
+        out.append(s @ rotation.T)
+    return out
+
+
+def example(label: int, rng: np.random.Generator, canvas: int, share: float = 0.6) -> list[Stroke]:
+    """One digit of class ``label`` as pen strokes in pixels of a ``canvas`` × ``canvas`` pad,
+    ``share`` of its side tall and centred: a style of the templates, shaped by hand as for
+    training (``shaped``), for a page or a client to show or read."""
+    return [
+        [(float(x), float(y)) for x, y in np.round(s * share * canvas + canvas / 2, 1)]
+        for s in shaped(*_style(label, rng), rng)
+    ]
 
 
 def synthetic_set(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

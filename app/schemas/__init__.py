@@ -43,7 +43,7 @@ from app.schemas.feedback import (
     FeedbackPage,
     Relabel,
 )
-from app.schemas.read import DigitReading, NumberReading, ReadInput
+from app.schemas.read import DigitReading, ExampleDigit, ExampleStrokes, NumberReading, ReadInput
 
 __all__ = [
     "RETRAIN_LIMITS",
@@ -53,6 +53,8 @@ __all__ = [
     "CancelAccepted",
     "Digit",
     "DigitReading",
+    "ExampleDigit",
+    "ExampleStrokes",
     "DrawingInput",
     "ErrorDetail",
     "ErrorResponse",

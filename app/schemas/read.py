@@ -175,3 +175,24 @@ class NumberReading(BaseModel):
     )
     unsure: bool = Field(description="True when any digit's verdict is `unsure`.")
     model: ModelRef
+
+
+class ExampleStrokes(BaseModel):
+    """A drawing as pen strokes, in the form ``POST /api/read`` takes."""
+
+    strokes: list[list[tuple[float, float]]] = Field(
+        description="Strokes in drawing order, each a list of [x, y] points in pixels of the "
+        "canvas (x right, y down)."
+    )
+    width: float = Field(description="The canvas's width in the strokes' pixels.")
+    height: float = Field(description="The canvas's height in the strokes' pixels.")
+
+
+class ExampleDigit(BaseModel):
+    """A digit drawn by the app's own hand, for a page or a client with nobody to draw."""
+
+    digit: int = Field(ge=0, le=9, description="The digit drawn.")
+    drawing: ExampleStrokes = Field(
+        description="Its strokes on a 280 × 280 canvas, 60 % of it tall, centred: send it as it "
+        "is to `POST /api/read`, or draw it (the page's pen is 7.5 % of the side)."
+    )

@@ -23,6 +23,11 @@ import { aDigit, sentence } from "./words.js";
 const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-testid=canvas]"));
 const undoButton = document.querySelector("[data-testid=undo]");
 const clearButton = document.querySelector("[data-testid=clear]");
+const exampleButton = document.querySelector("[data-testid=example]");
+/** The pad holds a digit the app drew ("Example"), and maybe strokes over it: no person's
+ * drawing, so the feedback strip asks nothing about it. */
+let exampleOnPad = false;
+let lastExample = -1;
 const padFrame = canvas.closest(".pad");
 const layout = /** @type {HTMLElement} */ (document.querySelector("main.layout"));
 const modeButtons = {
@@ -99,6 +104,7 @@ function syncControls() {
  */
 function clearAll({ quiet = false } = {}) {
   const hadInk = pad.strokeCount > 0;
+  exampleOnPad = false;
   const focused = document.activeElement;
   pad.clear();
   client.reset();
@@ -218,8 +224,9 @@ function onResult(data, outcome) {
     view.setState("ready", outcome.strokes);
     view.announce(data, drawnSmall);
     // A mark too small to read is not asked about: the answer is to draw bigger, and a tap
-    // saved as "not a digit" would teach the network nothing (the size rule decides it).
-    if (data.too_small) feedback.withdraw();
+    // saved as "not a digit" would teach the network nothing (the size rule decides it). Nor
+    // is the app's own example: it is no person's handwriting.
+    if (data.too_small || exampleOnPad) feedback.withdraw();
     else feedback.offer(data);
   }
 }
@@ -315,7 +322,7 @@ const models = new ModelWatch({ onChange: modelChanged });
 
 /** Digit or Number: switch the pad's shape and the panels. Each mode keeps its own drawing
  * while the other is shown, and reads it again on coming back. */
-const HIDDEN_IN_NUMBER_MODE = ["results", "feedback", "inside", "practice-toggle"];
+const HIDDEN_IN_NUMBER_MODE = ["results", "feedback", "inside", "practice-toggle", "example"];
 const WORDS = {
   digit: {
     title: "Draw a digit. Watch a neural network read it.",
@@ -400,6 +407,35 @@ pad.addEventListener("strokeend", () => {
 onPress(practiceToggle, () => {
   setPractice(practiceToggle.getAttribute("aria-pressed") !== "true");
 });
+
+/** "Example": a digit drawn by the app (GET /api/examples/{digit}), read as any drawing. For a
+ * keyboard, a projector, or a learner who wants to see one first. */
+async function showExample() {
+  let digit = lastExample;
+  while (digit === lastExample) digit = Math.floor(Math.random() * 10);
+  lastExample = digit;
+  let drawing;
+  try {
+    const response = await fetch(`/api/examples/${digit}`);
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    ({ digit, drawing } = await response.json());
+  } catch (e) {
+    view.showStatus(`No example this time: ${e.message}. Try again, or draw one.`, "error");
+    return;
+  }
+  if (numberMode.active || pad.isDrawing) return; // the person moved on meanwhile
+  clearAll({ quiet: true });
+  pad.restore(
+    drawing.strokes.map((s) => s.map(([x, y]) => [x / drawing.width, y / drawing.height])),
+  );
+  exampleOnPad = true;
+  syncControls();
+  view.announceText(`An example: the app drew ${aDigit(digit)}`);
+  view.setState("waiting");
+  client.final();
+}
+
+onPress(exampleButton, showExample);
 
 // onPress, not click: a tap right after a stroke must clear (see press.js).
 for (const [button, action] of [

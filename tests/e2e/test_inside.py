@@ -379,3 +379,48 @@ def test_a_window_too_narrow_for_the_path_wraps_it_and_a_wide_one_keeps_one_row(
         drawing.assert_clean()
     finally:
         drawing.close()
+
+
+def test_with_a_keyboard_alone_an_example_is_drawn_read_and_opened(page):
+    """Drawing needs a pointer: a keyboard user (or a teacher at a projector) gets "Example", a
+    digit drawn by the app, read as any drawing, its units open to the arrow keys. The feedback
+    strip asks nothing: it is no person's handwriting. (The page picks a digit at random; here
+    each answer is a fixed seed's, for a drawing known to be read right: about 1 in 300 is not.)"""
+    keyboard = page.page.keyboard
+    asked, given = [], [3, 8]
+
+    def fixed(route):
+        asked.append(int(route.request.url.rsplit("/", 1)[1]))
+        route.fulfill(response=route.fetch(url=f"{page.base_url}/api/examples/{given[0]}?seed=2"))
+
+    page.page.route("**/api/examples/*", fixed)
+    page.page.get_by_test_id("inside-toggle").focus()
+    keyboard.press("Enter")
+    example = page.page.get_by_test_id("example")
+    example.focus()
+    with page.page.expect_response("**/api/examples/*") as caught:
+        keyboard.press("Enter")
+    page.wait_settled(len(caught.value.json()["drawing"]["strokes"]))
+    assert page.top_digit() == "3"
+    assert page.page.locator("[data-role=headline]").text_content() == "Looks like a 3"
+    assert page.page.get_by_test_id("feedback").get_attribute("data-state") == "idle"
+    assert page.page.evaluate("() => document.activeElement.dataset.testid") == "example"
+    assert _painted(page, "layer-1") > 0
+    page.page.get_by_test_id("layer-1").focus()
+    keyboard.press("Home")
+    keyboard.press("ArrowRight")
+    assert page.page.get_by_test_id("unit-text").text_content().startswith("Layer 1, unit 1 of ")
+    # Another one: the page asks for another digit, and it replaces the first.
+    given.pop(0)
+    example.focus()
+    with page.page.expect_response("**/api/examples/*") as caught:
+        keyboard.press("Enter")
+    page.wait_settled(len(caught.value.json()["drawing"]["strokes"]))
+    assert page.top_digit() == "8" and asked[0] != asked[1]
+    page.page.get_by_test_id("layer-1").focus()
+    keyboard.press("Escape")  # clears it like a drawing
+    assert page.state()[2] == 0
+    # Number mode has no Example (one digit only).
+    page.page.get_by_test_id("mode-number").click()
+    assert not example.is_visible()
+    page.assert_clean()
