@@ -123,7 +123,11 @@ ADMIN_ERRORS = (
         ("job_not_found", "model_not_found", "feedback_not_found"),
         "no such job, model or drawing",
     ),
-    ErrorCode(422, ("invalid_import",), "the imported file is not a feedback export (.npz)"),
+    ErrorCode(
+        422,
+        ("invalid_import", "empty_body"),
+        "the imported file is not a feedback export (.npz), or there is none",
+    ),
     ErrorCode(
         503,
         ("mnist_unavailable",),

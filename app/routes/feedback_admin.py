@@ -175,7 +175,8 @@ def _chunks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
     responses={
         422: {
             "model": ErrorResponse,
-            "description": "Not a feedback export (`invalid_import`), or no file in the form.",
+            "description": "Not a feedback export (`invalid_import`), an empty body "
+            "(`empty_body`), or no file in the form.",
         }
     },
     openapi_extra={
@@ -202,6 +203,13 @@ async def import_feedback(request: Request, store: StoreDep) -> FeedbackImported
         data, _ = await read_upload(request)
     else:
         data = await request.body()
+    if not data:
+        raise ApiError(
+            422,
+            "empty_body",
+            "the body is empty; send the .npz that GET /api/admin/feedback/export makes, as the "
+            "body or as `file` in a form",
+        )
     arrays = await run_in_threadpool(read_export, data)
     settings = request.app.state.settings
     limit = settings.feedback_max_original_bytes

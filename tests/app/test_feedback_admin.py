@@ -290,6 +290,9 @@ def test_import_refuses_what_is_not_an_export(admin):
     assert send(b"not a zip").json()["error"]["details"] == {
         "reason": "the body is not an .npz file"
     }
+    empty = send(b"")  # said as the empty body it is, as for every other route
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_body"
+    assert "GET /api/admin/feedback/export" in empty.json()["error"]["message"]
     assert admin.get("/api/admin/feedback", headers=AUTH).json()["total"] == 0
 
 
