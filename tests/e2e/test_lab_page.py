@@ -80,12 +80,36 @@ def test_every_section_renders_with_its_tables_and_charts(lab: DrawingPage, resu
             figure = figures.nth(j)
             assert figure.get_attribute("data-state") == "drawn"
             svg = figure.locator("svg.lab-svg")
-            assert svg.get_attribute("aria-label") == chart["title"]
+            # Its name says what it shows, series by series (it was the title alone).
+            said = svg.get_attribute("aria-label")
+            assert said.startswith(f"{chart['title']}. ") and chart["y"]["label"] in said
+            assert all(f"{series['name']}: " in said for series in chart["series"]), said
             marks = svg.locator("rect.lab-bar" if chart["kind"] == "bar" else "path.lab-line")
             assert marks.count() >= len(chart["series"])
             if len(chart["series"]) > 1:
                 assert figure.locator(".lab-legend li").count() == len(chart["series"])
     lab.assert_clean()
+
+
+def test_a_chart_in_words(lab: DrawingPage):
+    said = lab.page.evaluate(
+        """async () => {
+          const { describeChart } = await import('/static/js/lab-charts.js');
+          const axis = (label) => ({ label, log: false });
+          return [
+            describeChart({ title: 'Loss', kind: 'line', x: axis('epoch'), y: axis('loss'),
+              categories: [], series: [{ name: 'batch 10', x: [1, 2, 30], y: [2.3, null, 0.05] },
+                                       { name: 'batch 1', x: null, y: [null, 1.5, 0.5] }] }),
+            describeChart({ title: 'Norms', kind: 'bar', x: axis(''), y: axis('norm'),
+              categories: ['layer 1', 'layer 2'], series: [{ name: 'ReLU', y: [0.136, 0.12] }] }),
+          ];
+        }"""
+    )
+    assert said == [
+        "Loss. loss against epoch. "
+        "batch 10: 2.3 at 1 to 0.05 at 30; batch 1: 1.5 at 2 to 0.5 at 3.",
+        "Norms. norm. ReLU: layer 1 0.136, layer 2 0.12.",
+    ]
 
 
 def test_nothing_is_wider_than_the_viewport(lab: DrawingPage):
