@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from contextlib import suppress
 
 from app.cli.common import add_command, home_line, within
 
@@ -88,12 +89,14 @@ def run(args) -> int:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     if args.workers == 1:
-        uvicorn.Server(config).run()  # exits with STARTUP_FAILURE itself if it cannot start
+        with suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C once it has shut down
+            uvicorn.Server(config).run()  # exits with STARTUP_FAILURE itself if it cannot start
         return 0
     # uvicorn.run would return normally when a worker fails to start (a database that is down,
     # an unreadable feedback store), and a service manager told "exit 0" does not restart it.
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-    supervisor.run()
+    with suppress(KeyboardInterrupt):
+        supervisor.run()
     if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
         print("digits serve: a worker could not start (its error is above)", file=sys.stderr)
         return STARTUP_FAILURE

@@ -58,7 +58,6 @@ class Database:
         self._open_lock = threading.Lock()
         self._down_until = 0.0
         self._local = threading.local()
-        self._pinger = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"{name}-ping")
         self._ping_lock = threading.Lock()
         self._pinging: concurrent.futures.Future | None = None
 
@@ -115,21 +114,33 @@ class Database:
 
     def ping(self, within: float) -> None:
         """One round trip, waited for at most ``within`` seconds; raises DatabaseUnavailable if
-        the database does not answer in time. A database that stops answering on connections
-        already open (a frozen host) would hold the call until TCP gives up, minutes later: the
-        round trip runs on a thread of its own, and while one is still waiting the next ping
-        fails at once, so a readiness probe asked every few seconds holds one thread, not all."""
+        the database does not answer in time. A database that stops answering (a frozen host)
+        would hold the call as long as TCP lets it: the round trip runs on a thread of its own,
+        and while one is still waiting the next ping fails at once, so a readiness probe asked
+        every few seconds holds one thread, not all."""
         with self._ping_lock:
             if self._pinging is not None and not self._pinging.done():
                 raise DatabaseUnavailable("the database has not answered the last check yet")
-            self._pinging = self._pinger.submit(self._round_trip)
-            pinging = self._pinging
+            self._pinging = pinging = concurrent.futures.Future()
+        # A daemon thread, not an executor's: those are joined at exit, and a ping stuck on a
+        # frozen database would hold the process after Ctrl+C until the database woke up.
+        threading.Thread(target=self._answer, args=(pinging,), name="db-ping", daemon=True).start()
         try:
             pinging.result(timeout=within)
         except concurrent.futures.TimeoutError:
             raise DatabaseUnavailable(f"the database did not answer within {within:g} s") from None
 
+    def _answer(self, pinging: concurrent.futures.Future) -> None:
+        try:
+            self._round_trip()
+        except BaseException as e:  # handed to the waiting caller, whatever it is
+            pinging.set_exception(e)
+        else:
+            pinging.set_result(None)
+
     def _round_trip(self) -> None:
+        """SELECT 1 through the pool, as requests go: ready means they can be answered (a
+        connection of its own said "ready" while the pool was still reconnecting)."""
         with self.connection() as connection:
             connection.execute("SELECT 1")
 
@@ -142,7 +153,6 @@ class Database:
             raise DatabaseUnavailable(f"the database cannot be reached: {_first_line(e)}") from e
 
     def close(self) -> None:
-        self._pinger.shutdown(wait=False)  # a ping stuck on a frozen database is not waited for
         if self._opened:
             self.pool.close()
             self._opened = False

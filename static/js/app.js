@@ -343,11 +343,13 @@ const WORDS = {
 };
 
 const keptStrokes = { digit: [], number: [] };
+const keptExample = { digit: false, number: false }; // and whether they are the app's example
 
 /** @param {"digit"|"number"} mode */
 function setMode(mode) {
   const number = mode === "number";
   keptStrokes[number ? "digit" : "number"] = pad.strokes;
+  keptExample[number ? "digit" : "number"] = exampleOnPad;
   if (number) setPractice(false);
   clearAll({ quiet: true });
   numberMode.setActive(number);
@@ -370,6 +372,7 @@ function setMode(mode) {
   keptStrokes[mode] = [];
   if (kept.length === 0) return;
   pad.restore(kept);
+  exampleOnPad = keptExample[mode]; // still no question about it
   syncControls();
   if (!number) view.setState("waiting");
   readAgain();

@@ -53,6 +53,7 @@ export class ResultsView {
   #detail;
   #status;
   #announcer;
+  #lastSaid = "";
   #preview;
   #bars;
   #versions;
@@ -99,6 +100,7 @@ export class ResultsView {
 
   /** The "nothing drawn yet" state: a prompt, bars at zero, a blank preview. */
   showEmpty() {
+    this.#lastSaid = ""; // the next drawing's answer is news, even in the same words
     this.#topDigit.textContent = "";
     this.#root.classList.remove("is-rejected", "is-problem");
     this.showRetry(null);
@@ -255,7 +257,10 @@ export class ResultsView {
   /** @param {string} text */
   #say(text) {
     // Writing the same text again replaces the text node, which a screen reader may read out
-    // again: a failed reading retried every few seconds would repeat its error each time.
-    if (this.#announcer.textContent !== text) this.#announcer.textContent = text;
+    // again: a failed reading retried every few seconds would repeat its error each time. A
+    // new drawing (after showEmpty) is said whatever the last one was.
+    if (text === this.#lastSaid) return;
+    this.#lastSaid = text;
+    this.#announcer.textContent = text;
   }
 }

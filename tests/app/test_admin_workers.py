@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -136,3 +137,28 @@ def test_serve_exits_non_zero_when_a_worker_cannot_start(tmp_path, workers):
     assert done.returncode == 3, done.stderr[-2000:]
     if workers > 1:
         assert "digits serve: a worker could not start" in done.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_stops_serve_cleanly(tmp_path, workers):
+    """One worker ended in a KeyboardInterrupt traceback once serve ran uvicorn's server itself
+    (uvicorn.run swallowed it)."""
+    home = with_mnist(tmp_path / "home")
+    env = {**os.environ, "DIGITS_HOME": str(home), "DIGITS_ADMIN_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workers", str(workers)]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        lines = []
+        for line in server.stdout:  # until it serves: "Application startup complete."
+            lines.append(line)
+            if "startup complete" in line:
+                break
+        server.send_signal(signal.SIGINT)
+        out, _ = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    said = "".join(lines) + out
+    assert server.returncode == 0, said
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said

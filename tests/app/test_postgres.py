@@ -155,6 +155,28 @@ def test_a_database_that_stops_answering_is_a_503_in_time_and_holds_one_thread()
         database.close()
 
 
+def test_a_ping_still_waiting_does_not_hold_the_process_at_exit():
+    """An executor's threads are joined at exit: with the database frozen, one /readyz kept a
+    server stopped by Ctrl+C running until the database woke up."""
+    script = (
+        "import threading, time\n"
+        "from app.db import DatabaseUnavailable\n"
+        "from app.db.connection import Database\n"
+        "database = Database('postgresql://digits@/none?host=/nonexistent')\n"
+        "database._round_trip = lambda: time.sleep(60)\n"
+        "try:\n"
+        "    database.ping(0.2)\n"
+        "except DatabaseUnavailable:\n"
+        "    print('503')\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "503", done.stderr
+    assert time.monotonic() - started < 10  # not the minute the round trip would take
+
+
 def test_mnist_is_shared_through_the_database(database_url, tmp_path):
     first = open_stores(_settings(with_mnist(tmp_path / "a"), database_url))
     first.open()

@@ -122,8 +122,17 @@ def test_right_by_keyboard_only(drawing: DrawingPage):
     drawing.draw_and_read(SEVEN)
     body = _answer(drawing, lambda: page.keyboard.press("4"))
     assert body["label"] == 4
+    # The same seven again is said again, though in the same words as the last answer.
+    page.evaluate(
+        """() => { window.__said = 0; new MutationObserver((m) => { window.__said += m.length; })
+          .observe(document.querySelector('[data-role=announcer]'),
+                   { childList: true, subtree: true, characterData: true }); }"""
+    )
+    said_before = page.locator("[data-role=announcer]").text_content()
     # ...but only from the pad or the strip: elsewhere a stray 3 or N saves nothing (WCAG 2.1.4)
     drawing.draw_and_read(SEVEN)
+    assert page.locator("[data-role=announcer]").text_content() == said_before
+    assert page.evaluate("() => window.__said") >= 1
     page.get_by_test_id("inside-toggle").focus()
     saves = []
     page.on("request", lambda r: saves.append(r) if r.url.endswith("/api/feedback") else None)
@@ -323,6 +332,29 @@ def test_an_admin_reviews_relabels_deletes_exports_and_imports(browser, review_s
             "() => !document.querySelector('[data-testid=feedback-grid] [data-label=\"5\"]')"
         )
         assert patches == [{"label": 5}, {"label": 2}], patches
+        # Back to where it is stored while a change is on its way: the later choice is sent,
+        # and it is what stays (it was dropped as "no change", and the 5 came back).
+        held = []
+        item_url = f"**/api/admin/feedback/{two.get_attribute('aria-label').split('#')[1]}"
+        page.route(item_url, lambda route: held.append(route) if not held else route.continue_())
+        two.select_option("5")
+        _until_held(page, held)
+        two.select_option("2")
+        page.wait_for_timeout(800)  # settled, and queued behind the 5
+        held[0].continue_()
+        for _ in range(250):  # the 2 goes once the 5 is answered
+            if len(patches) == 4:
+                break
+            page.wait_for_timeout(20)
+        page.wait_for_function(  # and its answer is shown
+            "(n) => document.querySelector(`[aria-label='${n}']`).closest('li')"
+            ".dataset.label === '2'",
+            arg=two.get_attribute("aria-label"),
+        )
+        page.wait_for_timeout(300)
+        page.unroute(item_url)
+        assert patches[-2:] == [{"label": 5}, {"label": 2}], patches
+        assert two.input_value() == "2"
 
         # filter to the wrong ones (the line's "Relabelled" was of the last selection: gone),
         # then delete it

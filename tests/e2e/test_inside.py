@@ -410,6 +410,11 @@ def test_with_a_keyboard_alone_an_example_is_drawn_read_and_opened(page):
     keyboard.press("Home")
     keyboard.press("ArrowRight")
     assert page.page.get_by_test_id("unit-text").text_content().startswith("Layer 1, unit 1 of ")
+    # Through Number mode and back it is still the app's example: still nothing asked.
+    page.page.get_by_test_id("mode-number").click()
+    page.page.get_by_test_id("mode-digit").click()
+    page.wait_settled(len(caught.value.json()["drawing"]["strokes"]))
+    assert page.page.get_by_test_id("feedback").get_attribute("data-state") == "idle"
     # Another one: the page asks for another digit, and it replaces the first.
     given.pop(0)
     example.focus()

@@ -86,6 +86,7 @@ export function createReview({ root, api, state, onCounts }) {
   const reload = () => queue(() => refresh());
   const deleting = new Set(); // ids of drawings whose delete is asked for and not done
   const steps = new Map(); // id → the number of the last relabel asked for it
+  const asked = new Map(); // drawing id → the label last sent for it, until its answer
   /** The grid's item of drawing `id` as the grid is now (a rebuild replaces them). */
   const shown = (id) => grid.querySelector(`[data-testid=feedback-item][data-id="${id}"]`);
   message.tabIndex = -1; // the focus goes here when the control it was on is gone
@@ -237,7 +238,11 @@ export function createReview({ root, api, state, onCounts }) {
     });
     const relabel = () => {
       const label = parse(select.value);
-      if (label === parse(shown(s.id)?.dataset.label ?? String(s.label))) return; // back again
+      // Back where it was: the label stored, or the one on its way (which this must then
+      // override, so it is compared with that one).
+      const current = asked.get(s.id) ?? parse(shown(s.id)?.dataset.label ?? String(s.label));
+      if (label === current) return;
+      asked.set(s.id, label);
       const step = (steps.get(s.id) ?? 0) + 1;
       steps.set(s.id, step);
       const latest = () => steps.get(s.id) === step; // no later step was asked for meanwhile
@@ -247,10 +252,12 @@ export function createReview({ root, api, state, onCounts }) {
           const now = shown(s.id);
           if (now) show(now, stored, latest());
           if (!latest()) return;
+          asked.delete(s.id);
           say(`Relabelled: drawing #${s.id} is ${labelText(label)} now.`);
           await refresh({ grid: false }).catch((e) => report(e)); // saved all the same
         } catch (e) {
           if (!latest()) return;
+          asked.delete(s.id);
           const now = shown(s.id);
           if (now) now.querySelector("select").value = now.dataset.label; // what is stored
           const still = labelText(parse(now?.dataset.label ?? String(s.label)));
