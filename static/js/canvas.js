@@ -42,12 +42,16 @@ export function smallForThePen(length, side) {
  * @returns {number} 0 without strokes
  */
 export function inkExtent(strokes) {
-  const points = strokes.flat();
-  if (points.length === 0) return 0;
-  const xs = points.map(([x]) => x);
-  const ys = points.map(([, y]) => y);
-  const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
-  return span + BRUSH_FRACTION;
+  // One pass, no spread: Math.max(...xs) throws on a long scribble's hundreds of thousands.
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const points of strokes) {
+    for (const [x, y] of points) {
+      [left, right] = [Math.min(left, x), Math.max(right, x)];
+      [top, bottom] = [Math.min(top, y), Math.max(bottom, y)];
+    }
+  }
+  if (left > right) return 0;
+  return Math.max(right - left, bottom - top) + BRUSH_FRACTION;
 }
 
 /** Side of the off-screen image sent to the server, whatever the screen's pixel density. */

@@ -167,6 +167,14 @@ def test_a_digit_drawn_small_for_the_pen_is_read_and_told_to_draw_bigger(drawing
     more often (benchmarks/written_small.py): the page reads it and says so, whatever the
     verdict; a digit of ordinary size is not told."""
     page = drawing.page
+    extents = page.evaluate(
+        """async () => {
+          const { inkExtent } = await import('/static/js/canvas.js');
+          const long = [Array.from({ length: 200000 }, (_, i) => [0.2 + (i % 5) / 10, 0.3])];
+          return [inkExtent([]), inkExtent([[[0.1, 0.2], [0.5, 0.9]]]), inkExtent(long)];
+        }"""
+    )  # a long scribble too (spread over its points, Math.max threw)
+    assert [round(e, 6) for e in extents] == [0, 0.775, 0.475]
     detail, announcer = page.locator("[data-role=detail]"), page.locator("[data-role=announcer]")
     bigger = "Drawn small for the pen: draw it bigger for a surer reading."
     # 70 px + the 21 px pen = 4.3 pen widths (the too-small rule is under 48 px)
