@@ -14,11 +14,11 @@ import numpy as np
 from fastapi import APIRouter, Path, Query
 
 from app.schemas import ExampleDigit, ExampleStrokes
-from model import synth
+from model import pendigits, synth
 
 router = APIRouter(prefix="/api", tags=["predict"])
 
-CANVAS = 280  # the drawing page's pad, in CSS pixels
+CANVAS = pendigits.CANVAS  # the drawing page's pad, 280 CSS pixels: one place for that fact
 
 
 @router.get("/examples/{digit}", response_model=ExampleDigit, summary="A digit to draw or read")

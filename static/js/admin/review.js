@@ -14,9 +14,10 @@
  * - A delete can be undone from the message line that says it was done (review-undo.js).
  * - The keyboard focus stays where the person works. A relabel changes its drawing in place (a
  *   select's arrow keys pass labels on the way: the one it rests on for 0.6 s, or leaves the
- *   select on, is saved; a refused one puts back the stored label). When a rebuild or a disabled button leaves the focus nowhere,
- *   it goes back to the same control (a count, Previous or Next, or the same button of the
- *   drawing now in that place); if the person has moved on meanwhile, it stays where they are.
+ *   select on, is saved; a refused one puts back the stored label). When a rebuild or a
+ *   disabled button leaves the focus nowhere, it goes back to the same control (a count,
+ *   Previous or Next, or the same button of the drawing now in that place); if the person has
+ *   moved on meanwhile, it stays where they are.
  */
 
 import { aDigit } from "../words.js";
